@@ -1,0 +1,37 @@
+"""Storefront event collector: DataCue browser events and Cobi interactions, stored durably."""
+
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config
+from . import logs
+from .api import cobi
+from .api import cors
+from .api import datacue
+from .api import health
+from .errors import register_error_handlers
+from .storage import open_storage
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the collector: defaults, then COLLECTOR_* variables, then test_config."""
+    app = Flask(__name__)
+    app.config.from_mapping(config.DEFAULTS)
+    app.config.update(config.from_environ())
+    if test_config:
+        app.config.update(test_config)
+    config.validate(app.config)
+    app.json.sort_keys = False
+    app.extensions["collector.storage"] = open_storage(app.config)
+    if app.config["TRUSTED_PROXIES"]:
+        # Only the last N X-Forwarded-For entries were written by our proxies; earlier ones are the client's word.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=0, x_host=0,
+                                x_port=0, x_prefix=0)
+    register_error_handlers(app)
+    logs.init_app(app)
+    cors.init_app(app)
+    for blueprint in (datacue.bp, cobi.bp, health.bp):
+        app.register_blueprint(blueprint)
+    return app

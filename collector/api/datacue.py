@@ -1,0 +1,28 @@
+"""DataCue browser events: `POST /v1/events`, one event (204) or a batch."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from ..pipeline import Api
+from ..pipeline import ingest
+from ..rows import datacue_row
+from ..schemas import datacue
+from .cors import preflight_or
+
+bp = Blueprint("datacue", __name__)
+
+
+def _no_content(row: dict, earlier: dict | None):
+    """DataCue answers a recorded event with 204, the first time and on a repeat alike."""
+    return "", 204
+
+
+API = Api(source="datacue", batch_field="events", item_schema=datacue.EVENT, batch_schema=datacue.BATCH,
+          to_row=datacue_row, single_response=_no_content)
+
+
+@bp.route("/v1/events", methods=["POST", "OPTIONS"], provide_automatic_options=False)
+def events():
+    """Record one DataCue event or a batch of them."""
+    return preflight_or(lambda: ingest(API))

@@ -1,0 +1,21 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import current_app
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """Answer 200 while the process serves requests."""
+    return {"status": "ok"}
+
+
+@bp.get("/readyz")
+def readyz():
+    """Answer 200 when storage answers, else 503 (through the StorageError handler)."""
+    current_app.extensions["collector.storage"].ping()
+    return {"status": "ready"}

@@ -1,0 +1,73 @@
+"""Read a request body the way every ingest endpoint does: type, encoding, size limits, JSON."""
+
+from __future__ import annotations
+
+import json
+import zlib
+
+from flask import Request
+
+from .errors import BadRequest
+from .errors import PayloadTooLarge
+from .errors import UnsupportedMediaType
+
+#: text/plain lets the tracker post without a CORS preflight; no type at all is read as JSON too.
+CONTENT_TYPES = ("application/json", "text/plain", "")
+ENCODINGS = ("", "identity", "gzip", "x-gzip")
+
+
+def read_body(request: Request, limit: int) -> bytes:
+    """Return the decompressed body, refusing other types and encodings and anything over limit bytes."""
+    if request.mimetype not in CONTENT_TYPES:
+        raise UnsupportedMediaType(
+            f"Content-Type {request.mimetype!r} is not accepted; send application/json or text/plain.")
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType(f"Charset {charset!r} is not accepted; send UTF-8.")
+    encoding = request.headers.get("Content-Encoding", "").strip().lower()
+    if encoding not in ENCODINGS:
+        raise UnsupportedMediaType(f"Content-Encoding {encoding!r} is not accepted; send gzip or none.")
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"The body is {request.content_length} bytes; the limit is {limit}.")
+    data = request.stream.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"The body is over the limit of {limit} bytes.")
+    if encoding in ("gzip", "x-gzip"):
+        data = gunzip(data, limit)
+    return data
+
+
+def gunzip(data: bytes, limit: int) -> bytes:
+    """Decompress a gzip body, stopping as soon as it would pass limit bytes (so a gzip bomb costs nothing)."""
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error as exc:
+        raise BadRequest(f"The body is not valid gzip ({exc}).", code="bad_gzip") from None
+    if len(out) > limit:
+        raise PayloadTooLarge(f"The decompressed body is over the limit of {limit} bytes.")
+    if not inflater.eof:
+        raise BadRequest("The gzip body is truncated.", code="bad_gzip")
+    return out
+
+
+def _refuse_constant(name: str):
+    """Refuse NaN and Infinity, which are not JSON."""
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json(data: bytes):
+    """Parse UTF-8 JSON, answering 400 with the position of the first mistake."""
+    if not data.strip():
+        raise BadRequest("The body is empty; send a JSON object.", code="malformed_json")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"The body is not valid UTF-8 (byte {exc.start}).", code="malformed_json") from None
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"Malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.",
+                         code="malformed_json") from None
+    except (ValueError, RecursionError) as exc:
+        raise BadRequest(f"Malformed JSON: {exc}.", code="malformed_json") from None

@@ -1,0 +1,35 @@
+"""Time as the collector stores it: aware UTC datetimes written as ISO-8601 text."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from datetime import timezone
+
+
+def utcnow() -> datetime:
+    """Return the current time, aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+def iso(moment: datetime) -> str:
+    """Format as ISO-8601 UTC with milliseconds and Z, so text order is time order."""
+    moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def now_iso() -> str:
+    """Return the current UTC time formatted by iso()."""
+    return iso(utcnow())
+
+
+def event_time(received_at: datetime, sent_at: datetime | None, client_ts: datetime | None) -> datetime:
+    """Correct the client's clock skew and never return a time after received_at.
+
+    With both client times, the event happened (sent_at - client_ts) before the request reached us.
+    With only a client timestamp (historical data sent from a server), it is taken as it is.
+    """
+    if client_ts is None:
+        return received_at
+    if sent_at is None:
+        return min(client_ts, received_at)
+    return min(received_at - (sent_at - client_ts), received_at)

@@ -1,0 +1,65 @@
+"""Every setting once, with its default; read from COLLECTOR_* environment variables."""
+
+from __future__ import annotations
+
+import os
+
+#: Each setting: (default, one-line description). The README table is checked against this.
+SETTINGS: dict[str, tuple[object, str]] = {
+    "DATABASE_URL": ("sqlite:///collector.sqlite3", "Where events are stored: `sqlite:///relative/path` or `sqlite:////absolute/path`."),
+    "SQLITE_SYNCHRONOUS": ("FULL", "SQLite `synchronous` pragma: FULL syncs every commit to disk; NORMAL may lose the last commits on power loss."),
+    "SQLITE_BUSY_TIMEOUT_MS": (5000, "How long a write waits for another writer's lock before the request is answered 503."),
+    "RETRY_AFTER_SECONDS": (5, "`Retry-After` sent with 503 when storage cannot be written."),
+    "MAX_BODY_BYTES": (65536, "Largest single-event request body, measured after gzip decompression."),
+    "MAX_BATCH_BYTES": (524288, "Largest batch request body, measured after gzip decompression."),
+    "MAX_BATCH_EVENTS": (500, "Most events in one batch request."),
+    "MAX_EVENT_BYTES": (32768, "Largest single event (one envelope or record, as compact JSON)."),
+    "TRUSTED_PROXIES": (0, "Number of reverse proxies in front of the collector whose `X-Forwarded-For` entry is trusted."),
+    "IP_STORAGE": ("truncate", "What is stored of the client IP: `truncate` (IPv4 /24, IPv6 /48), `full` or `none`."),
+    "IPV4_PREFIX": (24, "Prefix length kept when truncating IPv4 addresses."),
+    "IPV6_PREFIX": (48, "Prefix length kept when truncating IPv6 addresses."),
+    "REJECTED_RAW_MAX_BYTES": (65536, "How much of a rejected body is kept in the `rejected` table for repair."),
+    "LOG_LEVEL": ("INFO", "Level of the collector's stderr log (one line per request at INFO)."),
+}
+
+DEFAULTS = {name: default for name, (default, _) in SETTINGS.items()}
+
+_CHOICES = {
+    "SQLITE_SYNCHRONOUS": {"OFF", "NORMAL", "FULL", "EXTRA"},
+    "IP_STORAGE": {"truncate", "full", "none"},
+    "LOG_LEVEL": {"DEBUG", "INFO", "WARNING", "ERROR"},
+}
+
+
+class ConfigError(ValueError):
+    """A setting has a value the collector cannot run with."""
+
+
+def from_environ(environ: os._Environ | dict | None = None) -> dict:
+    """Read COLLECTOR_<NAME> variables for the known settings, typed like their defaults."""
+    environ = os.environ if environ is None else environ
+    found = {}
+    for name, default in DEFAULTS.items():
+        raw = environ.get("COLLECTOR_" + name)
+        if raw is None:
+            continue
+        if isinstance(default, int):
+            try:
+                found[name] = int(raw)
+            except ValueError:
+                raise ConfigError(f"COLLECTOR_{name} must be an integer, got {raw!r}") from None
+        else:
+            found[name] = raw
+    return found
+
+
+def validate(config: dict) -> None:
+    """Fail fast, at startup, on a setting that would only break later."""
+    for name, allowed in _CHOICES.items():
+        if config[name] not in allowed:
+            raise ConfigError(f"{name} must be one of {sorted(allowed)}, got {config[name]!r}")
+    for name, default in DEFAULTS.items():
+        if isinstance(default, int) and (not isinstance(config[name], int) or config[name] < 0):
+            raise ConfigError(f"{name} must be a non-negative integer, got {config[name]!r}")
+    if not 0 <= config["IPV4_PREFIX"] <= 32 or not 0 <= config["IPV6_PREFIX"] <= 128:
+        raise ConfigError("IPV4_PREFIX must be 0-32 and IPV6_PREFIX 0-128")

@@ -1,0 +1,73 @@
+"""Publishable keys: creation, listing, revocation, and the allowed-origins check."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+from urllib.parse import urlsplit
+
+from .clock import now_iso
+from .storage import Storage
+
+_ALPHABET = string.ascii_letters + string.digits
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def new_key(mode: str) -> str:
+    """Return a fresh key such as live_4fQ... (24 random base62 characters, about 143 bits)."""
+    return f"{mode}_" + "".join(secrets.choice(_ALPHABET) for _ in range(24))
+
+
+def normalize_origin(value: str) -> str:
+    """Return `scheme://host[:port]` in lower case, or raise ValueError.
+
+    A leading `*.` in the host allows every subdomain: `https://*.shop.example`.
+    """
+    parts = urlsplit(value.strip())
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname or (parts.path not in ("", "/")) \
+            or parts.query or parts.fragment or parts.username:
+        raise ValueError(f"not an origin (expected scheme://host[:port]): {value!r}")
+    host = parts.hostname.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"bad port in origin: {value!r}") from None
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None or port == _DEFAULT_PORTS[parts.scheme]:
+        return f"{parts.scheme}://{host}"
+    return f"{parts.scheme}://{host}:{port}"
+
+
+def origin_allowed(origin: str, allowed: list[str]) -> bool:
+    """Tell whether a request's Origin header matches one of a key's allowed origins."""
+    if not allowed:
+        return True
+    try:
+        origin = normalize_origin(origin)
+    except ValueError:
+        return False  # "null" (sandboxed frames, file://) and garbage match no listed origin
+    for pattern in allowed:
+        if origin == pattern:
+            return True
+        scheme, _, host = pattern.partition("://*.")
+        if host and origin.startswith(scheme + "://") and origin.endswith("." + host):
+            return True
+    return False
+
+
+def create_key(storage: Storage, name: str, origins: list[str], test: bool = False) -> str:
+    """Create, store and return a new key."""
+    mode = "test" if test else "live"
+    key = new_key(mode)
+    storage.add_key({"key": key, "name": name, "mode": mode,
+                     "origins": json.dumps([normalize_origin(o) for o in origins]),
+                     "created_at": now_iso(), "revoked_at": None})
+    return key
+
+
+def find_active(storage: Storage, name: str) -> str | None:
+    """Return the newest unrevoked key with this name, if any."""
+    matches = [k for k in storage.list_keys() if k["name"] == name and not k["revoked_at"]]
+    return matches[-1]["key"] if matches else None

@@ -1,0 +1,199 @@
+"""The one ingest path every endpoint shares: auth, parse, validate, enrich, store, answer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Response
+from flask import current_app
+from flask import g
+from flask import jsonify
+from flask import request
+from marshmallow import Schema
+from marshmallow import ValidationError
+
+from . import rows
+from .auth import authenticate
+from .body import parse_json
+from .body import read_body
+from .clock import iso
+from .clock import utcnow
+from .errors import ApiError
+from .errors import BadRequest
+from .errors import InvalidEvent
+from .errors import PayloadTooLarge
+from .errors import error_response
+from .schemas.common import json_size
+
+
+@dataclass(frozen=True)
+class Api:
+    """How one API family differs: its schemas, its batch field, its row mapping, its single answer."""
+
+    source: str
+    batch_field: str
+    item_schema: Schema
+    batch_schema: Schema
+    to_row: Callable[[dict, rows.RequestMeta, tuple], dict]
+    single_response: Callable[[dict, dict | None], Response]
+
+
+def storage():
+    """Return the app's storage backend."""
+    return current_app.extensions["collector.storage"]
+
+
+def describe(messages, prefix: str = "") -> list[str]:
+    """Flatten marshmallow's nested messages into 'path: message' lines."""
+    if isinstance(messages, dict):
+        lines = []
+        for field, inner in messages.items():
+            path = prefix if field == "_schema" else (f"{prefix}.{field}" if prefix else str(field))
+            lines.extend(describe(inner, path))
+        return lines
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return [f"{prefix}: {m}" if prefix else m for m in messages]
+    if isinstance(messages, list):
+        return [line for m in messages for line in describe(m, prefix)]
+    return [f"{prefix}: {messages}" if prefix else str(messages)]
+
+
+def summary(messages, limit: int = 3) -> str:
+    """Return the first few validation problems as one sentence."""
+    lines = describe(messages)
+    text = "; ".join(line.rstrip(".") for line in lines[:limit])
+    if len(lines) > limit:
+        text += f"; and {len(lines) - limit} more"
+    return text
+
+
+class _Request:
+    """The state of one ingest request as it moves through the pipeline."""
+
+    def __init__(self, api: Api, key_row: dict):
+        """Capture what the request tells about every event in it."""
+        config = current_app.config
+        self.api = api
+        self.config = config
+        self.key_row = key_row
+        self.received_at = utcnow()
+        self.privacy = (config["IP_STORAGE"], config["IPV4_PREFIX"], config["IPV6_PREFIX"])
+        self.ip = request.remote_addr
+        self.user_agent = (request.user_agent.string or None) if request.user_agent else None
+        self.rejected: list[dict] = []
+
+    def meta(self, sent_at) -> rows.RequestMeta:
+        """Return the per-request details each row needs."""
+        return rows.RequestMeta(key=self.key_row["key"], mode=self.key_row["mode"],
+                                received_at=self.received_at, sent_at=sent_at,
+                                ip=self.ip, user_agent=self.user_agent)
+
+    def reject(self, error: ApiError, raw: bytes | str, event_id=None, size: int | None = None) -> None:
+        """Keep a refused body or batch item, bounded, with the reason."""
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "replace")
+        limit = self.config["REJECTED_RAW_MAX_BYTES"]
+        self.rejected.append({
+            "key": self.key_row["key"], "mode": self.key_row["mode"], "source": self.api.source,
+            "event_id": event_id if isinstance(event_id, str) else None,
+            "reason": error.code, "message": error.message,
+            "errors": json.dumps(error.errors) if error.errors else None,
+            "raw": raw[:limit].decode("utf-8", "replace"), "raw_bytes": len(raw) if size is None else size,
+            "ip": rows.stored_ip(self.ip, *self.privacy), "user_agent": self.user_agent,
+            "received_at": iso(self.received_at),
+        })
+
+    def load(self, item, sent_at) -> dict:
+        """Validate one event against the size cap and schema and map it to a row, or raise ApiError."""
+        size = json_size(item)
+        if size > self.config["MAX_EVENT_BYTES"]:
+            raise PayloadTooLarge(f"The event is {size} bytes; the limit is {self.config['MAX_EVENT_BYTES']}.")
+        if not isinstance(item, dict):
+            raise InvalidEvent("An event must be a JSON object.")
+        try:
+            data = self.api.item_schema.load(item)
+        except ValidationError as exc:
+            raise InvalidEvent(f"The event is invalid: {summary(exc.messages)}.", errors=exc.messages) from None
+        return self.api.to_row(data, self.meta(sent_at), self.privacy)
+
+    def write(self, events: list[dict]) -> list[dict | None]:
+        """Store accepted events and rejected rows together; only then may the answer be sent."""
+        outcomes = storage().write(events, self.rejected)
+        g.accepted = len(events)
+        g.rejected = len(self.rejected)
+        return outcomes
+
+
+def ingest(api: Api) -> Response:
+    """Handle one POST to an ingest endpoint, single or batch."""
+    key_row = authenticate(request, storage())
+    g.key_name = key_row["name"]
+    state = _Request(api, key_row)
+    config = state.config
+    raw = b""
+    try:
+        raw = read_body(request, max(config["MAX_BODY_BYTES"], config["MAX_BATCH_BYTES"]))
+        document = parse_json(raw)
+        if not isinstance(document, dict):
+            raise BadRequest("The body must be a JSON object: one event, or a batch.", code="invalid_event")
+        if api.batch_field in document:
+            return _batch(state, document)
+        if len(raw) > config["MAX_BODY_BYTES"]:
+            raise PayloadTooLarge(f"A single-event body is limited to {config['MAX_BODY_BYTES']} bytes.")
+        row = state.load(document, None)
+    except ApiError as error:
+        # A body refused before it was read (too large, wrong type) is kept as its size alone.
+        state.reject(error, raw, size=len(raw) if raw else request.content_length or 0)
+        state.write([])
+        raise
+    earlier = state.write([row])[0]
+    return api.single_response(row, earlier)
+
+
+def _batch(state: _Request, document: dict) -> Response:
+    """Validate each event of a batch on its own, store the good ones, answer per event."""
+    config = state.config
+    try:
+        batch = state.api.batch_schema.load(document)
+    except ValidationError as exc:
+        raise InvalidEvent(f"The batch is invalid: {summary(exc.messages)}.", code="invalid_batch",
+                           errors=exc.messages) from None
+    items = batch[state.api.batch_field]
+    if len(items) > config["MAX_BATCH_EVENTS"]:
+        raise PayloadTooLarge(f"The batch holds {len(items)} events; the limit is {config['MAX_BATCH_EVENTS']}.")
+    accepted, results = [], []
+    for index, item in enumerate(items):
+        event_id = item.get("event_id") if isinstance(item, dict) else None
+        try:
+            row = state.load(item, batch.get("sent_at"))
+        except ApiError as error:
+            state.reject(error, json.dumps(item, ensure_ascii=False), event_id=event_id)
+            results.append({"index": index, "event_id": event_id if isinstance(event_id, str) else None,
+                            "status": "rejected", "code": error.code, "message": error.message,
+                            "errors": error.errors or {}})
+            continue
+        accepted.append(row)
+        results.append({"index": index, "event_id": row["event_id"], "status": "stored"})
+    outcomes = state.write(accepted)
+    stored_results = [r for r in results if r["status"] == "stored"]
+    for result, earlier in zip(stored_results, outcomes):
+        if earlier is not None:
+            result["status"] = "duplicate"
+    counts = {
+        "received": len(items),
+        "stored": sum(r["status"] == "stored" for r in results),
+        "duplicates": sum(r["status"] == "duplicate" for r in results),
+        "rejected": len(state.rejected),
+    }
+    if not state.rejected:
+        return jsonify(counts)
+    if not accepted:
+        return error_response(InvalidEvent(
+            f"All {len(items)} events were rejected.", code="invalid_batch",
+            errors={str(r["index"]): r["errors"] or {"_schema": [r["message"]]} for r in results},
+            extra={**counts, "results": results}))
+    response = jsonify({**counts, "results": results})
+    response.status_code = 207
+    return response

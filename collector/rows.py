@@ -1,0 +1,124 @@
+"""Turn a validated DataCue event or Cobi interaction into an `events` row with its lines."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from .clock import event_time
+from .clock import iso
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    """What the request tells about every event in it."""
+
+    key: str
+    mode: str
+    received_at: datetime
+    sent_at: datetime | None
+    ip: str | None
+    user_agent: str | None
+
+
+def stored_ip(raw: str | None, policy: str, v4_prefix: int, v6_prefix: int) -> str | None:
+    """Return the IP as it may be stored: truncated to its network, full, or not at all."""
+    if policy == "none" or not raw:
+        return None
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return None
+    if address.version == 6 and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    if policy == "full":
+        return str(address)
+    prefix = v4_prefix if address.version == 4 else v6_prefix
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
+
+
+def _jsonable(value):
+    """Serialise datetimes the way the store writes times."""
+    if isinstance(value, datetime):
+        return iso(value)
+    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+
+
+def dump_payload(data: dict) -> str:
+    """Return the validated event as compact JSON text."""
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=_jsonable)
+
+
+def _order_total(lines: list[dict]) -> tuple[float | None, str | None]:
+    """Sum quantity x unit price when every line has a price and one currency is used."""
+    currencies = {line.get("currency") for line in lines} - {None}
+    if len(currencies) > 1 or any(line.get("unit_price") is None for line in lines):
+        return None, currencies.pop() if len(currencies) == 1 else None
+    total = sum(Decimal(str(line["unit_price"])) * (line.get("quantity") or 1) for line in lines)
+    return float(total), currencies.pop() if currencies else None
+
+
+def _base_row(data: dict, meta: RequestMeta, client_ts: datetime | None, privacy: tuple) -> dict:
+    """Fill the columns both APIs share: ids, times, network details."""
+    context = data.get("context") or {}
+    sent_at = data.get("sent_at") or meta.sent_at
+    ip = stored_ip(context.get("ip") or meta.ip, *privacy)
+    if context.get("ip"):
+        context["ip"] = ip  # the payload must not keep more of the address than the column
+    data.setdefault("event_id", str(uuid.uuid4()))
+    return {
+        "event_id": data["event_id"], "key": meta.key, "mode": meta.mode,
+        "session_id": context.get("session_id"),
+        "page_url": context.get("page_url"), "referrer": context.get("referrer"),
+        "ip": ip, "user_agent": context.get("user_agent") or meta.user_agent,
+        "client_ts": iso(client_ts) if client_ts else None,
+        "sent_at": iso(sent_at) if sent_at else None,
+        "received_at": iso(meta.received_at),
+        "event_time": iso(event_time(meta.received_at, sent_at, client_ts)),
+    }
+
+
+def datacue_row(data: dict, meta: RequestMeta, privacy: tuple) -> dict:
+    """Map a validated DataCue envelope to columns; cart lines go to `lines`."""
+    row = dict.fromkeys(("item_type", "item_id", "interaction_type", "student_id", "platform", "city",
+                         "country", "revenue", "currency"))
+    row.update(_base_row(data, meta, data.get("timestamp"), privacy))
+    event, user = data["event"], data["user"]
+    lines = [dict(line, line_no=n) for n, line in enumerate(event.get("cart") or ())]
+    for line in lines:
+        line.setdefault("variant_id", None)
+        line.setdefault("quantity", None)
+        line.setdefault("unit_price", None)
+        line.setdefault("currency", None)
+    if event["type"] == "order" and lines:
+        row["revenue"], row["currency"] = _order_total(lines)
+    row.update({
+        "source": "datacue", "type": event["type"], "subtype": event.get("subtype"),
+        "user_id": user.get("user_id"), "anonymous_id": user.get("anonymous_id"),
+        "product_id": event.get("product_id"), "variant_id": event.get("variant_id"),
+        "category_id": event.get("category_id"), "category_name": event.get("category_name"),
+        "banner_id": event.get("banner_id"), "order_id": event.get("order_id"), "term": event.get("term"),
+        "payment_method": event.get("payment_method"),
+        "payload": dump_payload(data), "lines": lines,
+    })
+    return row
+
+
+def cobi_row(data: dict, meta: RequestMeta, privacy: tuple) -> dict:
+    """Map a validated Cobi interaction to columns."""
+    row = dict.fromkeys(("subtype", "product_id", "variant_id", "category_id", "category_name", "banner_id",
+                         "order_id", "term", "payment_method", "revenue", "currency"))
+    row.update(_base_row(data, meta, data["event_timestamp"], privacy))
+    row.update({
+        "source": "cobi", "type": "interaction",
+        "user_id": data.get("user_id"), "anonymous_id": data.get("anonymous_id"),
+        "item_type": data["item_type"], "item_id": data["item_id"],
+        "interaction_type": data["interaction_type"], "student_id": data.get("student_id"),
+        "platform": data.get("platform"), "city": data.get("city"), "country": data.get("country"),
+        "payload": dump_payload(data), "lines": [],
+    })
+    return row

@@ -1,0 +1,244 @@
+"""DataCue browser events (`POST /v1/events`): the envelope, every event type, and the batch form."""
+
+from __future__ import annotations
+
+from marshmallow import INCLUDE
+from marshmallow import Schema
+from marshmallow import ValidationError
+from marshmallow import fields
+from marshmallow import post_load
+from marshmallow import validate
+from marshmallow import validates_schema
+
+from .common import EXTRAS_MAX_BYTES
+from .common import PROFILE_MAX_BYTES
+from .common import BoundedDict
+from .common import ContextSchema
+from .common import Currency
+from .common import Id
+from .common import Money
+from .common import Timestamp
+from .common import Uuid
+from .common import check_extras
+from .common import text
+
+#: Most lines in one cart.
+CART_MAX_LINES = 500
+
+
+class CartLineSchema(Schema):
+    """One cart or order line; `variant`/`price` (order started) normalise to `variant_id`/`unit_price`."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    product_id = Id(required=True)
+    variant_id = Id(allow_none=True)
+    variant = Id(allow_none=True)
+    quantity = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=1_000_000))
+    unit_price = Money(allow_none=True)
+    price = Money(allow_none=True)
+    currency = Currency(allow_none=True)
+
+    @validates_schema
+    def no_conflicting_spellings(self, data, **kwargs):
+        """Refuse a line that spells the same thing twice with different values."""
+        for documented, variant in (("variant_id", "variant"), ("unit_price", "price")):
+            if data.get(documented) is not None and data.get(variant) is not None \
+                    and data[documented] != data[variant]:
+                raise ValidationError(f"Both {documented} and {variant} given with different values.",
+                                      field_name=variant)
+
+    @post_load
+    def normalise(self, data, **kwargs):
+        """Store one spelling: variant_id and unit_price."""
+        variant = data.pop("variant", None)
+        price = data.pop("price", None)
+        if data.get("variant_id") is None and variant is not None:
+            data["variant_id"] = variant
+        if data.get("unit_price") is None and price is not None:
+            data["unit_price"] = price
+        check_extras(self, data, EXTRAS_MAX_BYTES)
+        return data
+
+
+class CartLine(fields.Field):
+    """A cart line as an object, or as a bare product id (DataCue's older examples)."""
+
+    _schema = CartLineSchema()
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        """Return the line as a normalised object."""
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            value = {"product_id": value}
+        if not isinstance(value, dict):
+            raise ValidationError("A cart line must be an object with a product_id, or a product id.")
+        return self._schema.load(value)
+
+
+def cart(min_lines: int) -> fields.List:
+    """A list of cart lines, bounded."""
+    return fields.List(CartLine(), required=True,
+                       validate=validate.Length(min=min_lines, max=CART_MAX_LINES))
+
+
+class EventSchema(Schema):
+    """Fields every event has; undeclared keys are kept in the payload, bounded in size."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    type = fields.String(required=True)
+    subtype = fields.String(allow_none=True)
+
+    @post_load
+    def bound_extras(self, data, **kwargs):
+        """Keep undeclared keys, but not without limit."""
+        check_extras(self, data, EXTRAS_MAX_BYTES)
+        return data
+
+
+class NoFields(EventSchema):
+    """pageview home, login."""
+
+
+class ProductEvent(EventSchema):
+    """pageview product, wishlist add/remove."""
+
+    product_id = Id(required=True)
+    variant_id = Id(allow_none=True)
+
+
+class CategoryView(EventSchema):
+    """pageview category: `category_name` (2018 docs) or `category_id` (2021 docs)."""
+
+    category_name = text(allow_none=True)
+    category_id = Id(allow_none=True)
+
+    @validates_schema
+    def needs_a_category(self, data, **kwargs):
+        """Require at least one way to name the category."""
+        if not data.get("category_name") and not data.get("category_id"):
+            raise ValidationError("Missing data for required field.", field_name="category_name")
+
+
+class ViewCart(EventSchema):
+    """viewcart: the cart's lines, possibly none."""
+
+    cart = cart(min_lines=0)
+
+
+class Search(EventSchema):
+    """search: the term typed."""
+
+    term = fields.String(required=True, validate=validate.Length(min=1, max=512))
+
+
+class BannerClick(EventSchema):
+    """click banner."""
+
+    banner_id = Id(required=True)
+
+
+class ProductClick(EventSchema):
+    """click product."""
+
+    product_id = Id(required=True)
+
+
+class OrderStarted(EventSchema):
+    """order started: a cart and, if known yet, the order id."""
+
+    order_id = Id(allow_none=True)
+    cart = cart(min_lines=1)
+
+
+class OrderCompleted(EventSchema):
+    """order completed."""
+
+    order_id = Id(required=True)
+    cart = cart(min_lines=1)
+    payment_method = text(allow_none=True)
+
+
+class OrderCancelled(EventSchema):
+    """order cancelled."""
+
+    order_id = Id(required=True)
+
+
+#: type -> subtype -> schema; the subtype None means the type takes none.
+EVENT_TYPES: dict[str, dict[str | None, Schema]] = {
+    "pageview": {"home": NoFields(), "product": ProductEvent(), "category": CategoryView()},
+    "viewcart": {None: ViewCart()},
+    "search": {None: Search()},
+    "wishlist": {"add": ProductEvent(), "remove": ProductEvent()},
+    "click": {"banner": BannerClick(), "product": ProductClick()},
+    "order": {"started": OrderStarted(), "completed": OrderCompleted(), "cancelled": OrderCancelled()},
+    "login": {None: NoFields()},
+}
+
+
+class TypedEvent(fields.Field):
+    """The `event` object, validated by the schema its type and subtype pick."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        """Dispatch on type and subtype, naming the allowed values when either is unknown."""
+        if not isinstance(value, dict):
+            raise ValidationError("Must be an object with a type.")
+        kind = value.get("type")
+        if kind is None:
+            raise ValidationError({"type": ["Missing data for required field."]})
+        if not isinstance(kind, str) or kind not in EVENT_TYPES:
+            raise ValidationError({"type": [
+                f"Unknown event type {kind!r}; must be one of: {', '.join(EVENT_TYPES)}."]})
+        subtypes = EVENT_TYPES[kind]
+        subtype = value.get("subtype")
+        if None in subtypes:
+            if subtype not in (None, ""):
+                raise ValidationError({"subtype": [f"{kind} events take no subtype; got {subtype!r}."]})
+            value = {k: v for k, v in value.items() if k != "subtype"}
+        elif subtype is None:
+            raise ValidationError({"subtype": [
+                f"Missing data for required field; {kind} needs one of: {', '.join(subtypes)}."]})
+        elif not isinstance(subtype, str) or subtype not in subtypes:
+            raise ValidationError({"subtype": [
+                f"Unknown subtype {subtype!r} for {kind}; must be one of: {', '.join(subtypes)}."]})
+        return subtypes[subtype].load(value)
+
+
+class UserSchema(Schema):
+    """Who did it: a user id once logged in, an anonymous id before; a free-form profile."""
+
+    user_id = Id(allow_none=True)
+    anonymous_id = Id(allow_none=True)
+    profile = BoundedDict(PROFILE_MAX_BYTES, allow_none=True)
+
+    @validates_schema
+    def needs_an_id(self, data, **kwargs):
+        """Require user_id or anonymous_id."""
+        if not data.get("user_id") and not data.get("anonymous_id"):
+            raise ValidationError("Give user_id (logged in) or anonymous_id (not logged in).",
+                                  field_name="user_id")
+
+
+class DataCueEventSchema(Schema):
+    """One DataCue browser event, exactly as documented, plus optional event_id and sent_at."""
+
+    event_id = Uuid()
+    user = fields.Nested(UserSchema, required=True)
+    event = TypedEvent(required=True)
+    context = fields.Nested(ContextSchema, allow_none=True)
+    timestamp = Timestamp(allow_none=True)
+    sent_at = Timestamp(allow_none=True)
+
+
+class DataCueBatchSchema(Schema):
+    """The batch form: `{"sent_at": ..., "events": [...]}`; each event is validated on its own."""
+
+    sent_at = Timestamp(allow_none=True)
+    events = fields.List(fields.Raw(), required=True, validate=validate.Length(min=1))
+
+
+EVENT = DataCueEventSchema()
+BATCH = DataCueBatchSchema()

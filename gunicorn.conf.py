@@ -1,0 +1,14 @@
+"""gunicorn settings only; the collector's own settings are COLLECTOR_* environment variables."""
+
+import multiprocessing
+import os
+
+wsgi_app = "wsgi:app"
+bind = os.environ.get("COLLECTOR_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+# The collector logs one line per request itself; gunicorn's access log would print ?key= values.
+accesslog = None
+errorlog = "-"
+# Sync workers behind a buffering proxy (nginx); a write waits at most the SQLite busy timeout.
+timeout = 30
+graceful_timeout = 30
