@@ -138,10 +138,12 @@ def ingest(api: Api) -> Response:
         document = parse_json(raw)
         if not isinstance(document, dict):
             raise BadRequest("The body must be a JSON object: one event, or a batch.", code="invalid_event")
-        if api.batch_field in document:
+        is_batch = api.batch_field in document
+        limit = config["MAX_BATCH_BYTES"] if is_batch else config["MAX_BODY_BYTES"]
+        if len(raw) > limit:
+            raise PayloadTooLarge(f"A {'batch' if is_batch else 'single-event'} body is limited to {limit} bytes.")
+        if is_batch:
             return _batch(state, document)
-        if len(raw) > config["MAX_BODY_BYTES"]:
-            raise PayloadTooLarge(f"A single-event body is limited to {config['MAX_BODY_BYTES']} bytes.")
         row = state.load(document, None)
     except ApiError as error:
         # A body refused before it was read (too large, wrong type) is kept as its size alone.

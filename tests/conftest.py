@@ -1,0 +1,118 @@
+"""Fixtures: an app over a fresh SQLite file per test, keys, and valid-event factories."""
+
+from __future__ import annotations
+
+import base64
+import os
+import sqlite3
+import uuid
+
+import pytest
+
+from collector import create_app
+from collector import keys
+
+
+@pytest.fixture(autouse=True)
+def _clean_environ(monkeypatch):
+    """Keep the developer's COLLECTOR_* variables out of every test."""
+    for name in list(os.environ):
+        if name.startswith("COLLECTOR_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    """Path of the test's SQLite file."""
+    return str(tmp_path / "collector.sqlite3")
+
+
+@pytest.fixture
+def make_app(db_path):
+    """Build an app over the test's database with extra settings."""
+
+    def make(**settings):
+        app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{db_path}",
+                          "LOG_LEVEL": "WARNING", **settings})
+        app.extensions["collector.storage"].migrate()
+        return app
+
+    return make
+
+
+@pytest.fixture
+def app(make_app):
+    """An app with default settings."""
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    """A test client of app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def storage(app):
+    """The app's storage."""
+    return app.extensions["collector.storage"]
+
+
+@pytest.fixture
+def key(storage):
+    """A live key with no origin restriction."""
+    return keys.create_key(storage, "shop", [])
+
+
+@pytest.fixture
+def shop_key(storage):
+    """A live key restricted to https://shop.example and its subdomains."""
+    return keys.create_key(storage, "restricted", ["https://shop.example", "https://*.shop.example"])
+
+
+@pytest.fixture
+def db(db_path):
+    """Run SQL against the test database and return rows as dicts."""
+
+    def run(sql, params=()):
+        conn = sqlite3.connect(db_path)
+        conn.row_factory = sqlite3.Row
+        try:
+            return [dict(r) for r in conn.execute(sql, params).fetchall()]
+        finally:
+            conn.close()
+
+    return run
+
+
+def basic(key: str) -> dict:
+    """Authorization header the DataCue way: base64('KEY:')."""
+    return {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
+
+
+def bearer(key: str) -> dict:
+    """Authorization header the Cobi way."""
+    return {"Authorization": f"Bearer {key}"}
+
+
+def make_event(type_="pageview", subtype="home", user=None, **fields) -> dict:
+    """A valid DataCue envelope; event fields and envelope keys (prefixed env_) can be overridden."""
+    envelope = {k[4:]: fields.pop(k) for k in list(fields) if k.startswith("env_")}
+    event = {"type": type_}
+    if subtype is not None:
+        event["subtype"] = subtype
+    event.update(fields)
+    return {"user": user or {"anonymous_id": "anon-1"}, "event": event, **envelope}
+
+
+def make_interaction(**overrides) -> dict:
+    """A valid Cobi interaction with every required field."""
+    record = {"interaction_type": "PAGE_VIEW", "item_type": "SHOP",
+              "item_id": "550e8400-e29b-41d4-a716-446655440000", "event_timestamp": "2026-11-20T10:00:00Z"}
+    record.update(overrides)
+    return {k: v for k, v in record.items() if v is not ...}
+
+
+def new_id() -> str:
+    """A fresh event id."""
+    return str(uuid.uuid4())

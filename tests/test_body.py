@@ -1,0 +1,132 @@
+"""Parsing and limits: content types, gzip, malformed JSON, and every size limit."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+from conftest import basic
+from conftest import make_event
+
+
+def _post(client, key, data: bytes, **headers):
+    """Post raw bytes with the key."""
+    return client.post("/v1/events", data=data, headers={**basic(key), **headers})
+
+
+@pytest.mark.parametrize("content_type", [
+    "application/json", "application/json; charset=utf-8", "text/plain", "text/plain;charset=UTF-8", None])
+def test_accepted_content_types(client, key, content_type):
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = _post(client, key, json.dumps(make_event()).encode(), **headers)
+    assert response.status_code == 204
+
+
+@pytest.mark.parametrize("content_type", [
+    "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml",
+    "text/plain; charset=latin-1"])
+def test_other_content_types_are_415(client, key, db, content_type):
+    response = _post(client, key, json.dumps(make_event()).encode(), **{"Content-Type": content_type})
+    assert (response.status_code, response.json["code"]) == (415, "unsupported_media_type")
+    assert db("SELECT reason FROM rejected") == [{"reason": "unsupported_media_type"}]
+
+
+@pytest.mark.parametrize("encoding", ["br", "deflate", "compress", "gzip, br"])
+def test_other_encodings_are_415(client, key, encoding):
+    response = _post(client, key, json.dumps(make_event()).encode(), **{"Content-Encoding": encoding,
+                                                                        "Content-Type": "application/json"})
+    assert response.status_code == 415
+
+
+def test_gzip_body(client, key, db):
+    data = gzip.compress(json.dumps(make_event("search", None, term="gz")).encode())
+    response = _post(client, key, data, **{"Content-Encoding": "gzip", "Content-Type": "text/plain"})
+    assert response.status_code == 204
+    assert db("SELECT term FROM events") == [{"term": "gz"}]
+
+
+@pytest.mark.parametrize(("data", "code"), [
+    (b"\x1f\x8b\x08\x00garbage", "bad_gzip"),
+    (gzip.compress(b'{"user":{}}')[:-6], "bad_gzip"),
+    (b"plain text, not gzip", "bad_gzip"),
+])
+def test_bad_gzip_is_400(client, key, data, code):
+    response = _post(client, key, data, **{"Content-Encoding": "gzip", "Content-Type": "application/json"})
+    assert (response.status_code, response.json["code"]) == (400, code)
+
+
+def test_gzip_limit_applies_to_decompressed_size(make_app, key):
+    client = make_app(MAX_BODY_BYTES=1000, MAX_BATCH_BYTES=2000).test_client()
+    bomb = gzip.compress(b'{"user": {"anonymous_id": "' + b"a" * 5_000_000 + b'"}}')
+    assert len(bomb) < 10_000
+    response = _post(client, key, bomb, **{"Content-Encoding": "gzip", "Content-Type": "application/json"})
+    assert (response.status_code, response.json["code"]) == (413, "payload_too_large")
+
+
+@pytest.mark.parametrize(("data", "fragment"), [
+    (b"{", "line 1 column 2"),
+    (b'{"user": }', "Expecting value"),
+    (b"", "empty"),
+    (b"   ", "empty"),
+    (b'{"user": NaN}', "NaN"),
+    (b"\xff\xfe{}", "UTF-8"),
+    (b"[" * 100_000 + b"]" * 100_000, "Malformed JSON"),
+])
+def test_malformed_json_is_400_and_kept(client, key, db, data, fragment):
+    response = _post(client, key, data, **{"Content-Type": "application/json"})
+    assert (response.status_code, response.json["code"]) == (400, "malformed_json")
+    assert fragment in response.json["message"]
+    [row] = db("SELECT reason, raw, raw_bytes FROM rejected")
+    assert row["reason"] == "malformed_json" and row["raw_bytes"] == len(data)
+
+
+@pytest.mark.parametrize("document", [[], "event", 3, None, [make_event()]])
+def test_body_must_be_an_object(client, key, document):
+    response = _post(client, key, json.dumps(document).encode(), **{"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert "JSON object" in response.json["message"]
+
+
+def _padded(size: int) -> dict:
+    """A valid event whose compact JSON is about size bytes."""
+    event = make_event("search", None, term="t")
+    event["user"]["profile"] = {}
+    pad = size - len(json.dumps(event, separators=(",", ":")))
+    event["context"] = {f"k{i}": "x" * 900 for i in range(pad // 910)}
+    return event
+
+
+@pytest.mark.parametrize(("settings", "body", "status"), [
+    ({"MAX_EVENT_BYTES": 2000}, _padded(1500), 204),
+    ({"MAX_EVENT_BYTES": 2000}, _padded(4000), 413),
+    ({"MAX_EVENT_BYTES": 100_000, "MAX_BODY_BYTES": 3000}, _padded(5000), 413),
+    ({"MAX_BATCH_BYTES": 3000}, {"events": [_padded(1000) for _ in range(4)]}, 413),
+    ({"MAX_BATCH_BYTES": 30000}, {"events": [_padded(1000) for _ in range(4)]}, 200),
+    ({"MAX_BATCH_EVENTS": 3}, {"events": [make_event()] * 4}, 413),
+    ({"MAX_BATCH_EVENTS": 4}, {"events": [make_event() for _ in range(4)]}, 200),
+])
+def test_limits(make_app, key, settings, body, status):
+    client = make_app(**settings).test_client()
+    response = _post(client, key, json.dumps(body).encode(), **{"Content-Type": "application/json"})
+    assert response.status_code == status, response.json
+    if status == 413:
+        assert response.json["code"] == "payload_too_large"
+
+
+def test_default_limits_are_the_documented_ones(client, key):
+    too_many = {"events": [make_event() for _ in range(501)]}
+    response = _post(client, key, json.dumps(too_many).encode())
+    assert (response.status_code, "500" in response.json["message"]) == (413, True)
+    single = _padded(70_000)
+    assert _post(client, key, json.dumps(single).encode()).status_code == 413
+    big_event = _padded(40_000)
+    response = _post(client, key, json.dumps({"events": [big_event, make_event()]}).encode())
+    assert response.status_code == 207
+    assert response.json["results"][0]["code"] == "payload_too_large"
+
+
+def test_oversized_body_is_refused_before_reading(client, key, db):
+    response = _post(client, key, b"x" * 600_000)
+    assert response.status_code == 413
+    assert db("SELECT raw, raw_bytes FROM rejected") == [{"raw": "", "raw_bytes": 600_000}]
