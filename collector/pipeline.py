@@ -25,6 +25,7 @@ from .errors import BadRequest
 from .errors import InvalidEvent
 from .errors import PayloadTooLarge
 from .errors import error_response
+from .schemas.common import UA_MAX
 from .schemas.common import json_size
 
 
@@ -81,7 +82,7 @@ class _Request:
         self.received_at = utcnow()
         self.privacy = (config["IP_STORAGE"], config["IPV4_PREFIX"], config["IPV6_PREFIX"])
         self.ip = request.remote_addr
-        self.user_agent = (request.user_agent.string or None) if request.user_agent else None
+        self.user_agent = request.headers.get("User-Agent", "")[:UA_MAX] or None
         self.rejected: list[dict] = []
 
     def meta(self, sent_at) -> rows.RequestMeta:

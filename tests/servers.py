@@ -1,0 +1,72 @@
+"""Real gunicorn processes for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """Return a TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Gunicorn:
+    """The collector under gunicorn with gunicorn.conf.py, on a free loopback port."""
+
+    def __init__(self, db_path: str, workers: int = 2, user: str | None = None, log_path: str | None = None,
+                 **settings):
+        """Remember how to start; settings become COLLECTOR_* variables."""
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.args = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
+                     "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)]
+        if user:
+            self.args += ["--user", user, "--group", user if user != "nobody" else "nogroup"]
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}
+        self.env.update({f"COLLECTOR_{k}": str(v) for k, v in settings.items()})
+        self.env["COLLECTOR_DATABASE_URL"] = f"sqlite:///{db_path}"
+        self.env["PYTHONPATH"] = str(ROOT)
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> Gunicorn:
+        """Start and wait until /healthz answers."""
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
+        self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=log, stderr=log)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("gunicorn did not answer /healthz within 30 s")
+
+    def __exit__(self, *exc) -> None:
+        """Stop on leaving the block."""
+        self.stop()
+
+    def stop(self) -> None:
+        """Ask gunicorn to finish its requests and exit; kill it if it does not."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()

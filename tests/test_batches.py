@@ -1,0 +1,115 @@
+"""Batches: all valid, partly valid, all invalid; dedupe of repeated event ids."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import basic
+from conftest import bearer
+from conftest import make_event
+from conftest import make_interaction
+from conftest import new_id
+
+BAD_EVENT = {"user": {"anonymous_id": "a"}, "event": {"type": "pageview", "subtype": "product"}}
+BAD_RECORD = make_interaction(item_type="BOOK")
+
+
+@pytest.mark.parametrize(("path", "field", "good", "bad", "auth"), [
+    ("/v1/events", "events", make_event, BAD_EVENT, basic),
+    ("/user-interactions", "records", make_interaction, BAD_RECORD, bearer),
+])
+class TestBatch:
+    def test_all_valid(self, client, key, db, path, field, good, bad, auth):
+        items = [dict(good(), event_id=new_id()) for _ in range(3)]
+        response = client.post(path, json={field: items}, headers=auth(key))
+        assert response.status_code == 200
+        assert response.json == {"received": 3, "stored": 3, "duplicates": 0, "rejected": 0}
+        assert sorted(r["event_id"] for r in db("SELECT event_id FROM events")) == sorted(
+            i["event_id"] for i in items)
+
+    def test_partly_invalid(self, client, key, db, path, field, good, bad, auth):
+        ids = [new_id(), new_id(), new_id()]
+        items = [dict(good(), event_id=ids[0]), dict(bad, event_id=ids[1]), dict(good(), event_id=ids[2])]
+        response = client.post(path, json={field: items}, headers=auth(key))
+        assert response.status_code == 207
+        body = response.json
+        assert (body["stored"], body["rejected"]) == (2, 1)
+        assert [(r["index"], r["event_id"], r["status"]) for r in body["results"]] == [
+            (0, ids[0], "stored"), (1, ids[1], "rejected"), (2, ids[2], "stored")]
+        assert body["results"][1]["errors"]
+        assert sorted(r["event_id"] for r in db("SELECT event_id FROM events")) == sorted([ids[0], ids[2]])
+        [rejected] = db("SELECT * FROM rejected")
+        assert rejected["event_id"] == ids[1]
+        assert json.loads(rejected["raw"])["event_id"] == ids[1]
+
+    def test_all_invalid(self, client, key, db, path, field, good, bad, auth):
+        response = client.post(path, json={field: [bad, bad, "nonsense"]}, headers=auth(key))
+        assert response.status_code == 400
+        body = response.json
+        assert body["code"] == "invalid_batch" and body["message"]
+        assert set(body["errors"]) == {"0", "1", "2"}
+        assert [r["status"] for r in body["results"]] == ["rejected"] * 3
+        assert db("SELECT count(*) AS n FROM events") == [{"n": 0}]
+        assert db("SELECT count(*) AS n FROM rejected") == [{"n": 3}]
+
+    def test_batch_shape_errors(self, client, key, path, field, good, bad, auth):
+        for body in ({field: []}, {field: "x"}, {field: [good()], "extra": 1}, {field: [good()], "sent_at": "x"}):
+            response = client.post(path, json=body, headers=auth(key))
+            assert (response.status_code, response.json["code"]) == (400, "invalid_batch"), body
+
+    def test_repeated_batch_is_acknowledged_once(self, client, key, db, path, field, good, bad, auth):
+        items = [dict(good(), event_id=new_id()) for _ in range(2)]
+        first = client.post(path, json={field: items}, headers=auth(key))
+        again = client.post(path, json={field: items}, headers=auth(key))
+        assert first.status_code == again.status_code == 200
+        assert again.json == {"received": 2, "stored": 0, "duplicates": 2, "rejected": 0}
+        assert db("SELECT count(*) AS n FROM events") == [{"n": 2}]
+
+    def test_duplicate_inside_one_batch(self, client, key, db, path, field, good, bad, auth):
+        item = dict(good(), event_id=new_id())
+        response = client.post(path, json={field: [item, item, dict(bad)]}, headers=auth(key))
+        assert response.status_code == 207
+        assert [r["status"] for r in response.json["results"]] == ["stored", "duplicate", "rejected"]
+        assert db("SELECT count(*) AS n FROM events") == [{"n": 1}]
+
+
+def test_repeated_datacue_event_is_204_and_stored_once(client, key, db):
+    body = make_event(env_event_id=new_id())
+    assert [client.post("/v1/events", json=body, headers=basic(key)).status_code for _ in range(3)] == [204] * 3
+    assert db("SELECT count(*) AS n FROM events") == [{"n": 1}]
+
+
+def test_repeated_cobi_record_gets_the_first_created_object(client, key, db):
+    record = make_interaction(event_id=new_id())
+    first = client.post("/user-interactions", json=record, headers=bearer(key))
+    again = client.post("/user-interactions", json=dict(record, city="Changed"), headers=bearer(key))
+    assert first.status_code == again.status_code == 201
+    assert again.json == first.json
+    assert db("SELECT count(*) AS n FROM events") == [{"n": 1}]
+
+
+def test_event_ids_are_per_key(client, key, storage, db):
+    from collector import keys
+
+    other = keys.create_key(storage, "other", [])
+    body = make_event(env_event_id=new_id())
+    for k in (key, other):
+        assert client.post("/v1/events", json=body, headers=basic(k)).status_code == 204
+    assert db("SELECT count(*) AS n FROM events") == [{"n": 2}]
+
+
+def test_server_assigns_an_event_id(client, key, db):
+    for _ in range(2):
+        client.post("/v1/events", json=make_event(), headers=basic(key))
+    ids = [r["event_id"] for r in db("SELECT event_id FROM events")]
+    assert len(set(ids)) == 2 and all(len(i) == 36 for i in ids)
+
+
+def test_test_keys_store_test_mode(client, storage, db):
+    from collector import keys
+
+    test_key = keys.create_key(storage, "staging", [], test=True)
+    assert test_key.startswith("test_")
+    client.post("/v1/events", json=make_event(), headers=basic(test_key))
+    assert db("SELECT mode FROM events") == [{"mode": "test"}]

@@ -1,0 +1,91 @@
+"""The 503 path: a locked or read-only database is answered 503 with Retry-After, never 2xx or 500."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+
+import pytest
+import requests
+from conftest import basic
+from conftest import bearer
+from conftest import make_event
+from conftest import make_interaction
+from conftest import new_id
+from servers import Gunicorn
+
+from collector import create_app
+from collector import keys
+
+
+def test_locked_database_is_503_then_recovers(make_app, key, db_path, db):
+    client = make_app(SQLITE_BUSY_TIMEOUT_MS=100, RETRY_AFTER_SECONDS=7).test_client()
+    body = make_event(env_event_id=new_id())
+    analyst = sqlite3.connect(db_path, isolation_level=None)
+    analyst.execute("BEGIN IMMEDIATE")  # a long write transaction elsewhere holds the lock
+    try:
+        for path, payload in (("/v1/events", body), ("/user-interactions", make_interaction()),
+                              ("/v1/events", {"events": [make_event()]}), ("/v1/events", {"user": {}})):
+            response = client.post(path, json=payload, headers=basic(key))
+            assert response.status_code == 503
+            assert response.headers["Retry-After"] == "7"
+            assert response.json["code"] == "storage_unavailable"
+        assert client.get("/readyz").status_code == 200  # reads still work under WAL
+    finally:
+        analyst.execute("ROLLBACK")
+        analyst.close()
+    # The id was not claimed by the failed attempt: the retry stores it.
+    assert client.post("/v1/events", json=body, headers=basic(key)).status_code == 204
+    assert db("SELECT event_id FROM events") == [{"event_id": body["event_id"]}]
+    assert db("SELECT count(*) AS n FROM rejected") == [{"n": 0}]
+
+
+def test_unopenable_database_is_503_on_ingest_and_readyz(tmp_path):
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/missing-dir/c.sqlite3"})
+    client = app.test_client()
+    response = client.post("/v1/events", json=make_event(), headers=bearer("live_x"))
+    assert response.status_code == 503 and "Retry-After" in response.headers
+    ready = client.get("/readyz")
+    assert (ready.status_code, ready.json["code"]) == (503, "storage_unavailable")
+
+
+def _set_read_only(path: str, read_only: bool) -> None:
+    """Make the file unwritable for this process: file modes, or the immutable flag for root (who ignores modes)."""
+    if os.geteuid() != 0:
+        os.chmod(path, 0o444 if read_only else 0o644)
+        return
+    if not shutil.which("chattr"):
+        pytest.skip("SKIPPED LOUDLY: running as root without chattr, so a file cannot be made read-only")
+    result = subprocess.run(["chattr", "+i" if read_only else "-i", path], capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.skip(f"SKIPPED LOUDLY: chattr does not work on this filesystem: {result.stderr.strip()}")
+
+
+@pytest.mark.slow
+def test_read_only_database_under_gunicorn(tmp_path):
+    """Make the file read-only under running workers; ingest answers 503, then recovers without restart."""
+    path = str(tmp_path / "c.sqlite3")
+    app = create_app({"DATABASE_URL": f"sqlite:///{path}"})
+    storage = app.extensions["collector.storage"]
+    storage.migrate()
+    key = keys.create_key(storage, "ro", [])
+    with Gunicorn(path, workers=2, RETRY_AFTER_SECONDS=3) as server:
+        url = server.url + "/v1/events"
+        assert requests.post(url, json=make_event(), headers=basic(key), timeout=10).status_code == 204
+        _set_read_only(path, True)
+        try:
+            for _ in range(4):  # reaches every worker
+                response = requests.post(url, json=make_event(env_event_id=new_id()), headers=basic(key),
+                                         timeout=10)
+                assert response.status_code == 503, response.text
+                assert response.headers["Retry-After"] == "3"
+                assert response.json()["code"] == "storage_unavailable"
+        finally:
+            _set_read_only(path, False)
+        event = make_event(env_event_id=new_id())
+        assert requests.post(url, json=event, headers=basic(key), timeout=10).status_code == 204
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 2
+    conn.close()
