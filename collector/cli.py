@@ -108,3 +108,5 @@ def query(sql, fmt):
         writer.writerows(rows)
     else:
         click.echo(tabulate(rows, headers=columns))
+if __name__ == "__main__":
+    main()

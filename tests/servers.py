@@ -43,8 +43,12 @@ class Gunicorn:
 
     def __enter__(self) -> Gunicorn:
         """Start and wait until /healthz answers."""
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=log, stderr=log)
+        if self.log_path:
+            with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+                self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=log, stderr=log)
+        else:
+            self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -1,0 +1,105 @@
+"""The collector command: keys, migrate, query; run as a real subprocess, as a user would."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import basic
+from conftest import make_event
+
+
+@pytest.fixture
+def cli(db_path):
+    """Run `collector ARGS` against the test database and return the completed process."""
+
+    def run(*args, check=True):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}
+        env["COLLECTOR_DATABASE_URL"] = f"sqlite:///{db_path}"
+        result = subprocess.run([sys.executable, "-m", "collector.cli", *args], env=env, capture_output=True,
+                                text=True, timeout=60)
+        if check:
+            assert result.returncode == 0, result.stderr
+        return result
+
+    return run
+
+
+def test_keys_create_prints_the_key_alone(cli, client):
+    out = cli("keys", "create", "--name", "Main shop", "--origin", "https://shop.example").stdout
+    key = out.strip()
+    assert out == key + "\n" and key.startswith("live_") and len(key) == 29
+    test_key = cli("keys", "create", "--name", "staging", "--test").stdout.strip()
+    assert test_key.startswith("test_")
+    listing = cli("keys", "list").stdout
+    assert "Main shop" in listing and "https://shop.example" in listing and "staging" in listing
+    response = client.post("/v1/events", json=make_event(), headers={**basic(key), "Origin": "https://shop.example"})
+    assert response.status_code == 204
+
+
+def test_live_key_without_origins_warns_on_stderr(cli):
+    result = cli("keys", "create", "--name", "open")
+    assert "any origin" in result.stderr and result.stdout.startswith("live_")
+
+
+def test_bad_origin_is_refused(cli):
+    result = cli("keys", "create", "--name", "x", "--origin", "shop.example/path", check=False)
+    assert result.returncode != 0 and "not an origin" in result.stderr
+
+
+def test_revoke(cli, client):
+    key = cli("keys", "create", "--name", "old").stdout.strip()
+    cli("keys", "revoke", key)
+    assert client.post("/v1/events", json=make_event(), headers=basic(key)).status_code == 403
+    [row] = [line for line in cli("keys", "list").stdout.splitlines() if line.startswith(key)]
+    assert row.rstrip().endswith("Z")  # the revoked column is filled
+    again = cli("keys", "revoke", key, check=False)
+    assert again.returncode != 0 and "no such active key" in again.stderr
+
+
+def test_keys_ensure_is_idempotent(cli):
+    first = cli("keys", "ensure", "--name", "development").stdout
+    assert cli("keys", "ensure", "--name", "development").stdout == first
+
+
+def test_migrate_is_idempotent(cli):
+    assert "0001_init.sql" in cli("migrate").stderr
+    assert "up to date" in cli("migrate").stderr
+
+
+@pytest.fixture
+def stored(client, key):
+    """Three stored events."""
+    for term in ("sofa", "lamp", "rug"):
+        assert client.post("/v1/events", json=make_event("search", None, term=term), headers=basic(key)).status_code == 204
+
+
+SQL = "SELECT term, type FROM events ORDER BY id"
+
+
+def test_query_formats(cli, stored):
+    table = cli("query", SQL).stdout
+    assert table.splitlines()[0].split() == ["term", "type"] and "lamp" in table
+    rows = list(csv.reader(io.StringIO(cli("query", SQL, "--format", "csv").stdout)))
+    assert rows == [["term", "type"], ["sofa", "search"], ["lamp", "search"], ["rug", "search"]]
+    assert json.loads(cli("query", SQL, "--format", "json").stdout) == [
+        {"term": t, "type": "search"} for t in ("sofa", "lamp", "rug")]
+
+
+@pytest.mark.parametrize("sql", ["DELETE FROM events", "UPDATE events SET term = 'x'", "DROP TABLE events",
+                                 "INSERT INTO keys VALUES ('a','b','live','[]','t',NULL)"])
+def test_query_refuses_writes(cli, stored, db, sql):
+    result = cli("query", sql, check=False)
+    assert result.returncode == 1
+    assert "read-only" in result.stderr
+    assert db("SELECT count(*) AS n FROM events") == [{"n": 3}]
+
+
+def test_query_reports_sql_errors(cli, stored):
+    result = cli("query", "SELECT nope FROM events", check=False)
+    assert result.returncode == 1 and "no such column" in result.stderr

@@ -1,0 +1,43 @@
+"""One log line per request with the key's name, never its value."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+from conftest import basic
+from conftest import bearer
+from conftest import make_event
+from servers import Gunicorn
+
+from collector import create_app
+from collector import keys
+
+
+@pytest.mark.slow
+def test_request_lines_name_the_key_but_never_show_it(tmp_path):
+    path = str(tmp_path / "logs.sqlite3")
+    storage = create_app({"DATABASE_URL": f"sqlite:///{path}"}).extensions["collector.storage"]
+    storage.migrate()
+    key = keys.create_key(storage, "main-shop", [])
+    log_path = tmp_path / "gunicorn.log"
+    with Gunicorn(path, workers=1, log_path=str(log_path)) as server:
+        requests.post(server.url + f"/v1/events?key={key}", json=make_event(), timeout=10)
+        requests.post(server.url + "/v1/events", json={"events": [make_event(), {"user": {}}]},
+                      headers=basic(key), timeout=10)
+        requests.post(server.url + "/user-interactions", json={}, headers=bearer(key), timeout=10)
+        requests.post(server.url + "/v1/events", json=make_event(), headers=bearer("live_unknown"), timeout=10)
+    log = log_path.read_text()
+    assert key not in log and "live_unknown" not in log
+    assert "anon-1" not in log  # no payload either
+    lines = [line for line in log.splitlines() if "/v1/events" in line or "/user-interactions" in line]
+    pattern = r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}\] \[\d+\] \[INFO\] POST (\S+) (\d{3}) key=(\S+) " \
+              r"accepted=(\d+) rejected=(\d+) [\d.]+ms$"
+    parsed = [re.match(pattern, line).groups() for line in lines]
+    assert parsed == [
+        ("/v1/events", "204", "main-shop", "1", "0"),
+        ("/v1/events", "207", "main-shop", "1", "1"),
+        ("/user-interactions", "400", "main-shop", "0", "1"),
+        ("/v1/events", "401", "-", "0", "0"),
+    ]
