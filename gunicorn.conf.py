@@ -12,3 +12,6 @@ errorlog = "-"
 # Sync workers behind a buffering proxy (nginx); a write waits at most the SQLite busy timeout.
 timeout = 30
 graceful_timeout = 30
+# The control socket (gunicorn 24+) lives at one fixed path per user; several collectors on one
+# machine would fight over it, and nothing here uses it.
+control_socket_disable = True

@@ -11,6 +11,12 @@ from decimal import Decimal
 
 from .clock import event_time
 from .clock import iso
+from .schemas.datacue import EVENT_TYPES
+from .storage import LINE_COLUMNS
+
+#: Event fields that have a column of the same name.
+_DATACUE_COLUMNS = ("product_id", "variant_id", "category_id", "category_name", "banner_id", "order_id", "term",
+                    "payment_method")
 
 
 @dataclass(frozen=True)
@@ -88,21 +94,17 @@ def datacue_row(data: dict, meta: RequestMeta, privacy: tuple) -> dict:
                          "country", "revenue", "currency"))
     row.update(_base_row(data, meta, data.get("timestamp"), privacy))
     event, user = data["event"], data["user"]
-    lines = [dict(line, line_no=n) for n, line in enumerate(event.get("cart") or ())]
-    for line in lines:
-        line.setdefault("variant_id", None)
-        line.setdefault("quantity", None)
-        line.setdefault("unit_price", None)
-        line.setdefault("currency", None)
+    # Only fields the event's type declares fill columns; undeclared extras stay in the payload alone.
+    declared = EVENT_TYPES[event["type"]][event.get("subtype")].fields
+    columns = {name: event.get(name) if name in declared else None for name in _DATACUE_COLUMNS}
+    cart = event.get("cart") if "cart" in declared else None
+    lines = [{**dict.fromkeys(LINE_COLUMNS), **line, "line_no": n} for n, line in enumerate(cart or ())]
     if event["type"] == "order" and lines:
         row["revenue"], row["currency"] = _order_total(lines)
     row.update({
         "source": "datacue", "type": event["type"], "subtype": event.get("subtype"),
         "user_id": user.get("user_id"), "anonymous_id": user.get("anonymous_id"),
-        "product_id": event.get("product_id"), "variant_id": event.get("variant_id"),
-        "category_id": event.get("category_id"), "category_name": event.get("category_name"),
-        "banner_id": event.get("banner_id"), "order_id": event.get("order_id"), "term": event.get("term"),
-        "payment_method": event.get("payment_method"),
+        **columns,
         "payload": dump_payload(data), "lines": lines,
     })
     return row

@@ -203,3 +203,11 @@ def test_mixed_currencies_leave_revenue_empty(client, key, db):
     body = make_event("order", "completed", order_id="o", cart=cart)
     assert client.post("/v1/events", json=body, headers=basic(key)).status_code == 204
     assert db("SELECT revenue, currency FROM events") == [{"revenue": None, "currency": None}]
+
+
+def test_undeclared_fields_stay_in_the_payload_only(client, key, db):
+    body = make_event("login", None, product_id=["not", "a", "column"], term="x")
+    assert client.post("/v1/events", json=body, headers=basic(key)).status_code == 204
+    [row] = db("SELECT product_id, term, payload FROM events")
+    assert (row["product_id"], row["term"]) == (None, None)
+    assert json.loads(row["payload"])["event"]["product_id"] == ["not", "a", "column"]

@@ -42,6 +42,29 @@ def _statements(script: str):
         yield pending
 
 
+@contextmanager
+def _unavailable_as_storage_error():
+    """Turn "cannot use the database now" errors into StorageError (503); let bugs stay bugs (500).
+
+    OperationalError covers locked, busy, read-only, disk full and cannot open; a bare DatabaseError
+    is a file that is not (or no longer) a database. Binding or integrity errors are our own mistakes.
+    """
+    try:
+        yield
+    except sqlite3.Error as exc:
+        if isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError:
+            raise StorageError(f"database unavailable: {exc}") from exc
+        raise
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back, ignoring a connection too broken to do it: nothing was committed either way."""
+    try:
+        conn.rollback()
+    except sqlite3.Error:
+        pass
+
+
 def migrations() -> list[tuple[int, str, str]]:
     """Return (version, name, sql) for each packaged SQLite migration, in order."""
     folder = resources.files("collector.storage") / "migrations" / "sqlite"
@@ -76,36 +99,33 @@ class SQLiteStorage:
         return conn
 
     @contextmanager
-    def _transaction(self):
-        """Yield a connection inside BEGIN IMMEDIATE; commit, or roll back and raise StorageError."""
-        try:
+    def _connection(self):
+        """Yield a fresh connection, closed afterwards; unavailability becomes StorageError."""
+        with _unavailable_as_storage_error():
             conn = self._connect()
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot open the database: {exc}") from exc
-        try:
+            try:
+                yield conn
+            finally:
+                conn.close()
+
+    @contextmanager
+    def _transaction(self):
+        """Yield a connection inside BEGIN IMMEDIATE; commit, or roll back and re-raise."""
+        with self._connection() as conn:
             conn.execute("BEGIN IMMEDIATE")
-            yield conn
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            # rollback() is harmless when the failed statement already ended the transaction
-            conn.rollback()
-            raise StorageError(f"cannot write to the database: {exc}") from exc
-        except BaseException:
-            conn.rollback()
-            raise
-        finally:
-            conn.close()
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                _rollback(conn)
+                raise
 
     def migrate(self) -> list[str]:
         """Apply pending migrations, each with its bookkeeping row in one transaction."""
         applied = []
-        try:
-            conn = self._connect()
+        with self._connection() as conn:
             # WAL can only be switched on outside a transaction; it persists in the file.
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.close()
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot open the database: {exc}") from exc
         for version, name, sql in migrations():
             with self._transaction() as conn:
                 conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
@@ -130,14 +150,8 @@ class SQLiteStorage:
     def ping(self) -> None:
         """Check the file opens, is migrated and answers a read."""
         self.ensure_migrated()
-        try:
-            conn = self._connect()
-            try:
-                conn.execute("SELECT count(*) FROM schema_migrations").fetchone()
-            finally:
-                conn.close()
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot read the database: {exc}") from exc
+        with self._connection() as conn:
+            conn.execute("SELECT count(*) FROM schema_migrations").fetchone()
 
     def write(self, events: list[dict], rejected: list[dict]) -> list[dict | None]:
         """Store events, their lines and rejected rows atomically; report duplicates."""
@@ -163,15 +177,9 @@ class SQLiteStorage:
     def _read(self, sql: str, params=()) -> list[sqlite3.Row]:
         """Run a read and return its rows as sqlite3.Row."""
         self.ensure_migrated()
-        try:
-            conn = self._connect()
-            try:
-                conn.row_factory = sqlite3.Row
-                return conn.execute(sql, params).fetchall()
-            finally:
-                conn.close()
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot read the database: {exc}") from exc
+        with self._connection() as conn:
+            conn.row_factory = sqlite3.Row
+            return conn.execute(sql, params).fetchall()
 
     def get_key(self, key: str) -> dict | None:
         """Return a key's row, or None."""
@@ -200,10 +208,8 @@ class SQLiteStorage:
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
         """Run one statement on a read-only connection; writing fails with QueryError."""
         self.ensure_migrated()
-        try:
+        with _unavailable_as_storage_error():
             conn = sqlite3.connect(f"file:{quote(self.path)}?mode=ro", uri=True, timeout=self.busy_timeout)
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot open the database: {exc}") from exc
         try:
             conn.execute("PRAGMA query_only=ON")
             cur = conn.execute(sql)

@@ -1,0 +1,72 @@
+"""Whatever a client sends, the answer is a 2xx or a 4xx in the one JSON error shape, never a 5xx."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import basic
+from conftest import make_event
+from conftest import make_interaction
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+
+PATHS = ["/v1/events", "/user-interactions"]
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(10**40), max_value=10**40)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=40),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=5),
+    max_leaves=30,
+)
+
+#: Field names the schemas know, so generated objects reach deep validation paths.
+KNOWN = ["user", "event", "context", "timestamp", "sent_at", "event_id", "type", "subtype", "product_id",
+         "variant_id", "cart", "term", "order_id", "banner_id", "category_name", "user_id", "anonymous_id",
+         "profile", "quantity", "unit_price", "price", "currency", "interaction_type", "item_type", "item_id",
+         "event_timestamp", "platform", "student_id", "events", "records", "ip"]
+
+
+def _check(response) -> None:
+    """Assert the contract: no 5xx, and every error in the JSON shape."""
+    assert response.status_code < 500, response.get_data(as_text=True)
+    if response.status_code >= 400:
+        body = response.json
+        assert isinstance(body["code"], str) and isinstance(body["message"], str)
+
+
+def _mutate(base: dict, data) -> dict:
+    """Overwrite some known fields of a valid body with generated values."""
+    draws = data.draw(st.dictionaries(st.sampled_from(KNOWN), json_values, max_size=4))
+    body = json.loads(json.dumps(base))
+    target = data.draw(st.sampled_from(["top", "event", "user"])) if "event" in body else "top"
+    (body if target == "top" else body[target]).update(draws)
+    return body
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(document=json_values, path=st.sampled_from(PATHS))
+def test_random_json(client, key, document, path):
+    _check(client.post(path, data=json.dumps(document), headers=basic(key), content_type="application/json"))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_mutated_valid_events(client, key, data):
+    base = data.draw(st.sampled_from([
+        make_event(), make_event("order", "completed", order_id="o", cart=[{"product_id": "p", "unit_price": 1}]),
+        make_event("viewcart", None, cart=["p1"]), make_interaction()]))
+    path = "/user-interactions" if "interaction_type" in base else "/v1/events"
+    body = _mutate(base, data)
+    if data.draw(st.booleans()):
+        body = {"events" if path == "/v1/events" else "records": [body, base]}
+    _check(client.post(path, json=body, headers=basic(key)))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw=st.binary(max_size=200), content_type=st.sampled_from(["application/json", "text/plain", ""]),
+       encoding=st.sampled_from(["", "gzip", "identity"]))
+def test_random_bytes(client, key, raw, content_type, encoding):
+    headers = {**basic(key), "Content-Encoding": encoding} if encoding else basic(key)
+    _check(client.post("/v1/events", data=raw, headers=headers, content_type=content_type or None))
