@@ -14,6 +14,9 @@ from .errors import UnsupportedMediaType
 #: text/plain lets the tracker post without a CORS preflight; no type at all is read as JSON too.
 CONTENT_TYPES = ("application/json", "text/plain", "")
 ENCODINGS = ("", "identity", "gzip", "x-gzip")
+#: Deepest nesting of objects and arrays accepted; events need a handful of levels, and deeper
+#: documents would exhaust the recursion of every later step (validation, serialisation).
+MAX_DEPTH = 32
 
 
 def read_body(request: Request, limit: int) -> bytes:
@@ -65,9 +68,26 @@ def parse_json(data: bytes):
     except UnicodeDecodeError as exc:
         raise BadRequest(f"The body is not valid UTF-8 (byte {exc.start}).", code="malformed_json") from None
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        document = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise BadRequest(f"Malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.",
                          code="malformed_json") from None
     except (ValueError, RecursionError) as exc:
         raise BadRequest(f"Malformed JSON: {exc}.", code="malformed_json") from None
+    if _deeper_than(document, MAX_DEPTH):
+        raise BadRequest(f"The JSON is nested deeper than {MAX_DEPTH} levels.", code="malformed_json")
+    return document
+
+
+def _deeper_than(document, limit: int) -> bool:
+    """Tell whether objects and arrays nest more than limit levels, without recursing."""
+    pending = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth + 1 > limit:
+                    return True
+                pending.append((child, depth + 1))
+    return False

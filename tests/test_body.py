@@ -130,3 +130,23 @@ def test_oversized_body_is_refused_before_reading(client, key, db):
     response = _post(client, key, b"x" * 600_000)
     assert response.status_code == 413
     assert db("SELECT raw, raw_bytes FROM rejected") == [{"raw": "", "raw_bytes": 600_000}]
+
+
+@pytest.mark.parametrize("where", ["profile", "event", "context", "batch"])
+@pytest.mark.parametrize("depth", [33, 500, 968, 990])
+def test_deep_nesting_is_400_not_500(client, key, where, depth):
+    inner = '{"a":' * depth + "1" + "}" * depth
+    body = {
+        "profile": '{"user":{"anonymous_id":"a","profile":%s},"event":{"type":"login"}}',
+        "event": '{"user":{"anonymous_id":"a"},"event":{"type":"login","x":%s}}',
+        "context": '{"user":{"anonymous_id":"a"},"event":{"type":"login"},"context":{"x":%s}}',
+        "batch": '{"events":[%s]}',
+    }[where] % inner
+    response = _post(client, key, body.encode(), **{"Content-Type": "application/json"})
+    assert (response.status_code, response.json["code"]) == (400, "malformed_json")
+
+
+def test_nesting_within_the_limit_is_fine(client, key):
+    inner = '{"a":' * 20 + "1" + "}" * 20
+    body = '{"user":{"anonymous_id":"a","profile":%s},"event":{"type":"login"}}' % inner
+    assert _post(client, key, body.encode(), **{"Content-Type": "application/json"}).status_code == 204
