@@ -101,7 +101,7 @@ def query(sql, fmt):
     except (QueryError, StorageError) as exc:
         raise click.ClickException(str(exc)) from None
     if fmt == "json":
-        click.echo(json.dumps([dict(zip(columns, row)) for row in rows], ensure_ascii=False, indent=1))
+        click.echo(json.dumps([dict(zip(columns, row, strict=True)) for row in rows], ensure_ascii=False, indent=1))
     elif fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)

@@ -6,15 +6,19 @@ import os
 
 #: Each setting: (default, one-line description). The README table is checked against this.
 SETTINGS: dict[str, tuple[object, str]] = {
-    "DATABASE_URL": ("sqlite:///collector.sqlite3", "Where events are stored: `sqlite:///relative/path` or `sqlite:////absolute/path`."),
-    "SQLITE_SYNCHRONOUS": ("FULL", "SQLite `synchronous` pragma: FULL syncs every commit to disk; NORMAL may lose the last commits on power loss."),
-    "SQLITE_BUSY_TIMEOUT_MS": (5000, "How long a write waits for another writer's lock before the request is answered 503."),
+    "DATABASE_URL": ("sqlite:///collector.sqlite3",
+                     "Where events are stored: `sqlite:///relative/path` or `sqlite:////absolute/path`."),
+    "SQLITE_SYNCHRONOUS": ("FULL", "SQLite `synchronous` pragma: FULL syncs every commit to disk; "
+                                   "NORMAL may lose the last commits on power loss."),
+    "SQLITE_BUSY_TIMEOUT_MS": (5000, "How long a write waits for another writer's lock before the request "
+                                     "is answered 503."),
     "RETRY_AFTER_SECONDS": (5, "`Retry-After` sent with 503 when storage cannot be written."),
     "MAX_BODY_BYTES": (65536, "Largest single-event request body, measured after gzip decompression."),
     "MAX_BATCH_BYTES": (524288, "Largest batch request body, measured after gzip decompression."),
     "MAX_BATCH_EVENTS": (500, "Most events in one batch request."),
     "MAX_EVENT_BYTES": (32768, "Largest single event (one envelope or record, as compact JSON)."),
-    "TRUSTED_PROXIES": (0, "Number of reverse proxies in front of the collector whose `X-Forwarded-For` entry is trusted."),
+    "TRUSTED_PROXIES": (0, "Number of reverse proxies in front of the collector whose "
+                           "`X-Forwarded-For` entry is trusted."),
     "IP_STORAGE": ("truncate", "What is stored of the client IP: `truncate` (IPv4 /24, IPv6 /48), `full` or `none`."),
     "IPV4_PREFIX": (24, "Prefix length kept when truncating IPv4 addresses."),
     "IPV6_PREFIX": (48, "Prefix length kept when truncating IPv6 addresses."),

@@ -181,7 +181,7 @@ def _batch(state: _Request, document: dict) -> Response:
         results.append({"index": index, "event_id": row["event_id"], "status": "stored"})
     outcomes = state.write(accepted)
     stored_results = [r for r in results if r["status"] == "stored"]
-    for result, earlier in zip(stored_results, outcomes):
+    for result, earlier in zip(stored_results, outcomes, strict=True):
         if earlier is not None:
             result["status"] = "duplicate"
     counts = {

@@ -15,6 +15,16 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def prepare_store(path: str, key_name: str) -> str:
+    """Create and migrate a SQLite store at path with one live key; return the key."""
+    from collector import create_app
+    from collector import keys
+
+    storage = create_app({"DATABASE_URL": f"sqlite:///{path}"}).extensions["collector.storage"]
+    storage.migrate()
+    return keys.create_key(storage, key_name, [])
+
+
 def free_port() -> int:
     """Return a TCP port on loopback that nothing listens on right now."""
     with socket.socket() as sock:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 
 import pytest
+
+from collector.clock import now_iso
+
 from conftest import basic
 from conftest import bearer
 from conftest import make_event
 from conftest import make_interaction
-
-from collector.clock import now_iso
 
 ENDPOINTS = [("/v1/events", make_event()), ("/user-interactions", make_interaction()),
              ("/v1/user-interactions", make_interaction())]

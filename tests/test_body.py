@@ -6,6 +6,7 @@ import gzip
 import json
 
 import pytest
+
 from conftest import basic
 from conftest import make_event
 
@@ -137,16 +138,16 @@ def test_oversized_body_is_refused_before_reading(client, key, db):
 def test_deep_nesting_is_400_not_500(client, key, where, depth):
     inner = '{"a":' * depth + "1" + "}" * depth
     body = {
-        "profile": '{"user":{"anonymous_id":"a","profile":%s},"event":{"type":"login"}}',
-        "event": '{"user":{"anonymous_id":"a"},"event":{"type":"login","x":%s}}',
-        "context": '{"user":{"anonymous_id":"a"},"event":{"type":"login"},"context":{"x":%s}}',
-        "batch": '{"events":[%s]}',
-    }[where] % inner
+        "profile": '{"user":{"anonymous_id":"a","profile":INNER},"event":{"type":"login"}}',
+        "event": '{"user":{"anonymous_id":"a"},"event":{"type":"login","x":INNER}}',
+        "context": '{"user":{"anonymous_id":"a"},"event":{"type":"login"},"context":{"x":INNER}}',
+        "batch": '{"events":[INNER]}',
+    }[where].replace("INNER", inner)
     response = _post(client, key, body.encode(), **{"Content-Type": "application/json"})
     assert (response.status_code, response.json["code"]) == (400, "malformed_json")
 
 
 def test_nesting_within_the_limit_is_fine(client, key):
     inner = '{"a":' * 20 + "1" + "}" * 20
-    body = '{"user":{"anonymous_id":"a","profile":%s},"event":{"type":"login"}}' % inner
+    body = '{"user":{"anonymous_id":"a","profile":INNER},"event":{"type":"login"}}'.replace("INNER", inner)
     assert _post(client, key, body.encode(), **{"Content-Type": "application/json"}).status_code == 204

@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+
 from conftest import basic
 from conftest import make_event
 
@@ -76,7 +77,8 @@ def test_migrate_is_idempotent(cli):
 def stored(client, key):
     """Three stored events."""
     for term in ("sofa", "lamp", "rug"):
-        assert client.post("/v1/events", json=make_event("search", None, term=term), headers=basic(key)).status_code == 204
+        response = client.post("/v1/events", json=make_event("search", None, term=term), headers=basic(key))
+        assert response.status_code == 204
 
 
 SQL = "SELECT term, type FROM events ORDER BY id"

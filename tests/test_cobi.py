@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from conftest import bearer
 from conftest import make_interaction
 from conftest import new_id

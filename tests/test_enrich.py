@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
-from datetime import timezone
 
 import pytest
-from conftest import basic
-from conftest import make_event
 
 from collector.clock import event_time
 from collector.rows import stored_ip
 
-T0 = datetime(2026, 11, 24, 12, 0, 0, tzinfo=timezone.utc)
+from conftest import basic
+from conftest import make_event
+
+T0 = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
 
 
 def _parse(text: str) -> datetime:
@@ -35,11 +36,11 @@ def test_event_time_skew_correction(sent_at, client_ts, expected):
 
 
 def test_skew_is_corrected_end_to_end(client, key, db):
-    fast = datetime.now(timezone.utc) + timedelta(hours=2)  # the visitor's clock is two hours ahead
+    fast = datetime.now(UTC) + timedelta(hours=2)  # the visitor's clock is two hours ahead
     events = [make_event(env_timestamp=(fast - timedelta(seconds=s)).isoformat()) for s in (0, 10, 60)]
     response = client.post("/v1/events", json={"sent_at": fast.isoformat(), "events": events}, headers=basic(key))
     assert response.status_code == 200
-    for row, seconds in zip(db("SELECT * FROM events ORDER BY id"), (0, 10, 60)):
+    for row, seconds in zip(db("SELECT * FROM events ORDER BY id"), (0, 10, 60), strict=True):
         lag = _parse(row["received_at"]) - _parse(row["event_time"])
         assert abs(lag.total_seconds() - seconds) < 0.002
         assert _parse(row["client_ts"]) > _parse(row["received_at"])  # the raw client time is kept too
@@ -47,7 +48,7 @@ def test_skew_is_corrected_end_to_end(client, key, db):
 
 
 def test_event_time_is_never_in_the_future(client, key, db):
-    future = (datetime.now(timezone.utc) + timedelta(days=3)).isoformat()
+    future = (datetime.now(UTC) + timedelta(days=3)).isoformat()
     assert client.post("/v1/events", json=make_event(env_timestamp=future), headers=basic(key)).status_code == 204
     [row] = db("SELECT received_at, event_time FROM events")
     assert row["event_time"] == row["received_at"]

@@ -7,15 +7,14 @@ import threading
 
 import pytest
 import requests
+
 from conftest import basic
 from conftest import bearer
 from conftest import make_event
 from conftest import make_interaction
 from conftest import new_id
 from servers import Gunicorn
-
-from collector import create_app
-from collector import keys
+from servers import prepare_store
 
 THREADS = 8
 ROUNDS = 60  # each round: 1 single DataCue event, a batch of 10, 1 Cobi record, a batch of 3 records
@@ -41,10 +40,7 @@ def _send(session, url, body, headers, acknowledged, ids, lock, failures):
 @pytest.mark.slow
 def test_every_acknowledged_event_is_stored_exactly_once(tmp_path):
     path = str(tmp_path / "e2e.sqlite3")
-    app = create_app({"DATABASE_URL": f"sqlite:///{path}"})
-    storage = app.extensions["collector.storage"]
-    storage.migrate()
-    key = keys.create_key(storage, "e2e", [])
+    key = prepare_store(path, "e2e")
     acknowledged, failures, lock = [], [], threading.Lock()
 
     def client(server):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
-from conftest import basic
-from conftest import make_event
-from conftest import make_interaction
 from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
+
+from conftest import basic
+from conftest import make_event
+from conftest import make_interaction
 
 PATHS = ["/v1/events", "/user-interactions"]
 

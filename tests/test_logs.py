@@ -6,21 +6,18 @@ import re
 
 import pytest
 import requests
+
 from conftest import basic
 from conftest import bearer
 from conftest import make_event
 from servers import Gunicorn
-
-from collector import create_app
-from collector import keys
+from servers import prepare_store
 
 
 @pytest.mark.slow
 def test_request_lines_name_the_key_but_never_show_it(tmp_path):
     path = str(tmp_path / "logs.sqlite3")
-    storage = create_app({"DATABASE_URL": f"sqlite:///{path}"}).extensions["collector.storage"]
-    storage.migrate()
-    key = keys.create_key(storage, "main-shop", [])
+    key = prepare_store(path, "main-shop")
     log_path = tmp_path / "gunicorn.log"
     with Gunicorn(path, workers=1, log_path=str(log_path)) as server:
         requests.post(server.url + f"/v1/events?key={key}", json=make_event(), timeout=10)

@@ -9,15 +9,16 @@ import subprocess
 
 import pytest
 import requests
+
+from collector import create_app
+
 from conftest import basic
 from conftest import bearer
 from conftest import make_event
 from conftest import make_interaction
 from conftest import new_id
 from servers import Gunicorn
-
-from collector import create_app
-from collector import keys
+from servers import prepare_store
 
 
 def test_locked_database_is_503_then_recovers(make_app, key, db_path, db):
@@ -67,10 +68,7 @@ def _set_read_only(path: str, read_only: bool) -> None:
 def test_read_only_database_under_gunicorn(tmp_path):
     """Make the file read-only under running workers; ingest answers 503, then recovers without restart."""
     path = str(tmp_path / "c.sqlite3")
-    app = create_app({"DATABASE_URL": f"sqlite:///{path}"})
-    storage = app.extensions["collector.storage"]
-    storage.migrate()
-    key = keys.create_key(storage, "ro", [])
+    key = prepare_store(path, "ro")
     with Gunicorn(path, workers=2, RETRY_AFTER_SECONDS=3) as server:
         url = server.url + "/v1/events"
         assert requests.post(url, json=make_event(), headers=basic(key), timeout=10).status_code == 204

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from marshmallow import Schema
 from marshmallow import fields
-from marshmallow import validate
 
 from .common import ContextSchema
 from .common import Id
 from .common import Timestamp
 from .common import Uuid
+from .common import batch_schema
 from .common import one_of
 from .common import text
 
@@ -40,12 +40,6 @@ class InteractionSchema(Schema):
     sent_at = Timestamp(allow_none=True)
 
 
-class InteractionBatchSchema(Schema):
-    """The batch form, as Cobi's Data API: `{"records": [...]}`, each record validated on its own."""
-
-    sent_at = Timestamp(allow_none=True)
-    records = fields.List(fields.Raw(), required=True, validate=validate.Length(min=1))
-
-
 RECORD = InteractionSchema()
-BATCH = InteractionBatchSchema()
+#: The batch form, as Cobi's Data API: `{"records": [...]}`.
+BATCH = batch_schema("records")

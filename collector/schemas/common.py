@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from datetime import UTC
 from datetime import datetime
-from datetime import timezone
 
 from marshmallow import INCLUDE
 from marshmallow import Schema
@@ -27,7 +27,7 @@ CONTEXT_MAX_BYTES = 8192
 
 #: Integers above this are epoch milliseconds, below it epoch seconds (year 5138 in seconds).
 _EPOCH_MS_THRESHOLD = 100_000_000_000
-_EARLIEST = datetime(1970, 1, 2, tzinfo=timezone.utc)
+_EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
 
 
 def one_of(choices) -> validate.OneOf:
@@ -86,12 +86,12 @@ class Timestamp(fields.Field):
                 if value <= 0:
                     raise self.make_error("range")
                 seconds = value / 1000 if value >= _EPOCH_MS_THRESHOLD else value
-                parsed = datetime.fromtimestamp(seconds, tz=timezone.utc)
+                parsed = datetime.fromtimestamp(seconds, tz=UTC)
             elif isinstance(value, str) and 10 <= len(value) <= 40:
                 parsed = datetime.fromisoformat(value)
                 if parsed.tzinfo is None:
-                    parsed = parsed.replace(tzinfo=timezone.utc)
-                parsed = parsed.astimezone(timezone.utc)
+                    parsed = parsed.replace(tzinfo=UTC)
+                parsed = parsed.astimezone(UTC)
             else:
                 raise self.make_error("invalid")
         except (ValueError, OverflowError, OSError):
@@ -182,3 +182,11 @@ class ContextSchema(Schema):
                 raise ValidationError("Not a valid IP address.", field_name="ip") from None
         check_extras(self, data, CONTEXT_MAX_BYTES)
         return data
+
+
+def batch_schema(items_field: str) -> Schema:
+    """The batch form `{"sent_at": ..., items_field: [...]}`; each item is validated on its own later."""
+    return Schema.from_dict({
+        "sent_at": Timestamp(allow_none=True),
+        items_field: fields.List(fields.Raw(), required=True, validate=validate.Length(min=1)),
+    }, name=f"{items_field.title()}BatchSchema")()

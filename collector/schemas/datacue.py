@@ -19,6 +19,7 @@ from .common import Id
 from .common import Money
 from .common import Timestamp
 from .common import Uuid
+from .common import batch_schema
 from .common import check_extras
 from .common import text
 
@@ -233,12 +234,5 @@ class DataCueEventSchema(Schema):
     sent_at = Timestamp(allow_none=True)
 
 
-class DataCueBatchSchema(Schema):
-    """The batch form: `{"sent_at": ..., "events": [...]}`; each event is validated on its own."""
-
-    sent_at = Timestamp(allow_none=True)
-    events = fields.List(fields.Raw(), required=True, validate=validate.Length(min=1))
-
-
 EVENT = DataCueEventSchema()
-BATCH = DataCueBatchSchema()
+BATCH = batch_schema("events")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 from contextlib import contextmanager
+from datetime import UTC
 from datetime import datetime
-from datetime import timezone
 from importlib import resources
 from urllib.parse import quote
 
@@ -135,7 +135,7 @@ class SQLiteStorage:
                 for statement in _statements(sql):
                     conn.execute(statement)
                 conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)",
-                             (version, name, datetime.now(timezone.utc).isoformat()))
+                             (version, name, datetime.now(UTC).isoformat()))
                 applied.append(name)
         self._migrated = True
         return applied
