@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import sqlite3
 
 import pytest
 
@@ -104,10 +105,22 @@ def test_cors_headers_on_success_and_errors(client, shop_key, body, status):
     assert "Origin" in response.headers["Vary"]
 
 
-def test_cors_headers_on_401_and_503(client, make_app, tmp_path):
+def test_cors_headers_on_401_and_503(client, key, make_app, db_path):
     response = client.post("/v1/events", json=make_event(), headers={"Origin": "https://shop.example"})
     assert response.status_code == 401
     assert response.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+    locked = make_app(SQLITE_BUSY_TIMEOUT_MS=50).test_client()
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        response = locked.post("/v1/events", json=make_event(),
+                               headers={**basic(key), "Origin": "https://shop.example"})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert response.status_code == 503
+    assert response.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+    assert "Retry-After" in response.headers["Access-Control-Expose-Headers"]
 
 
 @pytest.mark.parametrize("path", ["/v1/events", "/user-interactions", "/v1/user-interactions"])
