@@ -6,11 +6,13 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config
+from . import headers
 from . import logs
 from .api import cobi
 from .api import cors
 from .api import datacue
 from .api import health
+from .api import static
 from .errors import register_error_handlers
 from .storage import open_storage
 
@@ -31,7 +33,8 @@ def create_app(test_config: dict | None = None) -> Flask:
                                 x_port=0, x_prefix=0)
     register_error_handlers(app)
     logs.init_app(app)
+    headers.init_app(app)
     cors.init_app(app)
-    for blueprint in (datacue.bp, cobi.bp, health.bp):
+    for blueprint in (datacue.bp, cobi.bp, health.bp, static.bp):
         app.register_blueprint(blueprint)
     return app

@@ -24,6 +24,7 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "IPV6_PREFIX": (48, "Prefix length kept when truncating IPv6 addresses."),
     "REJECTED_RAW_MAX_BYTES": (65536, "How much of a rejected body is kept in the `rejected` table for repair."),
     "LOG_LEVEL": ("INFO", "Level of the collector's stderr log (one line per request at INFO)."),
+    "DEMO_KEY": ("", "Key the demo shop at /demo/ sends with; empty turns the demo off (`./dev run` sets it)."),
 }
 
 DEFAULTS = {name: default for name, (default, _) in SETTINGS.items()}

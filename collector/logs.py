@@ -31,7 +31,9 @@ def init_app(app: Flask) -> None:
     def log_request(response):
         elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         # request.path, not the URL: the query string may hold ?key=
-        log.info("%s %s %s key=%s accepted=%d rejected=%d %.1fms", request.method, request.path,
+        # dropped: events a tracker lost from its full queue, reported with its next batch
+        dropped = f" dropped={g.dropped}" if g.get("dropped") else ""
+        log.info("%s %s %s key=%s accepted=%d rejected=%d%s %.1fms", request.method, request.path,
                  response.status_code, g.get("key_name", "-"), g.get("accepted", 0), g.get("rejected", 0),
-                 elapsed)
+                 dropped, elapsed)
         return response

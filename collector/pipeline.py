@@ -164,6 +164,7 @@ def _batch(state: _Request, document: dict) -> Response:
         raise InvalidEvent(f"The batch is invalid: {summary(exc.messages)}.", code="invalid_batch",
                            errors=exc.messages) from None
     items = batch[state.api.batch_field]
+    g.dropped = batch.get("dropped", 0)
     if len(items) > config["MAX_BATCH_EVENTS"]:
         raise PayloadTooLarge(f"The batch holds {len(items)} events; the limit is {config['MAX_BATCH_EVENTS']}.")
     accepted, results = [], []

@@ -79,7 +79,7 @@ def _base_row(data: dict, meta: RequestMeta, client_ts: datetime | None, privacy
     return {
         "event_id": data["event_id"], "key": meta.key, "mode": meta.mode,
         "session_id": context.get("session_id"),
-        "page_url": context.get("page_url"), "referrer": context.get("referrer"),
+        "page_url": context.get("page_url"), "referrer": context.get("referrer") or None,
         "ip": ip, "user_agent": context.get("user_agent") or meta.user_agent,
         "client_ts": iso(client_ts) if client_ts else None,
         "sent_at": iso(sent_at) if sent_at else None,

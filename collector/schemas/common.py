@@ -185,8 +185,12 @@ class ContextSchema(Schema):
 
 
 def batch_schema(items_field: str) -> Schema:
-    """The batch form `{"sent_at": ..., items_field: [...]}`; each item is validated on its own later."""
+    """The batch form `{"sent_at", items_field: [...], "dropped"}`; each item is validated on its own later.
+
+    `dropped` is how many events the tracker had to drop from its full queue since its last delivery.
+    """
     return Schema.from_dict({
         "sent_at": Timestamp(allow_none=True),
+        "dropped": fields.Integer(validate=validate.Range(min=0, max=1_000_000)),
         items_field: fields.List(fields.Raw(), required=True, validate=validate.Length(min=1)),
     }, name=f"{items_field.title()}BatchSchema")()

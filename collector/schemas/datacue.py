@@ -100,7 +100,7 @@ class EventSchema(Schema):
 
 
 class NoFields(EventSchema):
-    """pageview home, login."""
+    """pageview home and page, login."""
 
 
 class ProductEvent(EventSchema):
@@ -170,7 +170,8 @@ class OrderCancelled(EventSchema):
 
 #: type -> subtype -> schema; the subtype None means the type takes none.
 EVENT_TYPES: dict[str, dict[str | None, Schema]] = {
-    "pageview": {"home": NoFields(), "product": ProductEvent(), "category": CategoryView()},
+    # "page" is this collector's extension: a page that is none of the three (the tracker's SPA routes).
+    "pageview": {"home": NoFields(), "product": ProductEvent(), "category": CategoryView(), "page": NoFields()},
     "viewcart": {None: ViewCart()},
     "search": {None: Search()},
     "wishlist": {"add": ProductEvent(), "remove": ProductEvent()},

@@ -56,6 +56,9 @@ class Storage(Protocol):
     def revoke_key(self, key: str, at: str) -> bool:
         """Mark a key revoked; return False when there is no such active key."""
 
+    def recent(self, key: str, limit: int) -> list[dict]:
+        """Return a key's latest events, newest first."""
+
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
         """Run one read-only statement; return column names and rows."""
 

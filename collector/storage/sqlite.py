@@ -205,6 +205,12 @@ class SQLiteStorage:
             cur = conn.execute("UPDATE keys SET revoked_at = ? WHERE key = ? AND revoked_at IS NULL", (at, key))
             return cur.rowcount == 1
 
+    def recent(self, key: str, limit: int) -> list[dict]:
+        """Return a key's latest events, newest first."""
+        return [dict(r) for r in self._read(
+            "SELECT event_id, source, type, subtype, interaction_type, item_type, product_id, banner_id, order_id, "
+            "term, revenue, currency, event_time FROM events WHERE key = ? ORDER BY id DESC LIMIT ?", (key, limit))]
+
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
         """Run one statement on a read-only connection; writing fails with QueryError."""
         self.ensure_migrated()
