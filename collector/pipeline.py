@@ -83,13 +83,15 @@ class _Request:
         self.privacy = (config["IP_STORAGE"], config["IPV4_PREFIX"], config["IPV6_PREFIX"])
         self.ip = request.remote_addr
         self.user_agent = request.headers.get("User-Agent", "")[:UA_MAX] or None
+        # The visitor's first language preference, for events whose context does not name one.
+        self.language = request.accept_languages.best[:35] if request.accept_languages else None
         self.rejected: list[dict] = []
 
     def meta(self, sent_at) -> rows.RequestMeta:
         """Return the per-request details each row needs."""
         return rows.RequestMeta(key=self.key_row["key"], mode=self.key_row["mode"],
                                 received_at=self.received_at, sent_at=sent_at,
-                                ip=self.ip, user_agent=self.user_agent)
+                                ip=self.ip, user_agent=self.user_agent, language=self.language)
 
     def reject(self, error: ApiError, raw: bytes | str, event_id=None, size: int | None = None) -> None:
         """Keep a refused body or batch item, bounded, with the reason."""

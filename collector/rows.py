@@ -8,6 +8,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from urllib.parse import parse_qsl
+from urllib.parse import urlsplit
 
 from .clock import event_time
 from .clock import iso
@@ -29,6 +31,7 @@ class RequestMeta:
     sent_at: datetime | None
     ip: str | None
     user_agent: str | None
+    language: str | None = None
 
 
 def stored_ip(raw: str | None, policy: str, v4_prefix: int, v6_prefix: int) -> str | None:
@@ -68,9 +71,22 @@ def _order_total(lines: list[dict]) -> tuple[float | None, str | None]:
     return float(total), currencies.pop() if currencies else None
 
 
+def _complete_context(context: dict, meta: RequestMeta) -> None:
+    """Add what the tracker leaves to the collector: UTM parameters from page_url, language from the headers."""
+    if context.get("page_url") and "utm" not in context:
+        query = urlsplit(context["page_url"]).query
+        utm = {name[4:]: value for name, value in parse_qsl(query) if name.startswith("utm_") and name[4:]}
+        if utm:
+            context["utm"] = utm
+    if meta.language and "language" not in context:
+        context["language"] = meta.language
+
+
 def _base_row(data: dict, meta: RequestMeta, client_ts: datetime | None, privacy: tuple) -> dict:
     """Fill the columns both APIs share: ids, times, network details."""
     context = data.get("context") or {}
+    if context:
+        _complete_context(context, meta)
     sent_at = data.get("sent_at") or meta.sent_at
     ip = stored_ip(context.get("ip") or meta.ip, *privacy)
     if context.get("ip"):

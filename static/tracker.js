@@ -83,15 +83,12 @@
 
   function context() {
     // The session lasts while events come less than 30 minutes apart.
-    var session = get('sc:s') || [], utm = {};
+    // UTM parameters (from page_url) and language (from Accept-Language) are filled in by the collector.
+    var session = get('sc:s') || [];
     put('sc:s', session = [now() - session[1] < 18e5 ? session[0] : uuid(), now()]);
-    loc.search.replace(/[?&]utm_(\w+)=([^&]*)/g, function (m, k, v) {
-      utm[k] = decodeURIComponent(v);
-    });
     return {
-      page_url: loc.href, referrer: d.referrer, page_title: d.title, session_id: session[0], utm: utm,
-      language: nav.language, timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
-      screen: screen.width + 'x' + screen.height
+      page_url: loc.href, referrer: d.referrer, page_title: d.title, session_id: session[0],
+      timezone: Intl.DateTimeFormat().resolvedOptions().timeZone, screen: screen.width + 'x' + screen.height
     };
   }
 

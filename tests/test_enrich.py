@@ -103,3 +103,20 @@ def test_context_ip_is_truncated_in_the_payload_too(client, key, db):
 def test_rejected_rows_keep_only_the_truncated_ip(client, key, db):
     client.post("/v1/events", json={"user": {}}, headers=basic(key), environ_base={"REMOTE_ADDR": "203.0.113.77"})
     assert db("SELECT ip FROM rejected") == [{"ip": "203.0.113.0"}]
+
+
+def test_utm_and_language_are_completed_from_the_url_and_headers(client, key, db):
+    body = make_event(env_context={"page_url": "https://shop.example/p?utm_source=news&utm_campaign=winter%20sale&x=1"})
+    headers = {**basic(key), "Accept-Language": "de-CH,de;q=0.9,en;q=0.5"}
+    assert client.post("/v1/events", json=body, headers=headers).status_code == 204
+    context = json.loads(db("SELECT payload FROM events")[0]["payload"])["context"]
+    assert context["utm"] == {"source": "news", "campaign": "winter sale"}
+    assert context["language"] == "de-CH"
+
+
+def test_context_sent_by_the_client_wins(client, key, db):
+    body = make_event(env_context={"page_url": "https://shop.example/?utm_source=a", "utm": {"source": "b"},
+                                   "language": "fr"})
+    assert client.post("/v1/events", json=body, headers={**basic(key), "Accept-Language": "de"}).status_code == 204
+    context = json.loads(db("SELECT payload FROM events")[0]["payload"])["context"]
+    assert (context["utm"], context["language"]) == ({"source": "b"}, "fr")
