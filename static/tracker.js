@@ -242,7 +242,8 @@
   };
 
   function storefront(name) {
-    off || api[name].apply(0, [].slice.call(arguments, 1));
+    // An unknown call only warns: one typo in a page must not stop the calls queued after it.
+    off || (api[name] ? api[name].apply(0, [].slice.call(arguments, 1)) : warn('unknown call ' + name));
   }
   var queued = w.storefront && w.storefront.q || [];
   w.storefront = storefront;

@@ -215,12 +215,13 @@ test('the session id holds within 30 minutes and changes after', async () => {
   assert.notEqual(events(third.requests)[0].context.session_id, session);
 });
 
-test('calls queued by the stub replay in order, identify first', async () => {
-  const calls = [['identify', 'u-1'], ['event', { type: 'search', term: 'a' }], ['event', { type: 'search', term: 'b' }]];
+test('calls queued by the stub replay in order; an unknown one only warns', async () => {
+  const calls = [['identify', 'u-1'], ['event', { type: 'search', term: 'a' }], ['trak', {}], ['event', { type: 'search', term: 'b' }]];
   const stub = Object.assign(() => {}, { q: calls });
   const page = load({ attrs: { ...KEY, auto: 'false' }, win: { storefront: stub } });
   await page.runTimers();
   assert.deepEqual(events(page.requests).map((e) => [e.event.term, e.user.user_id]), [['a', 'u-1'], ['b', 'u-1']]);
+  assert.deepEqual(page.warnings, ['storefront: unknown call trak']);
 });
 
 test('datacue.track(event, true) is held until the next page load', async () => {
