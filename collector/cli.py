@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+import time
 
 import click
 from flask import current_app
@@ -14,6 +15,8 @@ from . import create_app
 from . import keys as key_store
 from .clock import now_iso
 from .config import ConfigError
+from .forward.runner import Forwarder
+from .forward.signing import new_secret
 from .storage import QueryError
 from .storage import StorageError
 
@@ -108,5 +111,98 @@ def query(sql, fmt):
         writer.writerows(rows)
     else:
         click.echo(tabulate(rows, headers=columns))
+
+
+@main.group()
+def forward():
+    """Forward a key's events to DataCue, Cobi or a signed webhook."""
+
+
+@forward.command("add")
+@click.argument("key")
+@click.option("--datacue", "datacue_url", metavar="URL", help="DataCue API base URL (events go to URL/v1/events).")
+@click.option("--upstream-key", help="The DataCue API key to send with.")
+@click.option("--cobi", "cobi_url", metavar="URL", help="Cobi API base URL (interactions go to URL/user-interactions).")
+@click.option("--upstream-token", help="The Cobi bearer token to send with.")
+@click.option("--webhook", "webhook_url", metavar="URL", help="A URL that takes signed batches of events.")
+@click.option("--secret", help="Webhook signing secret (whsec_...); one is made and printed when omitted.")
+@click.option("--store/--no-store", default=None, help="Also keep the key's events in `events` (default: yes).")
+def forward_add(key, datacue_url, upstream_key, cobi_url, upstream_token, webhook_url, secret, store):
+    """Add one forward target to KEY and print its id."""
+    chosen = [(kind, url) for kind, url in (("datacue", datacue_url), ("cobi", cobi_url), ("webhook", webhook_url))
+              if url]
+    if len(chosen) != 1:
+        raise click.UsageError("give exactly one of --datacue, --cobi, --webhook")
+    kind, url = chosen[0]
+    if not url.startswith(("http://", "https://")):
+        raise click.BadParameter(f"not an http(s) URL: {url}")
+    credential = {"datacue": upstream_key, "cobi": upstream_token, "webhook": secret}[kind]
+    if kind == "webhook" and not credential:
+        credential = new_secret()
+        click.echo(f"webhook signing secret (give it to the receiver): {credential}", err=True)
+    if not credential:
+        raise click.UsageError(f"--{kind} needs {'--upstream-key' if kind == 'datacue' else '--upstream-token'}")
+    try:
+        target_id = _storage().add_target(key, kind, url, credential, now_iso())
+    except KeyError:
+        raise click.ClickException("no such key") from None
+    if store is not None:
+        _storage().set_store(key, store)
+    click.echo(target_id)
+
+
+@forward.command("store")
+@click.argument("key")
+@click.argument("choice", type=click.Choice(["yes", "no"]))
+def forward_store(key, choice):
+    """Choose whether KEY's events are kept in `events` as well as forwarded."""
+    if not _storage().set_store(key, choice == "yes"):
+        raise click.ClickException("no such key")
+
+
+@forward.command("list")
+def forward_list():
+    """Show every forward target (secrets shortened)."""
+    rows = [(t["id"], t["name"], t["kind"], t["url"], t["secret"][:6] + "…", "yes" if t["store_events"] else "no")
+            for t in _storage().list_targets()]
+    click.echo(tabulate(rows, headers=["id", "key name", "kind", "url", "secret", "stores events"]))
+
+
+@forward.command("remove")
+@click.argument("target_id", type=int)
+def forward_remove(target_id):
+    """Stop forwarding to a target; rows already in the outbox stay for inspection."""
+    if not _storage().remove_target(target_id, now_iso()):
+        raise click.ClickException("no such active target")
+
+
+@forward.command("run")
+@click.option("--once", is_flag=True, help="Exit when nothing is due instead of waiting for more.")
+def forward_run(once):
+    """Drain the outbox until SIGTERM: claim due rows, send them, record the outcome."""
+    Forwarder(_storage(), current_app.config).run(once=once)
+
+
+@main.group()
+def outbox():
+    """Inspect and repair the forwarding outbox."""
+
+
+@outbox.command("status")
+def outbox_status():
+    """Counts by target and state, and the age of the oldest pending row."""
+    rows = [(r["target_id"], r["kind"], r["url"], r["state"], r["count"],
+             "" if r["oldest_seconds"] is None else f"{r['oldest_seconds']:.0f}s")
+            for r in _storage().outbox_status(time.time())]
+    click.echo(tabulate(rows, headers=["target", "kind", "url", "state", "rows", "oldest pending"]))
+
+
+@outbox.command("retry")
+@click.option("--target", "target_id", type=int, help="Only this target's dead rows.")
+def outbox_retry(target_id):
+    """Put dead rows back in the queue."""
+    click.echo(f"{_storage().retry_dead(time.time(), target_id)} rows queued again", err=True)
+
+
 if __name__ == "__main__":
     main()

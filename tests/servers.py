@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -26,10 +27,20 @@ def prepare_store(path: str, key_name: str) -> str:
 
 
 def free_port() -> int:
-    """Return a TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """Return a TCP port on loopback that nothing uses right now, below the ephemeral range.
+
+    A port from the ephemeral range can be taken, while its server is down, by a client's own outgoing
+    connection to it (TCP self-connect), and then the server cannot listen there again.
+    """
+    for _ in range(100):
+        port = random.randint(20000, 32000)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port between 20000 and 32000")
 
 
 class Gunicorn:

@@ -94,7 +94,7 @@ def test_query_formats(cli, stored):
 
 
 @pytest.mark.parametrize("sql", ["DELETE FROM events", "UPDATE events SET term = 'x'", "DROP TABLE events",
-                                 "INSERT INTO keys VALUES ('a','b','live','[]','t',NULL)"])
+                                 "INSERT INTO keys (key, name, mode, created_at) VALUES ('a', 'b', 'live', 't')"])
 def test_query_refuses_writes(cli, stored, db, sql):
     result = cli("query", sql, check=False)
     assert result.returncode == 1

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from datetime import UTC
 from datetime import datetime
@@ -16,6 +18,8 @@ from . import LINE_COLUMNS
 from . import REJECTED_COLUMNS
 from . import QueryError
 from . import StorageError
+from .sqlite_outbox import OutboxMixin
+from .sqlite_outbox import write_outbox
 
 _INSERT_EVENT = (
     f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' for _ in EVENT_COLUMNS)}) "
@@ -75,7 +79,7 @@ def migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-class SQLiteStorage:
+class SQLiteStorage(OutboxMixin):
     """Events in one SQLite file, safe for several gunicorn workers writing at once."""
 
     def __init__(self, path: str, synchronous: str = "FULL", busy_timeout_ms: int = 5000):
@@ -154,25 +158,43 @@ class SQLiteStorage:
             conn.execute("SELECT count(*) FROM schema_migrations").fetchone()
 
     def write(self, events: list[dict], rejected: list[dict]) -> list[dict | None]:
-        """Store events, their lines and rejected rows atomically; report duplicates."""
+        """Store events, their lines, their outbox rows and rejected rows atomically; report duplicates."""
         self.ensure_migrated()
         outcomes: list[dict | None] = []
+        now = time.time()
         with self._transaction() as conn:
+            store, targets = self.targets_for(conn, events[0]["key"]) if events else (True, [])
             for event in events:
-                inserted = conn.execute(_INSERT_EVENT, [event[c] for c in EVENT_COLUMNS]).fetchone()
-                if inserted is None:
-                    earlier = conn.execute(
-                        "SELECT payload, received_at FROM events WHERE key = ? AND event_id = ?",
-                        (event["key"], event["event_id"])).fetchone()
-                    outcomes.append({"payload": earlier[0], "received_at": earlier[1]})
-                    continue
-                conn.executemany(_INSERT_LINE, [
-                    [inserted[0], event["key"], event["event_id"]] + [line[c] for c in LINE_COLUMNS]
-                    for line in event.get("lines", ())
-                ])
-                outcomes.append(None)
+                earlier = self._store_event(conn, event) if store else None
+                if earlier is None:
+                    added = write_outbox(conn, event["key"], event, targets, now)
+                    if not store and not added:
+                        earlier = self._relayed_before(conn, event)
+                outcomes.append(earlier)
             conn.executemany(_INSERT_REJECTED, [[row[c] for c in REJECTED_COLUMNS] for row in rejected])
         return outcomes
+
+    def _store_event(self, conn, event: dict) -> dict | None:
+        """Insert an event and its lines; return the earlier row when (key, event_id) is taken."""
+        inserted = conn.execute(_INSERT_EVENT, [event[c] for c in EVENT_COLUMNS]).fetchone()
+        if inserted is None:
+            earlier = conn.execute("SELECT payload, received_at FROM events WHERE key = ? AND event_id = ?",
+                                   (event["key"], event["event_id"])).fetchone()
+            return {"payload": earlier[0], "received_at": earlier[1]}
+        conn.executemany(_INSERT_LINE, [
+            [inserted[0], event["key"], event["event_id"]] + [line[c] for c in LINE_COLUMNS]
+            for line in event.get("lines", ())
+        ])
+        return None
+
+    def _relayed_before(self, conn, event: dict) -> dict | None:
+        """For a key that only relays: the earlier outbox copy of this event, if there is one."""
+        row = conn.execute("SELECT payload FROM outbox WHERE key = ? AND event_id = ? LIMIT 1",
+                           (event["key"], event["event_id"])).fetchone()
+        if row is None:
+            return None
+        earlier = json.loads(row[0])
+        return {"payload": json.dumps(earlier["data"]), "received_at": earlier["received_at"]}
 
     def _read(self, sql: str, params=()) -> list[sqlite3.Row]:
         """Run a read and return its rows as sqlite3.Row."""

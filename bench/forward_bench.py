@@ -1,0 +1,120 @@
+"""Benchmark: the forwarder's drain rate against a fast local upstream, beside single-event ingest.
+
+    python bench/forward_bench.py [--events 4000] [--seconds 10]
+
+Starts real gunicorn processes on loopback (the collector, and a 204-only upstream), measures
+single-event ingest with a threaded HTTP client, then fills the outbox and times `Forwarder` draining
+it to a DataCue target (one request per event) and to a webhook target (batches of 100).
+Numbers vary with the machine and its load: compare the ratios printed by one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from collector import create_app  # noqa: E402
+from collector.clock import now_iso  # noqa: E402
+from collector.forward.runner import Forwarder  # noqa: E402
+
+from servers import Gunicorn  # noqa: E402
+from servers import free_port  # noqa: E402
+from servers import prepare_store  # noqa: E402
+
+SETTINGS = {"FORWARD_BATCH": 500, "FORWARD_CONCURRENCY": 16, "FORWARD_LEASE_SECONDS": 60,
+            "FORWARD_TIMEOUT_SECONDS": 10, "FORWARD_MAX_AGE_HOURS": 72}
+
+
+def event(i: int) -> dict:
+    """A small valid DataCue event with a fresh id."""
+    return {"event_id": str(uuid.uuid4()), "user": {"anonymous_id": f"a{i}"},
+            "event": {"type": "search", "term": f"t{i}"}}
+
+
+def ingest_rate(key: str, url: str, seconds: float, threads: int = 8) -> float:
+    """Single events per second acknowledged by the collector under a closed-loop threaded client."""
+    counts = [0] * threads
+    deadline = time.monotonic() + seconds
+
+    def client(n):
+        session = requests.Session()
+        i = 0
+        while time.monotonic() < deadline:
+            i += 1
+            if session.post(url + f"/v1/events?key={key}", json=event(i), timeout=10).status_code == 204:
+                counts[n] += 1
+
+    workers = [threading.Thread(target=client, args=(n,)) for n in range(threads)]
+    started = time.monotonic()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return sum(counts) / (time.monotonic() - started)
+
+
+def drain_rate(kind: str, upstream_url: str, events: int) -> float:
+    """Events per second one forwarder delivers from a full outbox to one target of this kind."""
+    folder = tempfile.mkdtemp(prefix="forward-bench-")
+    path = os.path.join(folder, "bench.sqlite3")
+    key = prepare_store(path, "bench")
+    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "LOG_LEVEL": "WARNING", **SETTINGS})
+    storage = app.extensions["collector.storage"]
+    storage.add_target(key, kind, upstream_url, "whsec_" + "a" * 43 + "=" if kind == "webhook" else "k", now_iso())
+    client = app.test_client()
+    for i in range(0, events, 500):
+        client.post(f"/v1/events?key={key}", json={"events": [event(j) for j in range(i, min(events, i + 500))]})
+    forwarder = Forwarder(storage, app.config)
+    started = time.monotonic()
+    while forwarder.step():
+        pass
+    elapsed = time.monotonic() - started
+    forwarder.pool.shutdown()
+    delivered = sum(r["count"] for r in storage.outbox_status(time.time()) if r["state"] == "delivered")
+    assert delivered == events, f"{delivered} of {events} delivered"
+    return events / elapsed
+
+
+def main() -> None:
+    """Run both measurements and print them with their ratio."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=4000)
+    parser.add_argument("--seconds", type=float, default=10)
+    args = parser.parse_args()
+    port = free_port()
+    upstream = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "4", "--bind", f"127.0.0.1:{port}",
+                                 "--chdir", str(ROOT / "bench"), "--log-level", "warning", "upstream_app:app"])
+    try:
+        time.sleep(1.5)
+        upstream_url = f"http://127.0.0.1:{port}"
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "ingest.sqlite3")
+            key = prepare_store(path, "bench")
+            with Gunicorn(path, workers=4, LOG_LEVEL="WARNING") as server:
+                ingest = ingest_rate(key, server.url, args.seconds)
+        datacue = drain_rate("datacue", upstream_url, args.events)
+        webhook = drain_rate("webhook", upstream_url, args.events * 5)
+    finally:
+        upstream.terminate()
+        upstream.wait()
+    print(f"single-event ingest (gunicorn, 4 workers, 8 client threads): {ingest:8.0f} events/s")
+    print(f"drain to DataCue, one request per event (16 in flight):     {datacue:8.0f} events/s "
+          f"= {datacue / ingest:.1f} x ingest")
+    print(f"drain to a webhook, batches of 100:                           {webhook:8.0f} events/s "
+          f"= {webhook / ingest:.1f} x ingest")
+
+
+if __name__ == "__main__":
+    main()
