@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ from collections import Counter
 import pytest
 
 from collector.clock import now_iso
+from collector.forward.policy import Outcome
 from collector.forward.runner import Forwarder
 
 from conftest import basic
@@ -214,10 +216,7 @@ def test_rows_older_than_the_maximum_age_die(client, key, storage, target, db):
     upstream = Upstream()  # never started: every attempt fails
     target("datacue", upstream)
     client.post("/v1/events", json=make_event(), headers=basic(key))
-    db_path = storage.path
-    import sqlite3
-
-    conn = sqlite3.connect(db_path)
+    conn = sqlite3.connect(storage.path)
     conn.execute("UPDATE outbox SET created_at = created_at - 73 * 3600")
     conn.commit()
     conn.close()
@@ -247,13 +246,26 @@ def _forwarder_process(db_path: str, **settings) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-@pytest.mark.slow
-def test_forwarder_killed_mid_batch_then_restarted(client, key, storage, target, db, db_path):
+def slow(seconds: float):
+    """An upstream answer: 204 after a pause, so deliveries overlap a kill or a second forwarder."""
+
     def answer(request):
-        time.sleep(0.05)
+        time.sleep(seconds)
         return 204, {}, b""
 
-    with Upstream(answer) as upstream:
+    return answer
+
+
+def wait_delivered(db, count: int, timeout: float = 60) -> None:
+    """Wait until count outbox rows are delivered."""
+    deadline = time.monotonic() + timeout
+    while states(db)["delivered"] < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_forwarder_killed_mid_batch_then_restarted(client, key, storage, target, db, db_path):
+    with Upstream(slow(0.05)) as upstream:
         target("datacue", upstream)
         ids = [new_id() for _ in range(60)]
         for i in range(0, 60, 20):
@@ -268,9 +280,7 @@ def test_forwarder_killed_mid_batch_then_restarted(client, key, storage, target,
         process.communicate()
         killed_at = len(upstream.received)
         restarted = _forwarder_process(db_path, FORWARD_LEASE_SECONDS=1)
-        deadline = time.monotonic() + 30
-        while states(db)["delivered"] < 60 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_delivered(db, 60)
         restarted.send_signal(signal.SIGTERM)
         restarted.communicate(timeout=30)
         assert restarted.returncode == 0
@@ -284,20 +294,14 @@ def test_forwarder_killed_mid_batch_then_restarted(client, key, storage, target,
 
 @pytest.mark.slow
 def test_two_forwarders_never_send_the_same_row(client, key, storage, target, db, db_path):
-    def answer(request):
-        time.sleep(0.01)
-        return 204, {}, b""
-
-    with Upstream(answer) as upstream:
+    with Upstream(slow(0.01)) as upstream:
         target("datacue", upstream)
         target("webhook", upstream, "whsec_" + base64.b64encode(b"k" * 32).decode())
         for _ in range(10):
             client.post("/v1/events", json={"events": [make_event(env_event_id=new_id()) for _ in range(20)]},
                         headers=basic(key))
         processes = [_forwarder_process(db_path, FORWARD_BATCH=15) for _ in range(2)]
-        deadline = time.monotonic() + 60
-        while states(db)["delivered"] < 400 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_delivered(db, 400)
         for process in processes:
             process.send_signal(signal.SIGTERM)
         logs = [p.communicate(timeout=30)[1].decode() for p in processes]
@@ -326,8 +330,6 @@ def test_cli_targets_and_outbox(client, key, storage, db, db_path):
     client.post("/v1/events", json=make_event(), headers=basic(key))
     storage.claim("t", 10, 0, time.time(), 3600)
     conn_rows = db("SELECT id FROM outbox")
-    from collector.forward.policy import Outcome
-
     storage.finish("t", [(r["id"], Outcome("dead", status=400, error="no")) for r in conn_rows], time.time())
     status = cli("outbox", "status").stdout
     assert "dead" in status
