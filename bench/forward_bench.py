@@ -33,7 +33,7 @@ from servers import Gunicorn  # noqa: E402
 from servers import free_port  # noqa: E402
 from servers import prepare_store  # noqa: E402
 
-SETTINGS = {"FORWARD_BATCH": 500, "FORWARD_CONCURRENCY": 16, "FORWARD_LEASE_SECONDS": 60,
+SETTINGS = {"FORWARD_BATCH": 500, "FORWARD_CONCURRENCY": 4, "FORWARD_LEASE_SECONDS": 60,
             "FORWARD_TIMEOUT_SECONDS": 10, "FORWARD_MAX_AGE_HOURS": 72}
 
 
@@ -65,8 +65,12 @@ def ingest_rate(key: str, url: str, seconds: float, threads: int = 8) -> float:
     return sum(counts) / (time.monotonic() - started)
 
 
-def drain_rate(kind: str, upstream_url: str, events: int) -> float:
-    """Events per second one forwarder delivers from a full outbox to one target of this kind."""
+def drain_rate(kind: str, upstream_url: str, events: int, processes: int = 0) -> float:
+    """Events per second delivered from a full outbox to one target of this kind.
+
+    With processes=0 one forwarder runs in this process; otherwise that many `collector forward run --once`
+    processes share the outbox.
+    """
     folder = tempfile.mkdtemp(prefix="forward-bench-")
     path = os.path.join(folder, "bench.sqlite3")
     key = prepare_store(path, "bench")
@@ -76,12 +80,20 @@ def drain_rate(kind: str, upstream_url: str, events: int) -> float:
     client = app.test_client()
     for i in range(0, events, 500):
         client.post(f"/v1/events?key={key}", json={"events": [event(j) for j in range(i, min(events, i + 500))]})
-    forwarder = Forwarder(storage, app.config)
     started = time.monotonic()
-    while forwarder.step():
-        pass
+    if processes:
+        env = {**os.environ, "COLLECTOR_DATABASE_URL": f"sqlite:///{path}", "COLLECTOR_LOG_LEVEL": "WARNING",
+               **{f"COLLECTOR_{k}": str(v) for k, v in SETTINGS.items()}}
+        running = [subprocess.Popen([sys.executable, "-m", "collector.cli", "forward", "run", "--once"], env=env)
+                   for _ in range(processes)]
+        for process in running:
+            process.wait()
+    else:
+        forwarder = Forwarder(storage, app.config)
+        while forwarder.step():
+            pass
+        forwarder.pool.shutdown()
     elapsed = time.monotonic() - started
-    forwarder.pool.shutdown()
     delivered = sum(r["count"] for r in storage.outbox_status(time.time()) if r["state"] == "delivered")
     assert delivered == events, f"{delivered} of {events} delivered"
     return events / elapsed
@@ -105,13 +117,16 @@ def main() -> None:
             with Gunicorn(path, workers=4, LOG_LEVEL="WARNING") as server:
                 ingest = ingest_rate(key, server.url, args.seconds)
         datacue = drain_rate("datacue", upstream_url, args.events)
+        datacue_two = drain_rate("datacue", upstream_url, args.events, processes=2)
         webhook = drain_rate("webhook", upstream_url, args.events * 5)
     finally:
         upstream.terminate()
         upstream.wait()
     print(f"single-event ingest (gunicorn, 4 workers, 8 client threads): {ingest:8.0f} events/s")
-    print(f"drain to DataCue, one request per event (16 in flight):     {datacue:8.0f} events/s "
+    print(f"drain to DataCue, one request per event, one forwarder:     {datacue:8.0f} events/s "
           f"= {datacue / ingest:.1f} x ingest")
+    print(f"drain to DataCue, one request per event, two forwarders:    {datacue_two:8.0f} events/s "
+          f"= {datacue_two / ingest:.1f} x ingest")
     print(f"drain to a webhook, batches of 100:                           {webhook:8.0f} events/s "
           f"= {webhook / ingest:.1f} x ingest")
 
