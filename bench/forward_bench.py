@@ -92,7 +92,7 @@ def drain_rate(kind: str, upstream_url: str, events: int, processes: int = 0) ->
         forwarder = Forwarder(storage, app.config)
         while forwarder.step():
             pass
-        forwarder.pool.shutdown()
+        forwarder.close()
     elapsed = time.monotonic() - started
     delivered = sum(r["count"] for r in storage.outbox_status(time.time()) if r["state"] == "delivered")
     assert delivered == events, f"{delivered} of {events} delivered"

@@ -41,7 +41,7 @@ def drain(storage, settings=None, until=None, timeout: float = 30.0) -> Forwarde
             break
         time.sleep(0.05)
     forwarder.storage.release(forwarder.owner)
-    forwarder.pool.shutdown()
+    forwarder.close()
     return forwarder
 
 
@@ -164,7 +164,7 @@ def test_upstream_down_during_ingest_then_everything_delivered_once(client, key,
         drain(storage, until=lambda: states(db)["delivered"] == 30, timeout=60)
         time.sleep(0.3)
         received = upstream.event_ids()
-    forwarder.pool.shutdown()
+    forwarder.close()
     assert sorted(received) == sorted(ids)
     assert states(db) == Counter({"delivered": 30})
 

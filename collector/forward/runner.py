@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import logging
 import os
@@ -14,8 +15,7 @@ import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from itertools import groupby
-
-import urllib3
+from urllib.parse import urlsplit
 
 from ..clock import now_iso
 from . import bodies
@@ -42,10 +42,8 @@ class Forwarder:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stopping = threading.Event()
         self.pool = ThreadPoolExecutor(max_workers=config["FORWARD_CONCURRENCY"])
-        # One thread-safe pool of keep-alive connections per upstream host; no redirects, no retries of
-        # its own (the outbox decides when to try again).
-        self.http = urllib3.PoolManager(maxsize=config["FORWARD_CONCURRENCY"], retries=False,
-                                        timeout=urllib3.Timeout(connect=3.0, read=self.timeout))
+        self._local = threading.local()
+        self._opened: list[http.client.HTTPConnection] = []  # every connection, to close them all at the end
 
     def run(self, once: bool = False, idle: float = 0.5) -> None:
         """Drain until SIGTERM or SIGINT (or, with once, until nothing is due); then release what is held."""
@@ -58,8 +56,14 @@ class Forwarder:
                     break
         finally:
             released = self.storage.release(self.owner)
-            self.pool.shutdown(wait=True)
+            self.close()
             log.info("forwarder %s stopped; released %d rows", self.owner, released)
+
+    def close(self) -> None:
+        """Stop the threads and close every upstream connection."""
+        self.pool.shutdown(wait=True)
+        for connection in self._opened:
+            connection.close()
 
     def step(self) -> int:
         """Claim one batch of due rows, deliver it, record the outcomes; return how many rows it held."""
@@ -90,14 +94,36 @@ class Forwarder:
                  (time.monotonic() - started) * 1000)
         return results
 
+    def _connection(self, origin: tuple[str, str], fresh: bool = False) -> http.client.HTTPConnection:
+        """This thread's keep-alive connection to an upstream (http.client: measurably lighter than a pool)."""
+        connections = self._local.__dict__.setdefault("connections", {})
+        if fresh and origin in connections:
+            connections.pop(origin).close()
+        if origin not in connections:
+            scheme, netloc = origin
+            cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+            connections[origin] = cls(netloc, timeout=self.timeout)
+            self._opened.append(connections[origin])
+        return connections[origin]
+
     def _post(self, attempts: int, url: str, body: bytes, headers: dict) -> Outcome:
         """POST and judge the answer; connection errors and timeouts are retried later."""
-        try:
-            response = self.http.request("POST", url, body=body, headers=headers, redirect=False)
-        except urllib3.exceptions.HTTPError as exc:
-            return judge(attempts, None, error=f"{type(exc).__name__}: {exc}")
-        text = response.data[:4096].decode("utf-8", "replace")
-        return judge(attempts, response.status, text, response.headers.get("Retry-After"))
+        parts = urlsplit(url)
+        origin, path = (parts.scheme, parts.netloc), parts.path + (f"?{parts.query}" if parts.query else "")
+        for fresh in (False, True):
+            # A kept-alive connection the upstream closed while idle fails at once: try once on a new one.
+            connection = self._connection(origin, fresh)
+            reused = connection.sock is not None
+            try:
+                connection.request("POST", path, body=body, headers=headers)
+                response = connection.getresponse()
+                text = response.read()[:4096].decode("utf-8", "replace")
+                return judge(attempts, response.status, text, response.getheader("Retry-After"))
+            except (OSError, http.client.HTTPException) as exc:
+                connection.close()
+                if fresh or not reused or isinstance(exc, TimeoutError):
+                    return judge(attempts, None, error=f"{type(exc).__name__}: {exc}")
+        raise AssertionError("unreachable")
 
     def _single(self, row: dict) -> Outcome:
         """Deliver one event to DataCue or Cobi as their docs define it."""
