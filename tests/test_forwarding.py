@@ -338,3 +338,14 @@ def test_cli_targets_and_outbox(client, key, storage, db, db_path):
     assert states(db) == Counter({"pending": 1, "dead": 1})
     assert cli("forward", "remove", dc.stdout.strip()).returncode == 0
     assert "datacue" not in cli("forward", "list").stdout
+
+
+def test_a_round_sends_each_target_its_events_together(client, key, storage, target, db):
+    with Upstream() as upstream:
+        target("datacue", upstream)
+        target("webhook", upstream, "whsec_" + base64.b64encode(b"k" * 32).decode())
+        client.post("/v1/events", json={"events": [make_event() for _ in range(30)]}, headers=basic(key))
+        drain(storage)
+    webhooks = [r for r in upstream.received if "webhook-id" in r["headers"]]
+    assert [len(r["json"]["data"]["events"]) for r in webhooks] == [30]  # one signed batch, not 30
+    assert len(upstream.received) == 31

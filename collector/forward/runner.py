@@ -70,7 +70,8 @@ class Forwarder:
         rows = self.storage.claim(self.owner, self.batch, self.lease, time.time(), self.max_age)
         if rows:
             results = []
-            for _, group in groupby(rows, key=lambda r: r["target_id"]):
+            # Rows come in outbox order, targets interleaved; one delivery round per target.
+            for _, group in groupby(sorted(rows, key=lambda r: r["target_id"]), key=lambda r: r["target_id"]):
                 results.extend(self._deliver(list(group)))
             self.storage.finish(self.owner, results, time.time())
         return len(rows)
