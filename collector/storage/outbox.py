@@ -1,4 +1,4 @@
-"""SQLite: forward targets and the outbox (claim with a lease, finish, release, status, retry)."""
+"""Forward targets and the outbox (claim with a lease, finish, release, status, retry), for every backend."""
 
 from __future__ import annotations
 
@@ -29,7 +29,10 @@ def write_outbox(conn, key: str, event: dict, targets: list[tuple[int, str]], no
 
 
 class OutboxMixin:
-    """Outbox and target operations for SQLiteStorage (which provides _transaction and _read)."""
+    """Outbox and target operations; the storage class provides _transaction, _read and _claim_lock."""
+
+    #: Appended to the claim's SELECT: PostgreSQL's row locks; SQLite's BEGIN IMMEDIATE needs none.
+    _claim_lock = ""
 
     def targets_for(self, conn, key: str) -> tuple[bool, list[tuple[int, str]]]:
         """Whether the key stores events locally, and its active targets (id, kind)."""
@@ -70,8 +73,9 @@ class OutboxMixin:
     def claim(self, owner: str, limit: int, lease: float, now: float, max_age: float) -> list[dict]:
         """Lease up to `limit` due rows to `owner`; rows older than max_age die instead.
 
-        BEGIN IMMEDIATE serialises claims, so two forwarders never hold the same row; a lease that ran out
-        (its forwarder died) makes the row claimable again.
+        Claims are exclusive (SQLite's BEGIN IMMEDIATE, PostgreSQL's FOR UPDATE SKIP LOCKED), so two
+        forwarders never hold the same row; a lease that ran out (its forwarder died) makes the row
+        claimable again.
         """
         self.ensure_migrated()
         with self._transaction() as conn:
@@ -81,9 +85,10 @@ class OutboxMixin:
             rows = conn.execute(
                 f"SELECT o.id, o.event_id, o.payload, o.attempts, {_TARGET_COLUMNS} FROM outbox o "
                 "JOIN forward_targets t ON t.id = o.target_id WHERE o.state = 'pending' AND o.next_attempt_at <= ? "
-                "AND (o.lease_until IS NULL OR o.lease_until < ?) ORDER BY o.id LIMIT ?", (now, now, limit)).fetchall()
-            conn.executemany("UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id = ?",
-                             [(owner, now + lease, r[0]) for r in rows])
+                "AND (o.lease_until IS NULL OR o.lease_until < ?) ORDER BY o.id LIMIT ?" + self._claim_lock,
+                (now, now, limit)).fetchall()
+            conn.cursor().executemany("UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id = ?",
+                                      [(owner, now + lease, r[0]) for r in rows])
         columns = ("id", "event_id", "payload", "attempts", "target_id", "kind", "url", "secret")
         return [dict(zip(columns, r, strict=True)) for r in rows]
 
@@ -93,8 +98,10 @@ class OutboxMixin:
         with self._transaction() as conn:
             for row_id, outcome in results:
                 conn.execute(
-                    "UPDATE outbox SET state = ?, attempts = attempts + (? != 'delivered'), next_attempt_at = ?, "
-                    "delivered_at = CASE WHEN ? = 'delivered' THEN ? END, last_status = ?, last_error = ?, "
+                    "UPDATE outbox SET state = ?, attempts = attempts + CASE WHEN ? = 'delivered' THEN 0 ELSE 1 END, "
+                    "next_attempt_at = ?, "
+                    "delivered_at = CASE WHEN ? = 'delivered' THEN CAST(? AS DOUBLE PRECISION) END, "
+                    "last_status = ?, last_error = ?, "
                     "lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
                     (outcome.state, outcome.state, now + outcome.delay, outcome.state, now, outcome.status,
                      outcome.error, row_id, owner))
@@ -120,4 +127,5 @@ class OutboxMixin:
         with self._transaction() as conn:
             return conn.execute(
                 "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, created_at = ? "
-                "WHERE state = 'dead' AND (? IS NULL OR target_id = ?)", (now, now, target_id, target_id)).rowcount
+                "WHERE state = 'dead' AND (CAST(? AS BIGINT) IS NULL OR target_id = ?)",
+                (now, now, target_id, target_id)).rowcount

@@ -1,0 +1,136 @@
+"""What every SQL backend shares: ingest writes with dedupe and outbox rows, keys, reads."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from importlib import resources
+
+from . import EVENT_COLUMNS
+from . import KEY_COLUMNS
+from . import LINE_COLUMNS
+from . import REJECTED_COLUMNS
+from .outbox import OutboxMixin
+from .outbox import write_outbox
+
+_INSERT_EVENT = (
+    f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' for _ in EVENT_COLUMNS)}) "
+    "ON CONFLICT (key, event_id) DO NOTHING RETURNING id"
+)
+_INSERT_LINE = (
+    f"INSERT INTO event_lines (event_pk, key, event_id, {', '.join(LINE_COLUMNS)}) "
+    f"VALUES (?, ?, ?, {', '.join('?' for _ in LINE_COLUMNS)})"
+)
+_INSERT_REJECTED = (
+    f"INSERT INTO rejected ({', '.join(REJECTED_COLUMNS)}) VALUES ({', '.join('?' for _ in REJECTED_COLUMNS)})"
+)
+
+
+
+
+def migrations(backend: str) -> list[tuple[int, str, str]]:
+    """Return (version, name, sql) for each packaged migration of a backend, in order."""
+    folder = resources.files("collector.storage") / "migrations" / backend
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            found.append((int(entry.name.split("_", 1)[0]), entry.name, entry.read_text()))
+    return sorted(found)
+
+
+class SQLStorage(OutboxMixin):
+    """The storage logic; subclasses supply connections, transactions, migrations and read-only queries.
+
+    SQL here uses `?` placeholders; the PostgreSQL backend's connections translate them.
+    """
+
+    def __init__(self):
+        """Start unmigrated; the first use migrates."""
+        self._migrated = False
+        self._lock = threading.Lock()
+
+    def ensure_migrated(self) -> None:
+        """Migrate once per process, on first use."""
+        if not self._migrated:
+            with self._lock:
+                if not self._migrated:
+                    self.migrate()
+
+    def write(self, events: list[dict], rejected: list[dict]) -> list[dict | None]:
+        """Store events, their lines, their outbox rows and rejected rows atomically; report duplicates."""
+        self.ensure_migrated()
+        outcomes: list[dict | None] = []
+        now = time.time()
+        with self._transaction() as conn:
+            store, targets = self.targets_for(conn, events[0]["key"]) if events else (True, [])
+            for event in events:
+                earlier = self._store_event(conn, event) if store else None
+                if earlier is None:
+                    added = write_outbox(conn, event["key"], event, targets, now)
+                    if not store and not added:
+                        earlier = self._relayed_before(conn, event)
+                outcomes.append(earlier)
+            conn.cursor().executemany(_INSERT_REJECTED, [[row[c] for c in REJECTED_COLUMNS] for row in rejected])
+        return outcomes
+
+    def _store_event(self, conn, event: dict) -> dict | None:
+        """Insert an event and its lines; return the earlier row when (key, event_id) is taken."""
+        inserted = conn.execute(_INSERT_EVENT, [event[c] for c in EVENT_COLUMNS]).fetchone()
+        if inserted is None:
+            earlier = conn.execute(
+                "SELECT CAST(payload AS TEXT), received_at FROM events WHERE key = ? AND event_id = ?",
+                (event["key"], event["event_id"])).fetchone()
+            return {"payload": earlier[0], "received_at": earlier[1]}
+        conn.cursor().executemany(_INSERT_LINE, [
+            [inserted[0], event["key"], event["event_id"]] + [line[c] for c in LINE_COLUMNS]
+            for line in event.get("lines", ())
+        ])
+        return None
+
+    def _relayed_before(self, conn, event: dict) -> dict | None:
+        """For a key that only relays: the earlier outbox copy of this event, if there is one."""
+        row = conn.execute("SELECT payload FROM outbox WHERE key = ? AND event_id = ? LIMIT 1",
+                           (event["key"], event["event_id"])).fetchone()
+        if row is None:
+            return None
+        earlier = json.loads(row[0])
+        return {"payload": json.dumps(earlier["data"]), "received_at": earlier["received_at"]}
+
+    def _read(self, sql: str, params=()) -> list[dict]:
+        """Run a read and return its rows as dicts."""
+        self.ensure_migrated()
+        with self._connection() as conn:
+            cursor = conn.execute(sql, params)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def get_key(self, key: str) -> dict | None:
+        """Return a key's row, or None."""
+        rows = self._read(f"SELECT {', '.join(KEY_COLUMNS)} FROM keys WHERE key = ?", (key,))
+        return rows[0] if rows else None
+
+    def add_key(self, row: dict) -> None:
+        """Insert a key row."""
+        self.ensure_migrated()
+        with self._transaction() as conn:
+            conn.execute(f"INSERT INTO keys ({', '.join(KEY_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)",
+                         [row[c] for c in KEY_COLUMNS])
+
+    def list_keys(self) -> list[dict]:
+        """Return every key row, oldest first."""
+        return self._read(f"SELECT {', '.join(KEY_COLUMNS)} FROM keys ORDER BY created_at, key")
+
+    def revoke_key(self, key: str, at: str) -> bool:
+        """Mark a key revoked; return False when there is no such active key."""
+        self.ensure_migrated()
+        with self._transaction() as conn:
+            cur = conn.execute("UPDATE keys SET revoked_at = ? WHERE key = ? AND revoked_at IS NULL", (at, key))
+            return cur.rowcount == 1
+
+    def recent(self, key: str, limit: int) -> list[dict]:
+        """Return a key's latest events, newest first."""
+        return self._read(
+            "SELECT event_id, source, type, subtype, interaction_type, item_type, product_id, banner_id, order_id, "
+            "term, revenue, currency, event_time FROM events WHERE key = ? ORDER BY id DESC LIMIT ?", (key, limit))
+
