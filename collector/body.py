@@ -74,20 +74,31 @@ def parse_json(data: bytes):
                          code="malformed_json") from None
     except (ValueError, RecursionError) as exc:
         raise BadRequest(f"Malformed JSON: {exc}.", code="malformed_json") from None
-    if _deeper_than(document, MAX_DEPTH):
-        raise BadRequest(f"The JSON is nested deeper than {MAX_DEPTH} levels.", code="malformed_json")
+    problem = _shape_problem(document, MAX_DEPTH)
+    if problem:
+        raise BadRequest(f"The JSON {problem}.", code="malformed_json")
     return document
 
 
-def _deeper_than(document, limit: int) -> bool:
-    """Tell whether objects and arrays nest more than limit levels, without recursing."""
+def _shape_problem(document, limit: int) -> str | None:
+    """Find nesting deeper than limit levels, or a NUL character (no database stores one), without recursing."""
     pending = [(document, 1)]
     while pending:
         value, depth = pending.pop()
-        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        if isinstance(value, dict):
+            if any("\x00" in k for k in value):
+                return "has a NUL character (\\u0000) in a key"
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            children = (value,) if depth == 1 else ()
         for child in children:
-            if isinstance(child, (dict, list)):
+            if isinstance(child, str):
+                if "\x00" in child:
+                    return "has a NUL character (\\u0000) in a string"
+            elif isinstance(child, (dict, list)):
                 if depth + 1 > limit:
-                    return True
+                    return f"is nested deeper than {limit} levels"
                 pending.append((child, depth + 1))
-    return False
+    return None

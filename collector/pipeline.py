@@ -103,7 +103,9 @@ class _Request:
             "event_id": event_id if isinstance(event_id, str) else None,
             "reason": error.code, "message": error.message,
             "errors": json.dumps(error.errors) if error.errors else None,
-            "raw": raw[:limit].decode("utf-8", "replace"), "raw_bytes": len(raw) if size is None else size,
+            # NUL cannot be stored in a text column (PostgreSQL refuses it): kept as U+FFFD.
+            "raw": raw[:limit].decode("utf-8", "replace").replace("\x00", "\ufffd"),
+            "raw_bytes": len(raw) if size is None else size,
             "ip": rows.stored_ip(self.ip, *self.privacy), "user_agent": self.user_agent,
             "received_at": iso(self.received_at),
         })

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import sqlite3
 import uuid
@@ -11,6 +12,8 @@ import pytest
 
 from collector import create_app
 from collector import keys
+
+import pg
 
 
 @pytest.fixture(autouse=True)
@@ -21,6 +24,30 @@ def _clean_environ(monkeypatch):
             monkeypatch.delenv(name)
 
 
+def pytest_generate_tests(metafunc):
+    """Run every test that touches storage on both backends, unless it is marked sqlite_only."""
+    if "backend" in metafunc.fixturenames:
+        sqlite_only = metafunc.definition.get_closest_marker("sqlite_only")
+        metafunc.parametrize("backend", ["sqlite"] if sqlite_only else ["sqlite", "postgres"], indirect=True)
+
+
+@pytest.fixture
+def backend(request):
+    """The storage backend this run of the test uses."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One real PostgreSQL server for the session, or a loud skip where none can run."""
+    reason = pg.available()
+    if reason:
+        pytest.skip(f"SKIPPED LOUDLY: PostgreSQL tests cannot run: {reason}")
+    server = pg.PostgresServer().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def db_path(tmp_path):
     """Path of the test's SQLite file."""
@@ -28,16 +55,27 @@ def db_path(tmp_path):
 
 
 @pytest.fixture
-def make_app(db_path):
-    """Build an app over the test's database with extra settings."""
+def database_url(backend, db_path, request):
+    """The test's own empty store: a SQLite file, or a fresh PostgreSQL database."""
+    if backend == "sqlite":
+        return f"sqlite:///{db_path}"
+    return request.getfixturevalue("postgres_server").fresh_database()
+
+
+@pytest.fixture
+def make_app(database_url):
+    """Build an app over the test's database with extra settings; close its storage afterwards."""
+    made = []
 
     def make(**settings):
-        app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{db_path}",
-                          "LOG_LEVEL": "WARNING", **settings})
+        app = create_app({"TESTING": True, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING", **settings})
         app.extensions["collector.storage"].migrate()
+        made.append(app.extensions["collector.storage"])
         return app
 
-    return make
+    yield make
+    for storage in made:
+        storage.close()
 
 
 @pytest.fixture
@@ -71,16 +109,29 @@ def shop_key(storage):
 
 
 @pytest.fixture
-def db(db_path):
-    """Run SQL against the test database and return rows as dicts."""
+def db(database_url):
+    """Run SQL (with ? placeholders) against the test database, committed; rows come back as dicts.
+
+    JSON columns come back as JSON text on both backends, as SQLite stores them.
+    """
 
     def run(sql, params=()):
-        conn = sqlite3.connect(db_path)
-        conn.row_factory = sqlite3.Row
-        try:
-            return [dict(r) for r in conn.execute(sql, params).fetchall()]
-        finally:
-            conn.close()
+        if database_url.startswith("sqlite:///"):
+            conn = sqlite3.connect(database_url[len("sqlite:///"):])
+            conn.row_factory = sqlite3.Row
+            try:
+                rows = [dict(r) for r in conn.execute(sql, params).fetchall()]
+                conn.commit()
+                return rows
+            finally:
+                conn.close()
+        import psycopg
+        from psycopg.rows import dict_row
+
+        with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as conn:
+            cursor = conn.execute(sql.replace("?", "%s"), params)
+            rows = cursor.fetchall() if cursor.description else []
+        return [{k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in row.items()} for row in rows]
 
     return run
 

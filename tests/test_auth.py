@@ -105,6 +105,7 @@ def test_cors_headers_on_success_and_errors(client, shop_key, body, status):
     assert "Origin" in response.headers["Vary"]
 
 
+@pytest.mark.sqlite_only
 def test_cors_headers_on_401_and_503(client, key, make_app, db_path):
     response = client.post("/v1/events", json=make_event(), headers={"Origin": "https://shop.example"})
     assert response.status_code == 401

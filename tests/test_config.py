@@ -25,7 +25,7 @@ def test_environment_variables_are_read_and_typed(monkeypatch, tmp_path):
     ("MAX_BATCH_EVENTS", "many", "must be an integer"),
     ("IP_STORAGE", "partial", "IP_STORAGE must be one of"),
     ("SQLITE_SYNCHRONOUS", "SOMETIMES", "SQLITE_SYNCHRONOUS must be one of"),
-    ("DATABASE_URL", "mysql://x", "DATABASE_URL must start with sqlite:///"),
+    ("DATABASE_URL", "mysql://x", "DATABASE_URL must start with sqlite:/// or postgresql://"),
     ("IPV4_PREFIX", "40", "IPV4_PREFIX must be 0-32"),
 ])
 def test_bad_settings_fail_at_startup(monkeypatch, name, value, message):

@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -216,10 +215,7 @@ def test_rows_older_than_the_maximum_age_die(client, key, storage, target, db):
     upstream = Upstream()  # never started: every attempt fails
     target("datacue", upstream)
     client.post("/v1/events", json=make_event(), headers=basic(key))
-    conn = sqlite3.connect(storage.path)
-    conn.execute("UPDATE outbox SET created_at = created_at - 73 * 3600")
-    conn.commit()
-    conn.close()
+    db("UPDATE outbox SET created_at = created_at - 73 * 3600")
     drain(storage, timeout=2)
     assert db("SELECT state, last_error FROM outbox") == [
         {"state": "dead", "last_error": "expired: older than the maximum age"}]
@@ -237,11 +233,11 @@ def test_a_key_that_only_relays(client, key, storage, target, db):
     assert upstream.event_ids() == [body["event_id"]]  # the repeat is acknowledged, not relayed twice
 
 
-def _forwarder_process(db_path: str, **settings) -> subprocess.Popen:
+def _forwarder_process(database_url: str, **settings) -> subprocess.Popen:
     """`collector forward run` as its own process."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}
     env.update({f"COLLECTOR_{k}": str(v) for k, v in {**SETTINGS, **settings}.items()})
-    env["COLLECTOR_DATABASE_URL"] = f"sqlite:///{db_path}"
+    env["COLLECTOR_DATABASE_URL"] = database_url
     return subprocess.Popen([sys.executable, "-m", "collector.cli", "forward", "run"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -264,14 +260,14 @@ def wait_delivered(db, count: int, timeout: float = 60) -> None:
 
 
 @pytest.mark.slow
-def test_forwarder_killed_mid_batch_then_restarted(client, key, storage, target, db, db_path):
+def test_forwarder_killed_mid_batch_then_restarted(client, key, storage, target, db, database_url):
     with Upstream(slow(0.05)) as upstream:
         target("datacue", upstream)
         ids = [new_id() for _ in range(60)]
         for i in range(0, 60, 20):
             client.post("/v1/events", json={"events": [make_event(env_event_id=e) for e in ids[i:i + 20]]},
                         headers=basic(key))
-        process = _forwarder_process(db_path, FORWARD_BATCH=10, FORWARD_CONCURRENCY=2, FORWARD_LEASE_SECONDS=1)
+        process = _forwarder_process(database_url, FORWARD_BATCH=10, FORWARD_CONCURRENCY=2, FORWARD_LEASE_SECONDS=1)
         deadline = time.monotonic() + 30
         while len(upstream.received) < 15 and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -279,7 +275,7 @@ def test_forwarder_killed_mid_batch_then_restarted(client, key, storage, target,
         process.send_signal(signal.SIGKILL)
         process.communicate()
         killed_at = len(upstream.received)
-        restarted = _forwarder_process(db_path, FORWARD_LEASE_SECONDS=1)
+        restarted = _forwarder_process(database_url, FORWARD_LEASE_SECONDS=1)
         wait_delivered(db, 60)
         restarted.send_signal(signal.SIGTERM)
         restarted.communicate(timeout=30)
@@ -293,14 +289,14 @@ def test_forwarder_killed_mid_batch_then_restarted(client, key, storage, target,
 
 
 @pytest.mark.slow
-def test_two_forwarders_never_send_the_same_row(client, key, storage, target, db, db_path):
+def test_two_forwarders_never_send_the_same_row(client, key, storage, target, db, database_url):
     with Upstream(slow(0.01)) as upstream:
         target("datacue", upstream)
         target("webhook", upstream, "whsec_" + base64.b64encode(b"k" * 32).decode())
         for _ in range(10):
             client.post("/v1/events", json={"events": [make_event(env_event_id=new_id()) for _ in range(20)]},
                         headers=basic(key))
-        processes = [_forwarder_process(db_path, FORWARD_BATCH=15) for _ in range(2)]
+        processes = [_forwarder_process(database_url, FORWARD_BATCH=15) for _ in range(2)]
         wait_delivered(db, 400)
         for process in processes:
             process.send_signal(signal.SIGTERM)
@@ -312,9 +308,9 @@ def test_two_forwarders_never_send_the_same_row(client, key, storage, target, db
     assert all("forward target=" in log for log in logs), "both forwarders took part"
 
 
-def test_cli_targets_and_outbox(client, key, storage, db, db_path):
+def test_cli_targets_and_outbox(client, key, storage, db, database_url):
     env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}
-    env["COLLECTOR_DATABASE_URL"] = f"sqlite:///{db_path}"
+    env["COLLECTOR_DATABASE_URL"] = database_url
 
     def cli(*args):
         return subprocess.run([sys.executable, "-m", "collector.cli", *args], env=env, capture_output=True,

@@ -20,6 +20,8 @@ from conftest import new_id
 from servers import Gunicorn
 from servers import prepare_store
 
+pytestmark = pytest.mark.sqlite_only  # these tests lock and freeze the SQLite file itself
+
 
 def test_locked_database_is_503_then_recovers(make_app, key, db_path, db):
     client = make_app(SQLITE_BUSY_TIMEOUT_MS=100, RETRY_AFTER_SECONDS=7).test_client()

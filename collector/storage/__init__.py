@@ -74,4 +74,11 @@ def open_storage(config: dict) -> Storage:
             synchronous=config["SQLITE_SYNCHRONOUS"],
             busy_timeout_ms=config["SQLITE_BUSY_TIMEOUT_MS"],
         )
-    raise ConfigError(f"DATABASE_URL must start with sqlite:///, got {url!r}")
+    if url.startswith(("postgresql://", "postgres://")):
+        try:
+            from .postgres import PostgresStorage
+        except ImportError:
+            raise ConfigError("DATABASE_URL is PostgreSQL but psycopg is not installed: "
+                              "pip install -e '.[postgres]'") from None
+        return PostgresStorage(url, timeout_ms=config["SQLITE_BUSY_TIMEOUT_MS"])
+    raise ConfigError(f"DATABASE_URL must start with sqlite:/// or postgresql://, got {url!r}")

@@ -50,6 +50,9 @@ class SQLStorage(OutboxMixin):
         self._migrated = False
         self._lock = threading.Lock()
 
+    def close(self) -> None:
+        """Release what the backend holds open between units of work (nothing, by default)."""
+
     def ensure_migrated(self) -> None:
         """Migrate once per process, on first use."""
         if not self._migrated:

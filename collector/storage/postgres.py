@@ -1,0 +1,151 @@
+"""PostgreSQL backend (psycopg 3 with its connection pool): for several collector nodes over one database."""
+
+from __future__ import annotations
+
+import os
+import threading
+from contextlib import contextmanager
+from datetime import UTC
+from datetime import datetime
+
+import psycopg
+import psycopg_pool
+
+from . import QueryError
+from . import StorageError
+from .sql import SQLStorage
+from .sql import migrations
+
+#: Serialises migrations across processes and nodes (any constant; this one spells "coll").
+_MIGRATION_LOCK = 0x636F6C6C
+
+#: Errors that mean "the database cannot be used just now": answered 503, never 500.
+_UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, psycopg_pool.PoolTimeout,
+                psycopg.errors.ReadOnlySqlTransaction)
+
+
+class _Translated:
+    """A psycopg connection that takes the `?` placeholders the shared SQL is written with."""
+
+    def __init__(self, conn: psycopg.Connection):
+        """Wrap a connection."""
+        self.conn = conn
+
+    def execute(self, sql: str, params=()):
+        """Run one statement with `?` placeholders."""
+        return self.conn.execute(sql.replace("?", "%s"), params)
+
+    def cursor(self):
+        """A cursor whose executemany takes `?` placeholders."""
+        return _TranslatedCursor(self.conn.cursor())
+
+
+class _TranslatedCursor:
+    """The executemany half of _Translated."""
+
+    def __init__(self, cursor):
+        """Wrap a cursor."""
+        self.cursor = cursor
+
+    def executemany(self, sql: str, rows):
+        """Run one statement for each row (psycopg pipelines them)."""
+        rows = list(rows)
+        if rows:
+            self.cursor.executemany(sql.replace("?", "%s"), rows)
+
+
+@contextmanager
+def _unavailable_as_storage_error():
+    """Turn unavailability into StorageError (503); other database errors stay bugs (500)."""
+    try:
+        yield
+    except _UNAVAILABLE as exc:
+        raise StorageError(f"database unavailable: {exc}") from exc
+
+
+class PostgresStorage(SQLStorage):
+    """Events in PostgreSQL; every collector node and forwarder can share one database."""
+
+    _claim_lock = " FOR UPDATE OF o SKIP LOCKED"
+
+    def __init__(self, url: str, timeout_ms: int = 5000, pool_size: int = 4):
+        """Remember where to connect; the pool opens on first use, after gunicorn has forked."""
+        super().__init__()
+        self.url = url
+        self.timeout = timeout_ms / 1000
+        self.pool_size = pool_size
+        self._pool: psycopg_pool.ConnectionPool | None = None
+        self._pool_pid = None
+        self._pool_lock = threading.Lock()
+
+    def _get_pool(self) -> psycopg_pool.ConnectionPool:
+        """This process's pool (a forked worker must not use its parent's connections)."""
+        if self._pool is None or self._pool_pid != os.getpid():
+            with self._pool_lock:
+                if self._pool is None or self._pool_pid != os.getpid():
+                    # check_connection drops connections a restarted server closed, so recovery needs no restart.
+                    self._pool = psycopg_pool.ConnectionPool(
+                        self.url, min_size=1, max_size=self.pool_size, open=False, timeout=self.timeout,
+                        check=psycopg_pool.ConnectionPool.check_connection,
+                        kwargs={"autocommit": True, "connect_timeout": max(1, int(self.timeout))})
+                    self._pool.open(wait=False)
+                    self._pool_pid = os.getpid()
+        return self._pool
+
+    @contextmanager
+    def _connection(self):
+        """Yield a pooled connection (autocommit) that takes `?` placeholders."""
+        with _unavailable_as_storage_error(), self._get_pool().connection() as conn:
+            yield _Translated(conn)
+
+    @contextmanager
+    def _transaction(self):
+        """Yield a connection inside a transaction: committed on success, rolled back on error."""
+        with _unavailable_as_storage_error(), self._get_pool().connection() as conn, conn.transaction():
+            yield _Translated(conn)
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations, each in one transaction, one process at a time."""
+        applied = []
+        for version, name, sql in migrations("postgres"):
+            with self._transaction() as conn:
+                conn.execute(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+                conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
+                             "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+                if conn.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (version,)).fetchone():
+                    continue
+                conn.conn.execute(sql)  # a whole script: psycopg runs several statements when given no params
+                conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                             (version, name, datetime.now(UTC).isoformat()))
+                applied.append(name)
+        self._migrated = True
+        return applied
+
+    def ping(self) -> None:
+        """Check the server answers and the schema is there."""
+        self.ensure_migrated()
+        with self._connection() as conn:
+            conn.execute("SELECT count(*) FROM schema_migrations").fetchone()
+
+    def query(self, sql: str) -> tuple[list[str], list[tuple]]:
+        """Run one statement in a READ ONLY transaction; writing fails with QueryError."""
+        self.ensure_migrated()
+        with _unavailable_as_storage_error():
+            conn = psycopg.connect(self.url, connect_timeout=max(1, int(self.timeout)))
+        try:
+            conn.read_only = True
+            cur = conn.execute(sql)
+            columns = [d.name for d in cur.description or ()]
+            return columns, cur.fetchall() if cur.description else []
+        except psycopg.errors.ReadOnlySqlTransaction as exc:
+            raise QueryError(f"collector query is read-only; this statement writes ({exc}).") from exc
+        except psycopg.Error as exc:
+            raise QueryError(str(exc).strip()) from exc
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        """Close the pool (tests and CLI commands that are done)."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
