@@ -10,6 +10,7 @@ import time
 import click
 from flask import current_app
 from tabulate import tabulate
+from tqdm import tqdm
 
 from . import create_app
 from . import keys as key_store
@@ -19,6 +20,8 @@ from .forward.runner import Forwarder
 from .forward.signing import new_secret
 from .storage import QueryError
 from .storage import StorageError
+from .storage import copy as store_copy
+from .storage import open_storage
 
 
 def _storage():
@@ -202,6 +205,27 @@ def outbox_status():
 def outbox_retry(target_id):
     """Put dead rows back in the queue."""
     click.echo(f"{_storage().retry_dead(time.time(), target_id)} rows queued again", err=True)
+
+
+
+@main.command("copy")
+@click.option("--from", "source_url", required=True, help="The store to read, e.g. sqlite:///collector.sqlite3.")
+@click.option("--to", "dest_url", required=True, help="The store to fill, e.g. postgresql://user@host/db.")
+def copy_command(source_url, dest_url):
+    """Copy every key, target, event, rejected and outbox row; safe to run again (rows present are skipped)."""
+    source = dest = None
+    try:
+        source = open_storage({**current_app.config, "DATABASE_URL": source_url})
+        dest = open_storage({**current_app.config, "DATABASE_URL": dest_url})
+        with tqdm(total=store_copy.count(source), unit="rows", disable=not sys.stderr.isatty()) as bar:
+            added = store_copy.copy_store(source, dest, bar.update)
+    except (ConfigError, StorageError) as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        for storage in (source, dest):
+            if storage is not None:
+                storage.close()
+    click.echo(", ".join(f"{table}: {n} added" for table, n in added.items()), err=True)
 
 
 if __name__ == "__main__":

@@ -108,3 +108,33 @@ def test_query_reports_sql_errors(cli, stored):
     result = cli("query", "SELECT nope FROM events", check=False)
     assert result.returncode == 1 and ("no such column" in result.stderr or "does not exist" in result.stderr)
     assert "nope" in result.stderr
+
+
+@pytest.mark.sqlite_only
+def test_copy_sqlite_to_postgres_without_loss_and_idempotently(cli, client, key, storage, db, postgres_server):
+    from collector.clock import now_iso
+
+    storage.add_target(key, "webhook", "http://127.0.0.1:9/hook", "whsec_" + "a" * 43 + "=", now_iso())
+    cart = [{"product_id": "p1", "unit_price": 2, "quantity": 3, "currency": "USD"},
+            {"product_id": "p2", "unit_price": 1, "currency": "USD"}]
+    client.post("/v1/events", json={"events": [make_event("order", "completed", order_id="o1", cart=cart),
+                                               make_event("search", None, term="lamp"), {"user": {}}]},
+                headers=basic(key))
+    target = postgres_server.fresh_database()
+    first = cli("copy", "--from", f"sqlite:///{storage.path}", "--to", target)
+    assert "events: 2 added" in first.stderr and "event_lines: 2 added" in first.stderr
+    assert "rejected: 1 added" in first.stderr and "outbox: 2 added" in first.stderr
+    client.post("/v1/events", json=make_event("login", None), headers=basic(key))
+    again = cli("copy", "--from", f"sqlite:///{storage.path}", "--to", target)
+    assert "keys: 0 added" in again.stderr and "events: 1 added" in again.stderr and "rejected: 0 added" in again.stderr
+    import psycopg
+
+    with psycopg.connect(target) as conn:
+        copied = conn.execute("SELECT e.type, e.revenue, count(l.id) FROM events e LEFT JOIN event_lines l "
+                              "ON l.event_pk = e.id GROUP BY e.id ORDER BY e.id").fetchall()
+        outbox = conn.execute("SELECT count(*) FROM outbox o JOIN forward_targets t ON t.id = o.target_id").fetchone()
+    assert copied == [("order", 7.0, 2), ("search", None, 0), ("login", None, 0)]
+    assert outbox == (3,)
+    source_ids = sorted(r["event_id"] for r in db("SELECT event_id FROM events"))
+    with psycopg.connect(target) as conn:
+        assert sorted(r[0] for r in conn.execute("SELECT event_id FROM events")) == source_ids
