@@ -16,14 +16,22 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def prepare_store(path: str, key_name: str) -> str:
-    """Create and migrate a SQLite store at path with one live key; return the key."""
+def database_url(store: str) -> str:
+    """A DATABASE_URL for a SQLite path, or the URL itself."""
+    return store if "://" in store else f"sqlite:///{store}"
+
+
+def prepare_store(store: str, key_name: str) -> str:
+    """Create and migrate a store (a SQLite path or a database URL) with one live key; return the key."""
     from collector import create_app
     from collector import keys
 
-    storage = create_app({"DATABASE_URL": f"sqlite:///{path}"}).extensions["collector.storage"]
-    storage.migrate()
-    return keys.create_key(storage, key_name, [])
+    storage = create_app({"DATABASE_URL": database_url(store)}).extensions["collector.storage"]
+    try:
+        storage.migrate()
+        return keys.create_key(storage, key_name, [])
+    finally:
+        storage.close()
 
 
 def free_port() -> int:
@@ -46,9 +54,9 @@ def free_port() -> int:
 class Gunicorn:
     """The collector under gunicorn with gunicorn.conf.py, on a free loopback port."""
 
-    def __init__(self, db_path: str, workers: int = 2, user: str | None = None, log_path: str | None = None,
+    def __init__(self, store: str, workers: int = 2, user: str | None = None, log_path: str | None = None,
                  **settings):
-        """Remember how to start; settings become COLLECTOR_* variables."""
+        """Remember how to start (store: a SQLite path or a database URL); settings become COLLECTOR_*."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.args = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
@@ -57,7 +65,7 @@ class Gunicorn:
             self.args += ["--user", user, "--group", user if user != "nobody" else "nogroup"]
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}
         self.env.update({f"COLLECTOR_{k}": str(v) for k, v in settings.items()})
-        self.env["COLLECTOR_DATABASE_URL"] = f"sqlite:///{db_path}"
+        self.env["COLLECTOR_DATABASE_URL"] = database_url(store)
         self.env["PYTHONPATH"] = str(ROOT)
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
