@@ -15,15 +15,15 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import uuid
 from pathlib import Path
-
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from load import event  # noqa: E402
+from load import ingest_rate  # noqa: E402
 
 from collector import create_app  # noqa: E402
 from collector.clock import now_iso  # noqa: E402
@@ -35,34 +35,6 @@ from servers import prepare_store  # noqa: E402
 
 SETTINGS = {"FORWARD_BATCH": 500, "FORWARD_CONCURRENCY": 4, "FORWARD_LEASE_SECONDS": 60,
             "FORWARD_TIMEOUT_SECONDS": 10, "FORWARD_MAX_AGE_HOURS": 72}
-
-
-def event(i: int) -> dict:
-    """A small valid DataCue event with a fresh id."""
-    return {"event_id": str(uuid.uuid4()), "user": {"anonymous_id": f"a{i}"},
-            "event": {"type": "search", "term": f"t{i}"}}
-
-
-def ingest_rate(key: str, url: str, seconds: float, threads: int = 8) -> float:
-    """Single events per second acknowledged by the collector under a closed-loop threaded client."""
-    counts = [0] * threads
-    deadline = time.monotonic() + seconds
-
-    def client(n):
-        session = requests.Session()
-        i = 0
-        while time.monotonic() < deadline:
-            i += 1
-            if session.post(url + f"/v1/events?key={key}", json=event(i), timeout=10).status_code == 204:
-                counts[n] += 1
-
-    workers = [threading.Thread(target=client, args=(n,)) for n in range(threads)]
-    started = time.monotonic()
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    return sum(counts) / (time.monotonic() - started)
 
 
 def drain_rate(kind: str, upstream_url: str, events: int, processes: int = 0) -> float:

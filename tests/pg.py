@@ -19,8 +19,9 @@ from servers import free_port
 class PostgresServer:
     """One server for the test session; a fresh database, copied from a migrated template, per test."""
 
-    def __init__(self):
-        """Pick a directory and a port; start() does the work."""
+    def __init__(self, durable: bool = False):
+        """Pick a directory and a port; start() does the work. durable keeps fsync on (benchmarks)."""
+        self.durable = durable
         self.folder = tempfile.mkdtemp(prefix="collector-pg-")
         self.data = os.path.join(self.folder, "data")
         self.port = free_port()
@@ -50,9 +51,10 @@ class PostgresServer:
 
     def resume(self) -> None:
         """Start (or start again) the server process on the same port and data."""
-        # fsync off: test speed only; the tests prove behaviour, not the disk.
+        # fsync off for tests: speed only, the tests prove behaviour, not the disk. Benchmarks keep it on.
+        fsync = "on" if self.durable else "off"
         self._run("pg_ctl", "-D", self.data, "-l", os.path.join(self.folder, "log"), "-w", "-o",
-                  f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
+                  f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync={fsync} "
                   "-c max_connections=300", "start")
 
     def pause(self) -> None:
