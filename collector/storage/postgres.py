@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import threading
 from contextlib import contextmanager
-from datetime import UTC
-from datetime import datetime
 
 import psycopg
 import psycopg_pool
@@ -14,7 +12,6 @@ import psycopg_pool
 from . import QueryError
 from . import StorageError
 from .sql import SQLStorage
-from .sql import migrations
 
 #: Serialises migrations across processes and nodes (any constant; this one spells "coll").
 _MIGRATION_LOCK = 0x636F6C6C
@@ -66,6 +63,7 @@ def _unavailable_as_storage_error():
 class PostgresStorage(SQLStorage):
     """Events in PostgreSQL; every collector node and forwarder can share one database."""
 
+    backend = "postgres"
     _claim_lock = " FOR UPDATE OF o SKIP LOCKED"
 
     def __init__(self, url: str, timeout_ms: int = 5000, pool_size: int = 4):
@@ -104,28 +102,13 @@ class PostgresStorage(SQLStorage):
         with _unavailable_as_storage_error(), self._get_pool().connection() as conn, conn.transaction():
             yield _Translated(conn)
 
-    def migrate(self) -> list[str]:
-        """Apply pending migrations, each in one transaction, one process at a time."""
-        applied = []
-        for version, name, sql in migrations("postgres"):
-            with self._transaction() as conn:
-                conn.execute(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
-                conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
-                             "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
-                if conn.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (version,)).fetchone():
-                    continue
-                conn.conn.execute(sql)  # a whole script: psycopg runs several statements when given no params
-                conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)",
-                             (version, name, datetime.now(UTC).isoformat()))
-                applied.append(name)
-        self._migrated = True
-        return applied
+    def _lock_migrations(self, conn) -> None:
+        """One migrating process at a time, across nodes: a transaction-scoped advisory lock."""
+        conn.execute(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
 
-    def ping(self) -> None:
-        """Check the server answers and the schema is there."""
-        self.ensure_migrated()
-        with self._connection() as conn:
-            conn.execute("SELECT count(*) FROM schema_migrations").fetchone()
+    def _run_script(self, conn, sql: str) -> None:
+        """Run a whole migration file: psycopg runs several statements when given no parameters."""
+        conn.conn.execute(sql)
 
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
         """Run one statement in a READ ONLY transaction; writing fails with QueryError."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import UTC
+from datetime import datetime
 from importlib import resources
 
 from . import EVENT_COLUMNS
@@ -50,8 +52,45 @@ class SQLStorage(OutboxMixin):
         self._migrated = False
         self._lock = threading.Lock()
 
+    #: The folder of this backend's migrations.
+    backend = ""
+
     def close(self) -> None:
         """Release what the backend holds open between units of work (nothing, by default)."""
+
+    def _prepare(self) -> None:
+        """Whatever must happen outside a transaction before migrating (nothing, by default)."""
+
+    def _run_script(self, conn, sql: str) -> None:
+        """Run one migration file inside the migration's transaction."""
+        raise NotImplementedError
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations, each with its bookkeeping row in one transaction."""
+        self._prepare()
+        applied = []
+        for version, name, sql in migrations(self.backend):
+            with self._transaction() as conn:
+                self._lock_migrations(conn)
+                conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
+                             "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+                if conn.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (version,)).fetchone():
+                    continue
+                self._run_script(conn, sql)
+                conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                             (version, name, datetime.now(UTC).isoformat()))
+                applied.append(name)
+        self._migrated = True
+        return applied
+
+    def _lock_migrations(self, conn) -> None:
+        """Keep other processes from migrating at the same time (SQLite's BEGIN IMMEDIATE already does)."""
+
+    def ping(self) -> None:
+        """Check the store answers and is migrated."""
+        self.ensure_migrated()
+        with self._connection() as conn:
+            conn.execute("SELECT count(*) FROM schema_migrations").fetchone()
 
     def ensure_migrated(self) -> None:
         """Migrate once per process, on first use."""

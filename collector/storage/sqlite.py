@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import contextmanager
-from datetime import UTC
-from datetime import datetime
 from urllib.parse import quote
 
 from . import QueryError
 from . import StorageError
 from .sql import SQLStorage
-from .sql import migrations
 
 
 def _statements(script: str):
@@ -51,6 +48,8 @@ def _rollback(conn: sqlite3.Connection) -> None:
 
 class SQLiteStorage(SQLStorage):
     """Events in one SQLite file, safe for several gunicorn workers writing at once."""
+
+    backend = "sqlite"
 
     def __init__(self, path: str, synchronous: str = "FULL", busy_timeout_ms: int = 5000):
         """Remember where and how to connect; nothing is opened until first use."""
@@ -93,31 +92,15 @@ class SQLiteStorage(SQLStorage):
                 _rollback(conn)
                 raise
 
-    def migrate(self) -> list[str]:
-        """Apply pending migrations, each with its bookkeeping row in one transaction."""
-        applied = []
+    def _prepare(self) -> None:
+        """Switch on WAL: it can only be done outside a transaction, and it persists in the file."""
         with self._connection() as conn:
-            # WAL can only be switched on outside a transaction; it persists in the file.
             conn.execute("PRAGMA journal_mode=WAL")
-        for version, name, sql in migrations("sqlite"):
-            with self._transaction() as conn:
-                conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
-                             "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
-                if conn.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (version,)).fetchone():
-                    continue
-                for statement in _statements(sql):
-                    conn.execute(statement)
-                conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)",
-                             (version, name, datetime.now(UTC).isoformat()))
-                applied.append(name)
-        self._migrated = True
-        return applied
 
-    def ping(self) -> None:
-        """Check the file opens, is migrated and answers a read."""
-        self.ensure_migrated()
-        with self._connection() as conn:
-            conn.execute("SELECT count(*) FROM schema_migrations").fetchone()
+    def _run_script(self, conn, sql: str) -> None:
+        """Run a migration statement by statement (sqlite3 takes one per execute in a transaction)."""
+        for statement in _statements(sql):
+            conn.execute(statement)
 
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
         """Run one statement on a read-only connection; writing fails with QueryError."""
