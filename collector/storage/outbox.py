@@ -16,15 +16,17 @@ def outbox_payload(row: dict) -> str:
     return json.dumps(meta, separators=(",", ":"))[:-1] + ',"data":' + row["payload"] + "}"
 
 
-def write_outbox(conn, key: str, event: dict, targets: list[tuple[int, str]], now: float) -> int:
-    """Record one delivery per target that wants the event; return how many rows were new."""
-    rows = [(target_id, key, event["event_id"], event["source"], outbox_payload(event), now, now)
-            for target_id, kind in targets if wants(kind, event)]
+def write_outbox(conn, events: list[dict], targets: list[tuple[int, str]], now: float) -> int:
+    """Record one delivery per event and target that wants it; return how many rows were new."""
     added = 0
-    for values in rows:
-        added += conn.execute(
-            "INSERT INTO outbox (target_id, key, event_id, source, payload, next_attempt_at, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (target_id, key, event_id) DO NOTHING", values).rowcount
+    for event in events:
+        for target_id, kind in targets:
+            if wants(kind, event):
+                added += conn.execute(
+                    "INSERT INTO outbox (target_id, key, event_id, source, payload, next_attempt_at, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (target_id, key, event_id) DO NOTHING",
+                    (target_id, event["key"], event["event_id"], event["source"], outbox_payload(event), now,
+                     now)).rowcount
     return added
 
 

@@ -16,6 +16,9 @@ from . import REJECTED_COLUMNS
 from .outbox import OutboxMixin
 from .outbox import write_outbox
 
+#: Events per multi-row INSERT: 35 columns x 200 rows stays under both backends' parameter limits.
+_CHUNK = 200
+_ROW = f"({', '.join('?' for _ in EVENT_COLUMNS)})"
 _INSERT_EVENT = (
     f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' for _ in EVENT_COLUMNS)}) "
     "ON CONFLICT (key, event_id) DO NOTHING RETURNING id"
@@ -102,33 +105,48 @@ class SQLStorage(OutboxMixin):
     def write(self, events: list[dict], rejected: list[dict]) -> list[dict | None]:
         """Store events, their lines, their outbox rows and rejected rows atomically; report duplicates."""
         self.ensure_migrated()
-        outcomes: list[dict | None] = []
         now = time.time()
         with self._transaction() as conn:
             store, targets = self.targets_for(conn, events[0]["key"]) if events else (True, [])
-            for event in events:
-                earlier = self._store_event(conn, event) if store else None
-                if earlier is None:
-                    added = write_outbox(conn, event["key"], event, targets, now)
-                    if not store and not added:
-                        earlier = self._relayed_before(conn, event)
-                outcomes.append(earlier)
+            if store:
+                outcomes = self._store_events(conn, events)
+                new = [event for event, earlier in zip(events, outcomes, strict=True) if earlier is None]
+                write_outbox(conn, new, targets, now)
+            else:
+                # Relay only: the outbox alone tells a repeated event id.
+                outcomes = [None if write_outbox(conn, [event], targets, now) else self._relayed_before(conn, event)
+                            for event in events]
             conn.cursor().executemany(_INSERT_REJECTED, [[row[c] for c in REJECTED_COLUMNS] for row in rejected])
         return outcomes
 
-    def _store_event(self, conn, event: dict) -> dict | None:
-        """Insert an event and its lines; return the earlier row when (key, event_id) is taken."""
-        inserted = conn.execute(_INSERT_EVENT, [event[c] for c in EVENT_COLUMNS]).fetchone()
-        if inserted is None:
+    def _store_events(self, conn, events: list[dict]) -> list[dict | None]:
+        """Insert events (a multi-row INSERT per chunk) and their lines; an event whose (key, event_id)
+        was already taken, earlier or earlier in this batch, gets the earlier row instead of None."""
+        ids: dict[str, list[int]] = {}
+        for start in range(0, len(events), _CHUNK):
+            chunk = events[start:start + _CHUNK]
+            values = ", ".join(_ROW for _ in chunk)
+            returned = conn.execute(
+                f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES {values} "
+                "ON CONFLICT (key, event_id) DO NOTHING RETURNING id, event_id",
+                [event[c] for event in chunk for c in EVENT_COLUMNS]).fetchall()
+            for pk, event_id in returned:
+                ids.setdefault(event_id, []).append(pk)
+        outcomes, lines = [], []
+        for event in events:
+            pks = ids.get(event["event_id"])
+            if pks:  # the first occurrence in this batch takes the new row
+                pk = pks.pop()
+                lines.extend([pk, event["key"], event["event_id"]] + [line[c] for c in LINE_COLUMNS]
+                             for line in event.get("lines", ()))
+                outcomes.append(None)
+                continue
             earlier = conn.execute(
                 "SELECT CAST(payload AS TEXT), received_at FROM events WHERE key = ? AND event_id = ?",
                 (event["key"], event["event_id"])).fetchone()
-            return {"payload": earlier[0], "received_at": earlier[1]}
-        conn.cursor().executemany(_INSERT_LINE, [
-            [inserted[0], event["key"], event["event_id"]] + [line[c] for c in LINE_COLUMNS]
-            for line in event.get("lines", ())
-        ])
-        return None
+            outcomes.append({"payload": earlier[0], "received_at": earlier[1]})
+        conn.cursor().executemany(_INSERT_LINE, lines)
+        return outcomes
 
     def _relayed_before(self, conn, event: dict) -> dict | None:
         """For a key that only relays: the earlier outbox copy of this event, if there is one."""
