@@ -99,7 +99,8 @@ def keys_revoke(key):
 
 @main.command()
 @click.argument("sql")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "ndjson"]), default="table",
+              show_default=True)
 def query(sql, fmt):
     """Run a read-only SQL query against the store."""
     try:
@@ -107,7 +108,11 @@ def query(sql, fmt):
     except (QueryError, StorageError) as exc:
         raise click.ClickException(str(exc)) from None
     if fmt == "json":
-        click.echo(json.dumps([dict(zip(columns, row, strict=True)) for row in rows], ensure_ascii=False, indent=1))
+        click.echo(json.dumps([dict(zip(columns, row, strict=True)) for row in rows], ensure_ascii=False, indent=1,
+                              default=str))
+    elif fmt == "ndjson":
+        for row in rows:
+            click.echo(json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False, default=str))
     elif fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)

@@ -96,6 +96,8 @@ def test_query_formats(cli, stored):
     assert rows == [["term", "type"], ["sofa", "search"], ["lamp", "search"], ["rug", "search"]]
     assert json.loads(cli("query", SQL, "--format", "json").stdout) == [
         {"term": t, "type": "search"} for t in ("sofa", "lamp", "rug")]
+    lines = cli("query", SQL, "--format", "ndjson").stdout.splitlines()
+    assert [json.loads(line) for line in lines] == [{"term": t, "type": "search"} for t in ("sofa", "lamp", "rug")]
 
 
 @pytest.mark.parametrize("sql", ["DELETE FROM events", "UPDATE events SET term = 'x'", "DROP TABLE events",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -141,3 +142,14 @@ def test_daily_funnel(db, dataset):
             for r in rows} == {
         key: tuple(len(visits[s]) for s in ("home", "product", "cart", "checkout", "purchase"))
         for key, visits in expected.items()}
+
+
+def test_the_schema_docs_examples_run(storage, dataset):
+    text = (Path(__file__).resolve().parent.parent / "docs" / "schema.md").read_text()
+    examples = text.split("```sql", 1)[1].split("```", 1)[0]
+    statements = [s.strip() for s in examples.split(";") if s.strip()]
+    assert len(statements) == 2
+    revenue = storage.query(statements[0])[1]
+    assert [(day, currency, float(total)) for day, currency, total in revenue] == [("2026-11-20", "USD", 25.0)]
+    unanswered = storage.query(statements[1])[1]
+    assert [(term, int(n)) for term, n in unanswered] == [("lamp", 1)]
