@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from . import create_app
 from . import keys as key_store
+from . import reports
 from .clock import now_iso
 from .config import ConfigError
 from .forward.runner import Forwarder
@@ -107,6 +108,11 @@ def query(sql, fmt):
         columns, rows = _storage().query(sql)
     except (QueryError, StorageError) as exc:
         raise click.ClickException(str(exc)) from None
+    _print_rows(columns, rows, fmt)
+
+
+def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
+    """Print query or report results as a table, CSV, JSON or NDJSON."""
     if fmt == "json":
         click.echo(json.dumps([dict(zip(columns, row, strict=True)) for row in rows], ensure_ascii=False, indent=1,
                               default=str))
@@ -119,6 +125,26 @@ def query(sql, fmt):
         writer.writerows(rows)
     else:
         click.echo(tabulate(rows, headers=columns))
+
+
+@main.command()
+@click.argument("name", type=click.Choice(sorted(reports.REPORTS)))
+@click.option("--since", default="7d", show_default=True, help="Start: 7d, 12h, 30m ago, or an ISO date (UTC).")
+@click.option("--until", default=None, help="End (exclusive): same forms; default now.")
+@click.option("--mode", type=click.Choice(["live", "test"]), default="live", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "ndjson"]), default="table",
+              show_default=True)
+def report(name, since, until, mode, fmt):
+    """Run an analyst report over a period (see `collector report --help` for the names)."""
+    try:
+        start, end = reports.parse_moment(since), reports.parse_moment(until) if until else now_iso()
+        columns, rows = reports.run(_storage(), name, start, end, mode)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    except (QueryError, StorageError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{reports.REPORTS[name].title} ({mode}, {start} to {end})", err=True)
+    _print_rows(columns, rows, fmt)
 
 
 @main.group()

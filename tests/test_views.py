@@ -29,6 +29,13 @@ DATASET = [
     ("live", "2026-11-20T10:04:00", "a1", "s1", "u1", {"type": "order", "subtype": "completed", "order_id": "o1",
                                                        "cart": LINES_O1}),
     ("live", "2026-11-20T10:05:00", "a1", "s1", "u1", {"type": "search", "term": "lamp"}),
+    ("live", "2026-11-20T10:05:30", "a1", "s1", "u1", {"type": "wishlist", "subtype": "add", "product_id": "p1"}),
+    ("live", "2026-11-20T10:05:40", "a1", "s1", "u1", {"type": "wishlist", "subtype": "add", "product_id": "p2"}),
+    ("live", "2026-11-20T10:05:50", "a1", "s1", "u1", {"type": "wishlist", "subtype": "remove", "product_id": "p1"}),
+    ("live", "2026-11-20T11:00:00", "a1", "s1", "u1", {"type": "search", "term": "sofa"}),
+    ("live", "2026-11-20T11:01:00", "a1", "s1", "u1", {"type": "pageview", "subtype": "product", "product_id": "p2"}),
+    ("live", "2026-11-20T12:00:30", "b1", None, None, {"type": "click", "subtype": "banner", "banner_id": "b1"}),
+    ("live", "2026-11-20T12:09:00", "b1", None, None, {"type": "click", "subtype": "product", "product_id": "p2"}),
     ("live", "2026-11-20T12:00:00", "b1", None, None, {"type": "pageview", "subtype": "home"}),
     ("live", "2026-11-20T12:10:00", "b1", None, None, {"type": "pageview", "subtype": "product", "product_id": "p2"}),
     ("live", "2026-11-20T13:00:00", "b1", None, None, {"type": "pageview", "subtype": "home"}),  # 50 min later
@@ -107,8 +114,9 @@ def test_simple_views(db, dataset):
     assert db("SELECT count(*) AS n FROM pageviews WHERE mode = 'live'")[0]["n"] == sum(
         row[5]["type"] == "pageview" for row in live)
     assert [r["product_id"] for r in db("SELECT product_id FROM product_views ORDER BY event_time")] == [
-        row[5]["product_id"] for row in live if row[5].get("subtype") == "product"]
-    assert [r["term"] for r in db("SELECT term FROM searches")] == ["lamp"]
+        row[5]["product_id"] for row in live if (row[5]["type"], row[5].get("subtype")) == ("pageview", "product")]
+    assert [r["term"] for r in db("SELECT term FROM searches ORDER BY event_time")] == [
+        row[5]["term"] for row in live if row[5]["type"] == "search"]
     [cart] = db("SELECT lines, items FROM carts")
     assert (cart["lines"], cart["items"]) == (len(LINES_O1), sum(line["quantity"] for line in LINES_O1))
     assert sorted((r["interaction_type"], r["item_type"]) for r in db("SELECT * FROM interactions")) == sorted(

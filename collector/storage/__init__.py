@@ -59,8 +59,8 @@ class Storage(Protocol):
     def recent(self, key: str, limit: int) -> list[dict]:
         """Return a key's latest events, newest first."""
 
-    def query(self, sql: str) -> tuple[list[str], list[tuple]]:
-        """Run one read-only statement; return column names and rows."""
+    def query(self, sql: str, params=None) -> tuple[list[str], list[tuple]]:
+        """Run one read-only statement (`?` placeholders when params are given); return columns and rows."""
 
 
 def open_storage(config: dict) -> Storage:

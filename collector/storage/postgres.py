@@ -110,14 +110,18 @@ class PostgresStorage(SQLStorage):
         """Run a whole migration file: psycopg runs several statements when given no parameters."""
         conn.conn.execute(sql)
 
-    def query(self, sql: str) -> tuple[list[str], list[tuple]]:
-        """Run one statement in a READ ONLY transaction; writing fails with QueryError."""
+    def query(self, sql: str, params=None) -> tuple[list[str], list[tuple]]:
+        """Run one statement in a READ ONLY transaction; writing fails with QueryError.
+
+        With params the statement uses `?` placeholders; without, it is passed as written (so `%` in an
+        analyst's LIKE pattern stays a `%`).
+        """
         self.ensure_migrated()
         with _unavailable_as_storage_error():
             conn = psycopg.connect(self.url, connect_timeout=max(1, int(self.timeout)))
         try:
             conn.read_only = True
-            cur = conn.execute(sql)
+            cur = conn.execute(sql.replace("?", "%s"), params) if params else conn.execute(sql)
             columns = [d.name for d in cur.description or ()]
             return columns, cur.fetchall() if cur.description else []
         except psycopg.errors.ReadOnlySqlTransaction as exc:

@@ -102,14 +102,14 @@ class SQLiteStorage(SQLStorage):
         for statement in _statements(sql):
             conn.execute(statement)
 
-    def query(self, sql: str) -> tuple[list[str], list[tuple]]:
-        """Run one statement on a read-only connection; writing fails with QueryError."""
+    def query(self, sql: str, params=None) -> tuple[list[str], list[tuple]]:
+        """Run one statement (`?` placeholders) on a read-only connection; writing fails with QueryError."""
         self.ensure_migrated()
         with _unavailable_as_storage_error():
             conn = sqlite3.connect(f"file:{quote(self.path)}?mode=ro", uri=True, timeout=self.busy_timeout)
         try:
             conn.execute("PRAGMA query_only=ON")
-            cur = conn.execute(sql)
+            cur = conn.execute(sql, params or ())
             columns = [d[0] for d in cur.description or ()]
             return columns, cur.fetchall()
         except sqlite3.Error as exc:

@@ -1,0 +1,134 @@
+"""The analyst reports, one module for the CLI (and, later, the reports API and the dashboard).
+
+Each report is one read-only query over a period and a mode, in SQL both backends run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
+
+from .clock import iso
+from .clock import utcnow
+
+#: The period filter on `events` (and on views with event_time): mode, since, until.
+_PERIOD = "mode = ? AND event_time >= ? AND event_time < ?"
+
+
+@dataclass(frozen=True)
+class Report:
+    """A named query; `repeat` is how many times it needs the (mode, since, until) parameters."""
+
+    title: str
+    sql: str
+    repeat: int = 1
+    shape: Callable[[list[str], list[tuple]], tuple[list[str], list[tuple]]] | None = None
+
+
+FUNNEL_STEPS = ("home view", "product view", "cart", "order started", "order completed")
+
+
+def _funnel(columns: list[str], rows: list[tuple]) -> tuple[list[str], list[tuple]]:
+    """One row per step with its sessions and the conversion from the step before and from the start."""
+    counts = [int(n) for n in rows[0]]
+    shaped = []
+    for i, (step, n) in enumerate(zip(FUNNEL_STEPS, counts, strict=True)):
+        previous, first = (counts[i - 1] if i else n), counts[0]
+        shaped.append((step, n, round(n / previous, 4) if previous else None, round(n / first, 4) if first else None))
+    return ["step", "sessions", "from_previous", "from_start"], shaped
+
+
+REPORTS: dict[str, Report] = {
+    "funnel": Report(
+        "Sessions reaching each step, home view to order completed",
+        "SELECT count(DISTINCT CASE WHEN type = 'pageview' AND subtype = 'home' THEN visit END),"
+        " count(DISTINCT CASE WHEN type = 'pageview' AND subtype = 'product' THEN visit END),"
+        " count(DISTINCT CASE WHEN type = 'viewcart' THEN visit END),"
+        " count(DISTINCT CASE WHEN type = 'order' AND subtype = 'started' THEN visit END),"
+        " count(DISTINCT CASE WHEN type = 'order' AND subtype = 'completed' THEN visit END) "
+        "FROM (SELECT type, subtype, coalesce(session_id, anonymous_id, user_id) AS visit FROM events "
+        f"WHERE source = 'datacue' AND {_PERIOD}) AS steps",
+        shape=_funnel),
+    "revenue": Report(
+        "Completed orders (not cancelled) and revenue per day and currency",
+        "SELECT substr(completed_at, 1, 10) AS day, currency, count(*) AS orders, sum(revenue) AS revenue "
+        "FROM orders WHERE mode = ? AND completed_at >= ? AND completed_at < ? AND status = 'completed' "
+        "GROUP BY substr(completed_at, 1, 10), currency ORDER BY day, currency"),
+    "products": Report(
+        "Top products: viewed, put in carts, bought",
+        "SELECT product_id, sum(viewed) AS views, sum(carted) AS carted, sum(bought) AS bought FROM ("
+        f" SELECT product_id, 1 AS viewed, 0 AS carted, 0 AS bought FROM product_views WHERE {_PERIOD}"
+        " UNION ALL SELECT l.product_id, 0, coalesce(l.quantity, 1), 0 FROM event_lines l"
+        f" JOIN events e ON e.id = l.event_pk WHERE e.type = 'viewcart' AND e.{_PERIOD.replace(' AND ', ' AND e.')}"
+        " UNION ALL SELECT ol.product_id, 0, 0, coalesce(ol.quantity, 1) FROM order_lines ol"
+        " JOIN orders o ON o.key = ol.key AND o.mode = ol.mode AND o.order_id = ol.order_id"
+        f" WHERE o.status = 'completed' AND ol.{_PERIOD.replace(' AND ', ' AND ol.')}"
+        ") AS activity GROUP BY product_id ORDER BY views DESC, bought DESC, product_id LIMIT 20",
+        repeat=3),
+    "searches": Report(
+        "Top search terms, and how many were followed by no product view before the session's next search",
+        "SELECT term, count(*) AS searches, sum(CASE WHEN EXISTS (SELECT 1 FROM product_views p"
+        " WHERE p.key = s.key AND p.session_id = s.session_id AND p.event_time > s.event_time"
+        " AND NOT EXISTS (SELECT 1 FROM searches n WHERE n.key = s.key AND n.session_id = s.session_id"
+        " AND n.event_time > s.event_time AND n.event_time < p.event_time))"
+        " THEN 0 ELSE 1 END) AS no_product_view "
+        f"FROM searches s WHERE s.{_PERIOD.replace(' AND ', ' AND s.')} "
+        "GROUP BY term ORDER BY searches DESC, term LIMIT 20"),
+    "wishlist": Report(
+        "Wishlist adds and removes per product",
+        "SELECT product_id, sum(CASE WHEN subtype = 'add' THEN 1 ELSE 0 END) AS adds,"
+        " sum(CASE WHEN subtype = 'remove' THEN 1 ELSE 0 END) AS removes "
+        f"FROM events WHERE type = 'wishlist' AND {_PERIOD} GROUP BY product_id ORDER BY adds DESC, product_id"),
+    "clicks": Report(
+        "Banner and product clicks, and clicks per 100 page views",
+        "SELECT c.subtype AS kind, coalesce(c.banner_id, c.product_id) AS id, count(*) AS clicks,"
+        " round(100.0 * count(*) / NULLIF((SELECT count(*) FROM pageviews p"
+        f"  WHERE p.{_PERIOD.replace(' AND ', ' AND p.')}), 0), 2) AS per_100_pageviews "
+        f"FROM events c WHERE c.type = 'click' AND c.{_PERIOD.replace(' AND ', ' AND c.')} "
+        "GROUP BY c.subtype, coalesce(c.banner_id, c.product_id) ORDER BY clicks DESC, kind, id",
+        repeat=2),
+    "interactions": Report(
+        "Cobi interactions by item type and interaction type",
+        "SELECT item_type, interaction_type, count(*) AS interactions, count(DISTINCT item_id) AS items "
+        f"FROM interactions WHERE {_PERIOD} GROUP BY item_type, interaction_type "
+        "ORDER BY interactions DESC, item_type, interaction_type"),
+    "items": Report(
+        "Cobi items with the most interactions",
+        "SELECT item_type, item_id, count(*) AS interactions FROM interactions "
+        f"WHERE {_PERIOD} GROUP BY item_type, item_id ORDER BY interactions DESC, item_type, item_id LIMIT 20"),
+    "events": Report(
+        "Events per day and type",
+        "SELECT substr(event_time, 1, 10) AS day, type, count(*) AS events FROM events "
+        f"WHERE {_PERIOD} GROUP BY substr(event_time, 1, 10), type ORDER BY day, type"),
+    "rejected": Report(
+        "Rejected events by reason (data quality)",
+        "SELECT reason, source, count(*) AS rejected, max(received_at) AS last_seen FROM rejected "
+        "WHERE mode = ? AND received_at >= ? AND received_at < ? GROUP BY reason, source "
+        "ORDER BY rejected DESC, reason"),
+}
+
+
+def parse_moment(text: str, now: datetime | None = None) -> str:
+    """A period bound: `7d`, `12h`, `30m` ago, or an ISO date or time (UTC), as stored text."""
+    now = now or utcnow()
+    relative = re.fullmatch(r"(\d+)([dhm])", text.strip())
+    if relative:
+        amount, unit = int(relative[1]), relative[2]
+        return iso(now - timedelta(**{{"d": "days", "h": "hours", "m": "minutes"}[unit]: amount}))
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"not a period bound (7d, 12h, 30m or an ISO date): {text!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=now.tzinfo)
+    return iso(moment)
+
+
+def run(storage, name: str, since: str, until: str, mode: str = "live") -> tuple[list[str], list[tuple]]:
+    """Run a report over [since, until) for one mode; return its columns and rows."""
+    report = REPORTS[name]
+    columns, rows = storage.query(report.sql, (mode, since, until) * report.repeat)
+    return report.shape(columns, rows) if report.shape else (columns, rows)

@@ -1,0 +1,129 @@
+"""Every report, against the views' fixture dataset, with the answers computed here on their own."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections import defaultdict
+from datetime import UTC
+from datetime import datetime
+
+import pytest
+
+from collector import reports
+
+from test_cli import cli  # noqa: F401 (a fixture)
+from test_views import DATASET
+from test_views import INTERACTIONS
+from test_views import LINES_O1
+from test_views import dataset  # noqa: F401 (a fixture)
+
+SINCE, UNTIL = "2026-11-19T00:00:00.000Z", "2026-11-22T00:00:00.000Z"
+LIVE = [row for row in DATASET if row[0] == "live"]
+
+
+def run(storage, name, since=SINCE, until=UNTIL, mode="live"):
+    """The report's rows as dicts."""
+    columns, rows = reports.run(storage, name, since, until, mode)
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def test_funnel(storage, dataset):  # noqa: F811
+    steps = [("pageview", "home"), ("pageview", "product"), ("viewcart", None), ("order", "started"),
+             ("order", "completed")]
+    visits = [len({row[3] or row[2] for row in LIVE if (row[5]["type"], row[5].get("subtype")) == step})
+              for step in steps]
+    rows = run(storage, "funnel")
+    assert [r["sessions"] for r in rows] == visits
+    assert [r["step"] for r in rows] == list(reports.FUNNEL_STEPS)
+    assert rows[1]["from_previous"] == round(visits[1] / visits[0], 4)
+    assert rows[4]["from_start"] == round(visits[4] / visits[0], 4)
+
+
+def test_revenue_counts_only_orders_not_cancelled(storage, dataset):  # noqa: F811
+    revenue = sum(line["quantity"] * line["unit_price"] for line in LINES_O1)
+    assert [(r["day"], r["currency"], int(r["orders"]), float(r["revenue"])) for r in run(storage, "revenue")] == [
+        ("2026-11-20", "USD", 1, revenue)]  # o2 was cancelled, o3 never completed
+    assert [float(r["revenue"]) for r in run(storage, "revenue", mode="test")] == [99.0]
+
+
+def test_products(storage, dataset):  # noqa: F811
+    views = Counter(row[5]["product_id"] for row in LIVE if row[5].get("subtype") == "product"
+                    and row[5]["type"] == "pageview")
+    carted = Counter()
+    for row in LIVE:
+        if row[5]["type"] == "viewcart":
+            for line in row[5]["cart"]:
+                carted[line["product_id"]] += line.get("quantity", 1)
+    bought = Counter({line["product_id"]: line["quantity"] for line in LINES_O1})  # only o1 stands
+    got = {r["product_id"]: (int(r["views"]), int(r["carted"]), int(r["bought"])) for r in run(storage, "products")}
+    products = set(views) | set(carted) | set(bought)
+    assert got == {p: (views[p], carted[p], bought[p]) for p in products}
+
+
+def test_searches_and_those_without_a_product_view(storage, dataset):  # noqa: F811
+    rows = {r["term"]: (int(r["searches"]), int(r["no_product_view"])) for r in run(storage, "searches")}
+    # In s1: "lamp", then "sofa", then a product view: only "sofa" led to a product.
+    assert rows == {"lamp": (1, 1), "sofa": (1, 0)}
+
+
+def test_wishlist(storage, dataset):  # noqa: F811
+    expected = defaultdict(lambda: [0, 0])
+    for row in LIVE:
+        if row[5]["type"] == "wishlist":
+            expected[row[5]["product_id"]][row[5]["subtype"] == "remove"] += 1
+    assert {r["product_id"]: [int(r["adds"]), int(r["removes"])] for r in run(storage, "wishlist")} == expected
+
+
+def test_clicks(storage, dataset):  # noqa: F811
+    pageviews = sum(row[5]["type"] == "pageview" for row in LIVE)
+    rows = run(storage, "clicks")
+    assert [(r["kind"], r["id"], int(r["clicks"])) for r in rows] == [("banner", "b1", 1), ("product", "p2", 1)]
+    assert float(rows[0]["per_100_pageviews"]) == round(100 / pageviews, 2)
+
+
+def test_interactions_and_items(storage, dataset):  # noqa: F811
+    rows = run(storage, "interactions")
+    assert sorted((r["item_type"], r["interaction_type"], int(r["interactions"])) for r in rows) == sorted(
+        (item, interaction, 1) for _, interaction, item in INTERACTIONS)
+    items = run(storage, "items")
+    assert sum(int(r["interactions"]) for r in items) == len(INTERACTIONS)
+
+
+def test_events_per_day(storage, dataset):  # noqa: F811
+    expected = Counter((row[1][:10], row[5]["type"]) for row in LIVE)
+    expected.update(("2026-11-20", "interaction") for _ in INTERACTIONS)
+    assert {(r["day"], r["type"]): int(r["events"]) for r in run(storage, "events")} == expected
+
+
+def test_rejected_by_reason(client, storage, dataset):  # noqa: F811
+    client.post(f"/v1/events?key={dataset['live']}", json={"user": {}, "event": {"type": "login"}})
+    client.post(f"/v1/events?key={dataset['live']}", data=b"{not json", content_type="application/json")
+    now = reports.parse_moment("1m")
+    rows = run(storage, "rejected", since=reports.parse_moment("1d"), until="2100-01-01T00:00:00.000Z")
+    assert sorted((r["reason"], int(r["rejected"])) for r in rows) == [("invalid_event", 1), ("malformed_json", 1)]
+    assert all(r["last_seen"] >= now for r in rows)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2026-11-20", "2026-11-20T00:00:00.000Z"),
+    ("2026-11-20T10:30:00Z", "2026-11-20T10:30:00.000Z"),
+])
+def test_period_bounds(text, expected):
+    assert reports.parse_moment(text) == expected
+
+
+def test_relative_period_bounds():
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    assert reports.parse_moment("7d", now) == "2026-11-17T12:00:00.000Z"
+    assert reports.parse_moment("12h", now) == "2026-11-24T00:00:00.000Z"
+    with pytest.raises(ValueError, match="not a period bound"):
+        reports.parse_moment("last week", now)
+
+
+def test_report_command(cli, dataset):  # noqa: F811
+    out = cli("report", "revenue", "--since", "2026-11-19", "--until", "2026-11-22", "--format", "json")
+    assert json.loads(out.stdout)[0]["currency"] == "USD"
+    assert "Completed orders" in out.stderr
+    bad = cli("report", "revenue", "--since", "last week", check=False)
+    assert bad.returncode == 2 and "not a period bound" in bad.stderr
