@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import sys
@@ -13,6 +14,7 @@ from tabulate import tabulate
 from tqdm import tqdm
 
 from . import create_app
+from . import export as exporter
 from . import keys as key_store
 from . import reports
 from .clock import now_iso
@@ -145,6 +147,33 @@ def report(name, since, until, mode, fmt):
         raise click.ClickException(str(exc)) from None
     click.echo(f"{reports.REPORTS[name].title} ({mode}, {start} to {end})", err=True)
     _print_rows(columns, rows, fmt)
+
+
+@main.command()
+@click.option("--since", default="7d", show_default=True, help="Start: 7d, 12h, 30m ago, or an ISO date (UTC).")
+@click.option("--until", default=None, help="End (exclusive): same forms; default now.")
+@click.option("--type", "types", multiple=True, help="Only events of this type (repeatable), e.g. order.")
+@click.option("--mode", type=click.Choice(["live", "test"]), default="live", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(exporter.FORMATS), default="csv", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="File to write; default stdout.")
+def export(since, until, types, mode, fmt, out):
+    """Stream events to CSV, NDJSON or Parquet, in constant memory, with a progress bar on a terminal."""
+    try:
+        start, end = reports.parse_moment(since), reports.parse_moment(until) if until else now_iso()
+        storage = _storage()
+        total = exporter.count(storage, mode, start, end, types)
+        if fmt == "parquet" and not out:
+            raise ValueError("Parquet is written to a file: give --out FILE")
+        binary = fmt == "parquet"
+        with (open(out, "wb" if binary else "w", newline="" if not binary else None) if out else
+              contextlib.nullcontext(sys.stdout)) as stream, \
+                tqdm(total=total, unit="events", disable=not sys.stderr.isatty()) as bar:
+            written = exporter.write(exporter.rows(storage, mode, start, end, types), fmt, stream, bar.update)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    except (QueryError, StorageError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{written} events exported ({mode}, {start} to {end})", err=True)
 
 
 @main.group()
