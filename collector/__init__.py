@@ -12,6 +12,7 @@ from .api import cobi
 from .api import cors
 from .api import datacue
 from .api import health
+from .api import reports as reports_api  # not `reports`: that name is collector.reports
 from .api import static
 from .errors import register_error_handlers
 from .storage import open_storage
@@ -35,6 +36,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     logs.init_app(app)
     headers.init_app(app)
     cors.init_app(app)
-    for blueprint in (datacue.bp, cobi.bp, health.bp, static.bp):
+    for blueprint in (datacue.bp, cobi.bp, health.bp, static.bp, reports_api.bp):
         app.register_blueprint(blueprint)
     return app

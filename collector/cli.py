@@ -13,6 +13,7 @@ from flask import current_app
 from tabulate import tabulate
 from tqdm import tqdm
 
+from . import analysts
 from . import create_app
 from . import export as exporter
 from . import keys as key_store
@@ -174,6 +175,33 @@ def export(since, until, types, mode, fmt, out):
     except (QueryError, StorageError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{written} events exported ({mode}, {start} to {end})", err=True)
+
+
+@main.group()
+def tokens():
+    """Analyst tokens for the reports API and the dashboard."""
+
+
+@tokens.command("create")
+@click.option("--name", required=True, help="Who or what the token is for.")
+def tokens_create(name):
+    """Create a token and print it alone on stdout; only its hash is stored, so keep it now."""
+    click.echo(analysts.create_token(_storage(), name))
+
+
+@tokens.command("list")
+def tokens_list():
+    """Show every token's id, name and dates (never the token)."""
+    rows = [(t["id"], t["name"], t["created_at"], t["revoked_at"] or "") for t in _storage().list_tokens()]
+    click.echo(tabulate(rows, headers=["id", "name", "created", "revoked"]))
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+def tokens_revoke(token_id):
+    """Revoke a token by its id."""
+    if not _storage().revoke_token(token_id, now_iso()):
+        raise click.ClickException("no such active token")
 
 
 @main.group()

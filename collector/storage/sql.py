@@ -15,6 +15,7 @@ from . import LINE_COLUMNS
 from . import REJECTED_COLUMNS
 from .outbox import OutboxMixin
 from .outbox import write_outbox
+from .tokens import TokensMixin
 
 #: Events per multi-row INSERT: 35 columns x 200 rows stays under both backends' parameter limits.
 _CHUNK = 200
@@ -44,7 +45,7 @@ def migrations(backend: str) -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-class SQLStorage(OutboxMixin):
+class SQLStorage(OutboxMixin, TokensMixin):
     """The storage logic; subclasses supply connections, transactions, migrations and read-only queries.
 
     SQL here uses `?` placeholders; the PostgreSQL backend's connections translate them.

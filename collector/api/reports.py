@@ -1,0 +1,42 @@
+"""The reports API: `GET /v1/reports/<name>?since=&until=&mode=`, for analyst tokens only."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Blueprint
+from flask import current_app
+from flask import g
+from flask import request
+
+from .. import analysts
+from .. import reports
+from ..clock import now_iso
+from ..errors import ApiError
+from ..errors import BadRequest
+
+bp = Blueprint("reports", __name__)
+
+
+@bp.get("/v1/reports/<name>")
+def report(name: str):
+    """Run one report over a period and mode and answer its columns and rows."""
+    storage = current_app.extensions["collector.storage"]
+    token = analysts.authenticate(request, storage)
+    g.key_name = f"analyst:{token['name']}"
+    if name not in reports.REPORTS:
+        raise ApiError(f"No report {name!r}; reports are: {', '.join(sorted(reports.REPORTS))}.",
+                       code="not_found", status=404)
+    mode = request.args.get("mode", "live")
+    if mode not in ("live", "test"):
+        raise BadRequest("mode must be live or test.", code="bad_parameter")
+    try:
+        since = reports.parse_moment(request.args.get("since", "7d"))
+        until = reports.parse_moment(request.args["until"]) if request.args.get("until") else now_iso()
+    except ValueError as exc:
+        raise BadRequest(str(exc), code="bad_parameter") from None
+    columns, rows = reports.run(storage, name, since, until, mode)
+    # PostgreSQL answers sums as Decimal; JSON wants numbers.
+    rows = [[float(v) if isinstance(v, Decimal) else v for v in row] for row in rows]
+    return {"report": name, "title": reports.REPORTS[name].title, "mode": mode, "since": since, "until": until,
+            "columns": columns, "rows": rows}

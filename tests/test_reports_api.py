@@ -1,0 +1,80 @@
+"""The reports API: analyst tokens only (hashed at rest), and the same answers as the CLI."""
+
+from __future__ import annotations
+
+import pytest
+
+from collector import analysts
+from collector import reports
+from collector.clock import now_iso
+
+from test_cli import cli  # noqa: F401 (a fixture)
+from test_views import dataset  # noqa: F401 (a fixture)
+
+PERIOD = {"since": "2026-11-19", "until": "2026-11-22"}
+
+
+@pytest.fixture
+def token(storage):
+    """A fresh analyst token."""
+    return analysts.create_token(storage, "analyst")
+
+
+@pytest.mark.parametrize("name", sorted(reports.REPORTS))
+def test_every_report_answers_like_the_module(client, storage, dataset, token, name):  # noqa: F811
+    response = client.get(f"/v1/reports/{name}", query_string=PERIOD, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.json
+    body = response.json
+    columns, rows = reports.run(storage, name, "2026-11-19T00:00:00.000Z", "2026-11-22T00:00:00.000Z", "live")
+    assert body["columns"] == columns
+    assert body["rows"] == [[float(v) if hasattr(v, "as_integer_ratio") and not isinstance(v, int) else v
+                             for v in row] for row in rows]
+    assert body["mode"] == "live" and body["since"] == "2026-11-19T00:00:00.000Z"
+
+
+def test_modes_are_kept_apart(client, dataset, token):  # noqa: F811
+    live = client.get("/v1/reports/revenue", query_string=PERIOD, headers={"Authorization": f"Bearer {token}"})
+    test = client.get("/v1/reports/revenue", query_string={**PERIOD, "mode": "test"},
+                      headers={"Authorization": f"Bearer {token}"})
+    assert [row[1] for row in live.json["rows"]] == ["USD"] and live.json["rows"][0][3] == 25.0
+    assert test.json["rows"][0][3] == 99.0
+
+
+@pytest.mark.parametrize("headers", [
+    {},
+    {"Authorization": "Bearer an_notarealtoken0000000000000000000"},
+    {"Authorization": "Basic YW5fOg=="},
+])
+def test_without_a_valid_token_is_401(client, dataset, headers):  # noqa: F811
+    response = client.get("/v1/reports/funnel", headers=headers)
+    assert (response.status_code, response.json["code"]) == (401, "unauthorized")
+
+
+def test_publishable_keys_never_work_here(client, dataset):  # noqa: F811
+    for header in (f"Bearer {dataset['live']}", f"Bearer {dataset['test']}"):
+        assert client.get("/v1/reports/funnel", headers={"Authorization": header}).status_code == 401
+    assert client.get(f"/v1/reports/funnel?key={dataset['live']}").status_code == 401
+
+
+def test_revoked_token(client, storage, token):
+    [row] = storage.list_tokens()
+    assert storage.revoke_token(row["id"], now_iso())
+    assert client.get("/v1/reports/funnel", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_bad_parameters_and_unknown_report(client, token):
+    auth = {"Authorization": f"Bearer {token}"}
+    assert client.get("/v1/reports/funnel?mode=both", headers=auth).status_code == 400
+    assert client.get("/v1/reports/funnel?since=yesterday", headers=auth).json["code"] == "bad_parameter"
+    missing = client.get("/v1/reports/nope", headers=auth)
+    assert missing.status_code == 404 and "funnel" in missing.json["message"]
+
+
+def test_tokens_are_stored_hashed(cli, db):  # noqa: F811
+    token = cli("tokens", "create", "--name", "Ana").stdout.strip()
+    assert token.startswith("an_") and len(token) == 35
+    [row] = db("SELECT name, token_hash FROM analyst_tokens")
+    assert row["name"] == "Ana" and token not in row["token_hash"] and row["token_hash"] == analysts.hash_token(token)
+    assert "Ana" in cli("tokens", "list").stdout and token not in cli("tokens", "list").stdout
+    cli("tokens", "revoke", "1")
+    assert cli("tokens", "revoke", "1", check=False).returncode == 1
