@@ -6,6 +6,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config
+from . import dashboard
 from . import headers
 from . import logs
 from .api import cobi
@@ -36,6 +37,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     logs.init_app(app)
     headers.init_app(app)
     cors.init_app(app)
-    for blueprint in (datacue.bp, cobi.bp, health.bp, static.bp, reports_api.bp):
+    for blueprint in (datacue.bp, cobi.bp, health.bp, static.bp, reports_api.bp, dashboard.bp):
         app.register_blueprint(blueprint)
     return app

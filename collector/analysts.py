@@ -35,6 +35,11 @@ def authenticate(request: Request, storage) -> dict:
     if scheme.lower() != "bearer" or not token.startswith(PREFIX):
         raise Unauthorized("Reports need an analyst token: Authorization: Bearer an_... "
                            "(collector tokens create). Publishable keys do not work here.")
+    return authenticate_token(token, storage)
+
+
+def authenticate_token(token: str, storage) -> dict:
+    """The active token row for this token, or Unauthorized."""
     digest = hash_token(token)
     row = storage.find_token(digest)
     # compare_digest: the final check takes the same time whatever the hashes share.

@@ -1,0 +1,121 @@
+"""The dashboard at /dashboard: server-rendered HTML and SVG charts over the reports, for analyst tokens."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+
+from . import analysts
+from . import reports
+from .clock import now_iso
+from .errors import Unauthorized
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+COOKIE = "collector_analyst"
+STYLE = Path(__file__).resolve().parent.parent / "static" / "dashboard.css"
+
+
+def _storage():
+    """The app's storage."""
+    return current_app.extensions["collector.storage"]
+
+
+def _signed_in() -> dict | None:
+    """The analyst token row from the cookie, or None."""
+    token = request.cookies.get(COOKIE, "")
+    if not token:
+        return None
+    try:
+        return analysts.authenticate_token(token, _storage())
+    except Unauthorized:
+        return None
+
+
+def _number(value):
+    """JSON-friendly numbers from either backend."""
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def bars(points: list[tuple[str, float]], width: int = 640, height: int = 160) -> list[dict]:
+    """Lay out a bar chart: one bar per (label, value), scaled to the largest value."""
+    if not points:
+        return []
+    top = max(value for _, value in points) or 1
+    step = width / len(points)
+    return [{"label": label, "value": value, "x": round(i * step + step * 0.1, 1), "width": round(step * 0.8, 1),
+             "height": round(value / top * (height - 20), 1), "y": round(height - value / top * (height - 20), 1)}
+            for i, (label, value) in enumerate(points)]
+
+
+def _panels(since: str, until: str, mode: str) -> dict:
+    """Run the reports the page shows."""
+    run = lambda name: reports.run(_storage(), name, since, until, mode)  # noqa: E731
+    per_day: dict[str, int] = {}
+    for day, _type, n in run("events")[1]:
+        per_day[day] = per_day.get(day, 0) + int(n)
+    revenue_rows = [[_number(v) for v in row] for row in run("revenue")[1]]
+    funnel = [{"step": step, "sessions": int(n), "share": _number(start) or 0}
+              for step, n, _previous, start in run("funnel")[1]]
+    return {
+        "events": bars(sorted(per_day.items())), "events_total": sum(per_day.values()), "funnel": funnel,
+        "revenue": bars([(day, float(total)) for day, _currency, _orders, total in revenue_rows]),
+        "revenue_rows": revenue_rows,
+        "products": run("products")[1], "searches": run("searches")[1], "items": run("items")[1],
+        "rejected": run("rejected")[1],
+    }
+
+
+@bp.get("")
+def page():
+    """The sign-in form, or the dashboard for a signed-in analyst."""
+    token = _signed_in()
+    if token is None:
+        return render_template("signin.html", error=request.args.get("error"))
+    g.key_name = f"analyst:{token['name']}"
+    mode = request.args.get("mode", "live") if request.args.get("mode") in ("live", "test") else "live"
+    try:
+        since = reports.parse_moment(request.args.get("since") or "7d")
+        until = reports.parse_moment(request.args["until"]) if request.args.get("until") else now_iso()
+    except ValueError as exc:
+        return render_template("signin.html", error=str(exc)), 400
+    return render_template("dashboard.html", name=token["name"], mode=mode, since=since, until=until,
+                           since_arg=request.args.get("since") or "7d", until_arg=request.args.get("until") or "",
+                           **_panels(since, until, mode))
+
+
+@bp.post("/login")
+def login():
+    """Check the token from the form and keep it in an HttpOnly, SameSite=Strict cookie."""
+    token = request.form.get("token", "").strip()
+    try:
+        analysts.authenticate_token(token, _storage())
+    except Unauthorized:
+        return redirect("/dashboard?error=That+token+is+unknown+or+revoked.", code=303)
+    response = redirect("/dashboard", code=303)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=request.is_secure,
+                        path="/dashboard", max_age=12 * 3600)
+    return response
+
+
+@bp.post("/logout")
+def logout():
+    """Forget the token."""
+    response = redirect("/dashboard", code=303)
+    response.delete_cookie(COOKIE, path="/dashboard")
+    return response
+
+
+@bp.get("/style.css")
+def style():
+    """The dashboard's stylesheet (no inline styles: the CSP forbids them)."""
+    return Response(STYLE.read_text(), content_type="text/css; charset=utf-8",
+                    headers={"Cache-Control": "public, max-age=3600"})

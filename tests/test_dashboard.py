@@ -1,0 +1,73 @@
+"""The dashboard in Debian's Chromium: sign in, every panel with the fixture's numbers, no CSP problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+from test_browser import browser  # noqa: F401 (a fixture)
+from test_browser import page  # noqa: F401 (a fixture)
+
+from collector import analysts
+from collector import create_app
+
+from conftest import basic
+from conftest import new_id
+from servers import Gunicorn
+from servers import prepare_store
+from test_views import DATASET
+from test_views import LINES_O1
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+pytestmark = pytest.mark.slow
+
+
+def test_dashboard_shows_the_fixture(tmp_path, page):  # noqa: F811
+    path = str(tmp_path / "dash.sqlite3")
+    live = prepare_store(path, "shop")
+    storage = create_app({"DATABASE_URL": f"sqlite:///{path}"}).extensions["collector.storage"]
+    token = analysts.create_token(storage, "Ana")
+    with Gunicorn(path, workers=1) as server:
+        for key_name, moment, visitor, session, user, event in DATASET:
+            if key_name == "live":
+                body = {"event_id": new_id(), "user": {"anonymous_id": visitor, "user_id": user}, "event": event,
+                        "timestamp": moment + "Z", "context": {"session_id": session} if session else {}}
+                assert requests.post(server.url + "/v1/events", json=body, headers=basic(live),
+                                     timeout=10).status_code == 204
+        requests.post(server.url + "/v1/events", json={"user": {}}, headers=basic(live), timeout=10)
+        page.goto(server.url + "/dashboard")
+        page.fill("#token", "an_wrong")
+        page.click("text=Sign in")
+        assert "unknown or revoked" in page.inner_text("body")
+        page.fill("#token", token)
+        page.click("text=Sign in")
+        page.goto(server.url + "/dashboard?since=2026-11-19&until=2026-11-22&mode=live")
+        funnel = {el.get_attribute("data-step"): int(el.text_content())
+                  for el in page.query_selector_all("#funnel .value")}
+        total = int(page.inner_text("#events .total"))
+        revenue = page.inner_text("#revenue table")
+        products = page.inner_text("#products table")
+        searches = page.inner_text("#searches table")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+        page.goto(server.url + "/dashboard?since=1d")
+        rejected = page.inner_text("#quality")
+    storage.close()
+    live_rows = [row for row in DATASET if row[0] == "live"]
+    visits = {row[3] or row[2] for row in live_rows if row[5]["type"] == "pageview" and row[5].get("subtype") == "home"}
+    assert funnel["home view"] == len(visits)
+    assert total == len(live_rows)
+    assert f"{float(sum(line['quantity'] * line['unit_price'] for line in LINES_O1))} USD" in revenue
+    assert "p1" in products and "lamp" in searches
+    assert "invalid_event" in rejected
+    assert page.problems == []
+    assert (ARTIFACTS / "dashboard.png").stat().st_size > 10_000
+
+
+def test_dashboard_requires_a_token(client):
+    signin = client.get("/dashboard")
+    assert signin.status_code == 200 and b"Analyst token" in signin.data
+    assert "default-src 'self'" in signin.headers["Content-Security-Policy"]
+    assert client.post("/dashboard/login", data={"token": "an_nope"}).status_code == 303
+    assert b"Funnel" not in client.get("/dashboard").data
