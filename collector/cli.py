@@ -25,12 +25,8 @@ from .forward.signing import new_secret
 from .storage import QueryError
 from .storage import StorageError
 from .storage import copy as store_copy
+from .storage import current_storage
 from .storage import open_storage
-
-
-def _storage():
-    """Return the storage of the app the command runs in."""
-    return current_app.extensions["collector.storage"]
 
 
 @click.group(help="Storefront event collector. Settings come from COLLECTOR_* environment variables.")
@@ -48,7 +44,7 @@ def main(ctx):
 def migrate():
     """Apply pending schema migrations."""
     try:
-        applied = _storage().migrate()
+        applied = current_storage().migrate()
     except StorageError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo("applied: " + ", ".join(applied) if applied else "schema is up to date", err=True)
@@ -67,7 +63,7 @@ def keys():
 def keys_create(name, origins, test):
     """Create a key and print it alone on stdout."""
     try:
-        key = key_store.create_key(_storage(), name, list(origins), test=test)
+        key = key_store.create_key(current_storage(), name, list(origins), test=test)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--origin") from None
     if not origins and not test:
@@ -80,7 +76,7 @@ def keys_create(name, origins, test):
 @click.option("--name", required=True)
 def keys_ensure(name):
     """Print the active key with this name, creating it first if there is none."""
-    key = key_store.find_active(_storage(), name) or key_store.create_key(_storage(), name, [])
+    key = key_store.find_active(current_storage(), name) or key_store.create_key(current_storage(), name, [])
     click.echo(key)
 
 
@@ -88,7 +84,7 @@ def keys_ensure(name):
 def keys_list():
     """Show every key with its name, mode, origins and dates."""
     rows = [(k["key"], k["name"], k["mode"], ", ".join(json.loads(k["origins"])) or "(any)",
-             k["created_at"], k["revoked_at"] or "") for k in _storage().list_keys()]
+             k["created_at"], k["revoked_at"] or "") for k in current_storage().list_keys()]
     click.echo(tabulate(rows, headers=["key", "name", "mode", "origins", "created", "revoked"]))
 
 
@@ -96,7 +92,7 @@ def keys_list():
 @click.argument("key")
 def keys_revoke(key):
     """Revoke a key: its requests are refused with 403 from now on."""
-    if not _storage().revoke_key(key, now_iso()):
+    if not current_storage().revoke_key(key, now_iso()):
         raise click.ClickException("no such active key")
     click.echo("revoked", err=True)
 
@@ -108,7 +104,7 @@ def keys_revoke(key):
 def query(sql, fmt):
     """Run a read-only SQL query against the store."""
     try:
-        columns, rows = _storage().query(sql)
+        columns, rows = current_storage().query(sql)
     except (QueryError, StorageError) as exc:
         raise click.ClickException(str(exc)) from None
     _print_rows(columns, rows, fmt)
@@ -140,8 +136,8 @@ def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
 def report(name, since, until, mode, fmt):
     """Run an analyst report over a period (see `collector report --help` for the names)."""
     try:
-        start, end = reports.parse_moment(since), reports.parse_moment(until) if until else now_iso()
-        columns, rows = reports.run(_storage(), name, start, end, mode)
+        start, end = reports.period(since, until)
+        columns, rows = reports.run(current_storage(), name, start, end, mode)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     except (QueryError, StorageError) as exc:
@@ -160,8 +156,8 @@ def report(name, since, until, mode, fmt):
 def export(since, until, types, mode, fmt, out):
     """Stream events to CSV, NDJSON or Parquet, in constant memory, with a progress bar on a terminal."""
     try:
-        start, end = reports.parse_moment(since), reports.parse_moment(until) if until else now_iso()
-        storage = _storage()
+        start, end = reports.period(since, until)
+        storage = current_storage()
         total = exporter.count(storage, mode, start, end, types)
         if fmt == "parquet" and not out:
             raise ValueError("Parquet is written to a file: give --out FILE")
@@ -186,13 +182,13 @@ def tokens():
 @click.option("--name", required=True, help="Who or what the token is for.")
 def tokens_create(name):
     """Create a token and print it alone on stdout; only its hash is stored, so keep it now."""
-    click.echo(analysts.create_token(_storage(), name))
+    click.echo(analysts.create_token(current_storage(), name))
 
 
 @tokens.command("list")
 def tokens_list():
     """Show every token's id, name and dates (never the token)."""
-    rows = [(t["id"], t["name"], t["created_at"], t["revoked_at"] or "") for t in _storage().list_tokens()]
+    rows = [(t["id"], t["name"], t["created_at"], t["revoked_at"] or "") for t in current_storage().list_tokens()]
     click.echo(tabulate(rows, headers=["id", "name", "created", "revoked"]))
 
 
@@ -200,7 +196,7 @@ def tokens_list():
 @click.argument("token_id", type=int)
 def tokens_revoke(token_id):
     """Revoke a token by its id."""
-    if not _storage().revoke_token(token_id, now_iso()):
+    if not current_storage().revoke_token(token_id, now_iso()):
         raise click.ClickException("no such active token")
 
 
@@ -234,11 +230,11 @@ def forward_add(key, datacue_url, upstream_key, cobi_url, upstream_token, webhoo
     if not credential:
         raise click.UsageError(f"--{kind} needs {'--upstream-key' if kind == 'datacue' else '--upstream-token'}")
     try:
-        target_id = _storage().add_target(key, kind, url, credential, now_iso())
+        target_id = current_storage().add_target(key, kind, url, credential, now_iso())
     except KeyError:
         raise click.ClickException("no such key") from None
     if store is not None:
-        _storage().set_store(key, store)
+        current_storage().set_store(key, store)
     click.echo(target_id)
 
 
@@ -247,7 +243,7 @@ def forward_add(key, datacue_url, upstream_key, cobi_url, upstream_token, webhoo
 @click.argument("choice", type=click.Choice(["yes", "no"]))
 def forward_store(key, choice):
     """Choose whether KEY's events are kept in `events` as well as forwarded."""
-    if not _storage().set_store(key, choice == "yes"):
+    if not current_storage().set_store(key, choice == "yes"):
         raise click.ClickException("no such key")
 
 
@@ -255,7 +251,7 @@ def forward_store(key, choice):
 def forward_list():
     """Show every forward target (secrets shortened)."""
     rows = [(t["id"], t["name"], t["kind"], t["url"], t["secret"][:6] + "…", "yes" if t["store_events"] else "no")
-            for t in _storage().list_targets()]
+            for t in current_storage().list_targets()]
     click.echo(tabulate(rows, headers=["id", "key name", "kind", "url", "secret", "stores events"]))
 
 
@@ -263,7 +259,7 @@ def forward_list():
 @click.argument("target_id", type=int)
 def forward_remove(target_id):
     """Stop forwarding to a target; rows already in the outbox stay for inspection."""
-    if not _storage().remove_target(target_id, now_iso()):
+    if not current_storage().remove_target(target_id, now_iso()):
         raise click.ClickException("no such active target")
 
 
@@ -271,7 +267,7 @@ def forward_remove(target_id):
 @click.option("--once", is_flag=True, help="Exit when nothing is due instead of waiting for more.")
 def forward_run(once):
     """Drain the outbox until SIGTERM: claim due rows, send them, record the outcome."""
-    Forwarder(_storage(), current_app.config).run(once=once)
+    Forwarder(current_storage(), current_app.config).run(once=once)
 
 
 @main.group()
@@ -284,7 +280,7 @@ def outbox_status():
     """Counts by target and state, and the age of the oldest pending row."""
     rows = [(r["target_id"], r["kind"], r["url"], r["state"], r["count"],
              "" if r["oldest_seconds"] is None else f"{r['oldest_seconds']:.0f}s")
-            for r in _storage().outbox_status(time.time())]
+            for r in current_storage().outbox_status(time.time())]
     click.echo(tabulate(rows, headers=["target", "kind", "url", "state", "rows", "oldest pending"]))
 
 
@@ -292,8 +288,7 @@ def outbox_status():
 @click.option("--target", "target_id", type=int, help="Only this target's dead rows.")
 def outbox_retry(target_id):
     """Put dead rows back in the queue."""
-    click.echo(f"{_storage().retry_dead(time.time(), target_id)} rows queued again", err=True)
-
+    click.echo(f"{current_storage().retry_dead(time.time(), target_id)} rows queued again", err=True)
 
 
 @main.command("copy")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 
 from flask import Blueprint
 from flask import Response
-from flask import current_app
 from flask import g
 from flask import redirect
 from flask import render_template
@@ -15,18 +13,13 @@ from flask import request
 
 from . import analysts
 from . import reports
-from .clock import now_iso
 from .errors import Unauthorized
+from .storage import current_storage
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 COOKIE = "collector_analyst"
 STYLE = Path(__file__).resolve().parent.parent / "static" / "dashboard.css"
-
-
-def _storage():
-    """The app's storage."""
-    return current_app.extensions["collector.storage"]
 
 
 def _signed_in() -> dict | None:
@@ -35,14 +28,9 @@ def _signed_in() -> dict | None:
     if not token:
         return None
     try:
-        return analysts.authenticate_token(token, _storage())
+        return analysts.authenticate_token(token, current_storage())
     except Unauthorized:
         return None
-
-
-def _number(value):
-    """JSON-friendly numbers from either backend."""
-    return float(value) if isinstance(value, Decimal) else value
 
 
 def bars(points: list[tuple[str, float]], width: int = 640, height: int = 160) -> list[dict]:
@@ -58,12 +46,12 @@ def bars(points: list[tuple[str, float]], width: int = 640, height: int = 160) -
 
 def _panels(since: str, until: str, mode: str) -> dict:
     """Run the reports the page shows."""
-    run = lambda name: reports.run(_storage(), name, since, until, mode)  # noqa: E731
+    run = lambda name: reports.run(current_storage(), name, since, until, mode)  # noqa: E731
     per_day: dict[str, int] = {}
     for day, _type, n in run("events")[1]:
         per_day[day] = per_day.get(day, 0) + int(n)
-    revenue_rows = [[_number(v) for v in row] for row in run("revenue")[1]]
-    funnel = [{"step": step, "sessions": int(n), "share": _number(start) or 0}
+    revenue_rows = run("revenue")[1]
+    funnel = [{"step": step, "sessions": int(n), "share": start or 0}
               for step, n, _previous, start in run("funnel")[1]]
     return {
         "events": bars(sorted(per_day.items())), "events_total": sum(per_day.values()), "funnel": funnel,
@@ -83,8 +71,7 @@ def page():
     g.key_name = f"analyst:{token['name']}"
     mode = request.args.get("mode", "live") if request.args.get("mode") in ("live", "test") else "live"
     try:
-        since = reports.parse_moment(request.args.get("since") or "7d")
-        until = reports.parse_moment(request.args["until"]) if request.args.get("until") else now_iso()
+        since, until = reports.period(request.args.get("since"), request.args.get("until"))
     except ValueError as exc:
         return render_template("signin.html", error=str(exc)), 400
     return render_template("dashboard.html", name=token["name"], mode=mode, since=since, until=until,
@@ -97,7 +84,7 @@ def login():
     """Check the token from the form and keep it in an HttpOnly, SameSite=Strict cookie."""
     token = request.form.get("token", "").strip()
     try:
-        analysts.authenticate_token(token, _storage())
+        analysts.authenticate_token(token, current_storage())
     except Unauthorized:
         return redirect("/dashboard?error=That+token+is+unknown+or+revoked.", code=303)
     response = redirect("/dashboard", code=303)

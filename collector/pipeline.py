@@ -27,6 +27,7 @@ from .errors import PayloadTooLarge
 from .errors import error_response
 from .schemas.common import UA_MAX
 from .schemas.common import json_size
+from .storage import current_storage
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,6 @@ class Api:
     batch_schema: Schema
     to_row: Callable[[dict, rows.RequestMeta, tuple], dict]
     single_response: Callable[[dict, dict | None], Response]
-
-
-def storage():
-    """Return the app's storage backend."""
-    return current_app.extensions["collector.storage"]
 
 
 def describe(messages, prefix: str = "") -> list[str]:
@@ -125,7 +121,7 @@ class _Request:
 
     def write(self, events: list[dict]) -> list[dict | None]:
         """Store accepted events and rejected rows together; only then may the answer be sent."""
-        outcomes = storage().write(events, self.rejected)
+        outcomes = current_storage().write(events, self.rejected)
         g.accepted = len(events)
         g.rejected = len(self.rejected)
         return outcomes
@@ -133,7 +129,7 @@ class _Request:
 
 def ingest(api: Api) -> Response:
     """Handle one POST to an ingest endpoint, single or batch."""
-    key_row = authenticate(request, storage())
+    key_row = authenticate(request, current_storage())
     g.key_name = key_row["name"]
     state = _Request(api, key_row)
     config = state.config

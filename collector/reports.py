@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
+from decimal import Decimal
 
 from .clock import iso
 from .clock import utcnow
@@ -127,8 +128,15 @@ def parse_moment(text: str, now: datetime | None = None) -> str:
     return iso(moment)
 
 
+def period(since: str | None, until: str | None) -> tuple[str, str]:
+    """The [since, until) bounds the CLI, the API and the dashboard share: since 7 days ago, until now."""
+    return parse_moment(since or "7d"), parse_moment(until) if until else iso(utcnow())
+
+
 def run(storage, name: str, since: str, until: str, mode: str = "live") -> tuple[list[str], list[tuple]]:
-    """Run a report over [since, until) for one mode; return its columns and rows."""
+    """Run a report over [since, until) for one mode; return its columns and rows, numbers as float or int."""
     report = REPORTS[name]
     columns, rows = storage.query(report.sql, (mode, since, until) * report.repeat)
+    # PostgreSQL answers sums and rounded ratios as Decimal; SQLite as float: give both the same.
+    rows = [tuple(float(v) if isinstance(v, Decimal) else v for v in row) for row in rows]
     return report.shape(columns, rows) if report.shape else (columns, rows)

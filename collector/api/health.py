@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint
-from flask import current_app
+
+from ..storage import current_storage
 
 bp = Blueprint("health", __name__)
 
@@ -17,5 +18,5 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     """Answer 200 when storage answers, else 503 (through the StorageError handler)."""
-    current_app.extensions["collector.storage"].ping()
+    current_storage().ping()
     return {"status": "ready"}

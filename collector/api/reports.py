@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import Blueprint
-from flask import current_app
 from flask import g
 from flask import request
 
 from .. import analysts
 from .. import reports
-from ..clock import now_iso
 from ..errors import ApiError
 from ..errors import BadRequest
+from ..storage import current_storage
 
 bp = Blueprint("reports", __name__)
 
@@ -21,7 +18,7 @@ bp = Blueprint("reports", __name__)
 @bp.get("/v1/reports/<name>")
 def report(name: str):
     """Run one report over a period and mode and answer its columns and rows."""
-    storage = current_app.extensions["collector.storage"]
+    storage = current_storage()
     token = analysts.authenticate(request, storage)
     g.key_name = f"analyst:{token['name']}"
     if name not in reports.REPORTS:
@@ -31,12 +28,9 @@ def report(name: str):
     if mode not in ("live", "test"):
         raise BadRequest("mode must be live or test.", code="bad_parameter")
     try:
-        since = reports.parse_moment(request.args.get("since", "7d"))
-        until = reports.parse_moment(request.args["until"]) if request.args.get("until") else now_iso()
+        since, until = reports.period(request.args.get("since"), request.args.get("until"))
     except ValueError as exc:
         raise BadRequest(str(exc), code="bad_parameter") from None
     columns, rows = reports.run(storage, name, since, until, mode)
-    # PostgreSQL answers sums as Decimal; JSON wants numbers.
-    rows = [[float(v) if isinstance(v, Decimal) else v for v in row] for row in rows]
     return {"report": name, "title": reports.REPORTS[name].title, "mode": mode, "since": since, "until": until,
             "columns": columns, "rows": rows}

@@ -11,6 +11,7 @@ from flask import current_app
 from flask import render_template_string
 from flask import request
 
+from ..storage import current_storage
 from ..tracker import built
 
 bp = Blueprint("static_files", __name__)
@@ -51,7 +52,7 @@ def demo_events():
     key = current_app.config["DEMO_KEY"]
     if not key:
         abort(404)
-    rows = current_app.extensions["collector.storage"].recent(key, 30)
+    rows = current_storage().recent(key, 30)
     columns = ["event_time", "source", "type", "subtype", "interaction_type", "item_type", "product_id",
                "banner_id", "order_id", "term", "revenue", "currency"]
     return render_template_string(_EVENTS_PAGE, rows=rows, columns=columns), {"Cache-Control": "no-store"}

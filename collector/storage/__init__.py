@@ -63,6 +63,13 @@ class Storage(Protocol):
         """Run one read-only statement (`?` placeholders when params are given); return columns and rows."""
 
 
+def current_storage() -> Storage:
+    """The storage of the app handling the current request or command."""
+    from flask import current_app
+
+    return current_app.extensions["collector.storage"]
+
+
 def open_storage(config: dict) -> Storage:
     """Build the backend DATABASE_URL names."""
     url = str(config["DATABASE_URL"])
