@@ -13,10 +13,13 @@ from collector import analysts
 from collector import create_app
 
 from conftest import basic
+from conftest import bearer
+from conftest import make_interaction
 from conftest import new_id
 from servers import Gunicorn
 from servers import prepare_store
 from test_views import DATASET
+from test_views import INTERACTIONS
 from test_views import LINES_O1
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -35,6 +38,11 @@ def test_dashboard_shows_the_fixture(tmp_path, page):  # noqa: F811
                         "timestamp": moment + "Z", "context": {"session_id": session} if session else {}}
                 assert requests.post(server.url + "/v1/events", json=body, headers=basic(live),
                                      timeout=10).status_code == 204
+        for moment, interaction, item in INTERACTIONS:
+            record = make_interaction(interaction_type=interaction, item_type=item, event_timestamp=moment + "Z",
+                                      anonymous_id="a1", context={"session_id": "s1"})
+            assert requests.post(server.url + "/user-interactions", json=record, headers=bearer(live),
+                                 timeout=10).status_code == 201
         requests.post(server.url + "/v1/events", json={"user": {}}, headers=basic(live), timeout=10)
         page.goto(server.url + "/dashboard")
         page.fill("#token", "an_wrong")
@@ -49,6 +57,7 @@ def test_dashboard_shows_the_fixture(tmp_path, page):  # noqa: F811
         revenue = page.inner_text("#revenue table")
         products = page.inner_text("#products table")
         searches = page.inner_text("#searches table")
+        items = [row.split("\t") for row in page.inner_text("#items table").splitlines()[1:]]
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
         page.goto(server.url + "/dashboard?since=1d")
@@ -57,7 +66,8 @@ def test_dashboard_shows_the_fixture(tmp_path, page):  # noqa: F811
     live_rows = [row for row in DATASET if row[0] == "live"]
     visits = {row[3] or row[2] for row in live_rows if row[5]["type"] == "pageview" and row[5].get("subtype") == "home"}
     assert funnel["home view"] == len(visits)
-    assert total == len(live_rows)
+    assert total == len(live_rows) + len(INTERACTIONS)
+    assert sorted((item_type, int(n)) for item_type, _, n in items) == sorted((item, 1) for _, _, item in INTERACTIONS)
     assert f"{float(sum(line['quantity'] * line['unit_price'] for line in LINES_O1))} USD" in revenue
     assert "p1" in products and "lamp" in searches
     assert "invalid_event" in rejected
