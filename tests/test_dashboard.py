@@ -11,6 +11,7 @@ from test_browser import page  # noqa: F401 (a fixture)
 
 from collector import analysts
 from collector import create_app
+from collector import reports
 
 from conftest import basic
 from conftest import bearer
@@ -62,10 +63,16 @@ def test_dashboard_shows_the_fixture(tmp_path, page):  # noqa: F811
         page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
         page.goto(server.url + "/dashboard?since=1d")
         rejected = page.inner_text("#quality")
-    storage.close()
     live_rows = [row for row in DATASET if row[0] == "live"]
     visits = {row[3] or row[2] for row in live_rows if row[5]["type"] == "pageview" and row[5].get("subtype") == "home"}
     assert funnel["home view"] == len(visits)
+    # The other steps and the products table as the report module (tested against the fixture) gives them.
+    period = ("2026-11-19T00:00:00.000Z", "2026-11-22T00:00:00.000Z")
+    expected_funnel = reports.run(storage, "funnel", *period)[1]
+    assert funnel == {step: sessions for step, sessions, *_ in expected_funnel}
+    expected_products = reports.run(storage, "products", *period)[1]
+    storage.close()
+    assert [row.split("\t")[0] for row in products.splitlines()[1:]] == [row[0] for row in expected_products]
     assert total == len(live_rows) + len(INTERACTIONS)
     assert sorted((item_type, int(n)) for item_type, _, n in items) == sorted((item, 1) for _, _, item in INTERACTIONS)
     assert f"{float(sum(line['quantity'] * line['unit_price'] for line in LINES_O1))} USD" in revenue
