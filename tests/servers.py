@@ -55,12 +55,16 @@ class Gunicorn:
     """The collector under gunicorn with gunicorn.conf.py, on a free loopback port."""
 
     def __init__(self, store: str, workers: int = 2, user: str | None = None, log_path: str | None = None,
-                 **settings):
-        """Remember how to start (store: a SQLite path or a database URL); settings become COLLECTOR_*."""
+                 app: str | None = None, cpus: str | None = None, **settings):
+        """Remember how to start (store: a SQLite path or a database URL); settings become COLLECTOR_*.
+
+        `app` runs another WSGI app under the same settings; `cpus` pins the processes (taskset -c).
+        """
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.args = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
-                     "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)]
+        self.args = ["taskset", "-c", cpus] if cpus else []
+        self.args += [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
+                      "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)] + ([app] if app else [])
         if user:
             self.args += ["--user", user, "--group", user if user != "nobody" else "nogroup"]
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}
