@@ -70,7 +70,7 @@ def measure(server: Gunicorn, key: str, args, runs: list[int], store: str | None
     """Every load against one server: saturation, then 70% open loop; verify the store after each."""
     host, port = "127.0.0.1", server.port
     results = {}
-    for kind in SIZES:
+    for kind in args.loads.split(","):
         before = stored(store) if store else 0
         runs[0] += 1
         saturated = wrk(server.url, key, kind, args.seconds, args.connections, runs[0])
@@ -113,6 +113,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rss-events", type=int, default=1_000_000)
+    parser.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
+                        help="a collector setting for this run, e.g. SQLITE_SYNCHRONOUS=NORMAL (repeatable)")
+    parser.add_argument("--loads", default=",".join(SIZES), help="which loads, comma-separated: " + ", ".join(SIZES))
     args = parser.parse_args()
     os.sched_setaffinity(0, {CLIENT_CPU})  # the open-loop client shares the load generator's core
     os.environ["WEB_CONCURRENCY"] = "1"
@@ -122,7 +125,8 @@ def main() -> None:
         key = prepare_store(store, "bench")
         with Gunicorn(store, workers=1, app="bench.bare_app:app", cpus=SERVER_CPU) as bare:
             ceiling = measure(bare, key, args, runs, None)
-        with Gunicorn(store, workers=1, cpus=SERVER_CPU, LOG_LEVEL="WARNING") as collector:
+        settings = dict(LOG_LEVEL="WARNING", **dict(item.split("=", 1) for item in args.setting))
+        with Gunicorn(store, workers=1, cpus=SERVER_CPU, **settings) as collector:
             ours = measure(collector, key, args, runs, store)
             events, rss = fill_and_rss(collector, key, store, args.rss_events, runs, args.connections)
     print(f"Machine: {machine()}")
@@ -130,7 +134,7 @@ def main() -> None:
     print("| load | bare req/s | collector req/s | ratio | collector events/s | p50 / p99 ms at saturation "
           "| p50 / p99 ms at 70% | acked / stored | refused, socket errors |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for kind in SIZES:
+    for kind in ours:
         b, c = ceiling[kind], ours[kind]
         print(f"| {kind} | {b['rps']:,.0f} | {c['rps']:,.0f} | {c['rps'] / b['rps']:.2f} | {c['eps']:,.0f} "
               f"| {c['p50']:.1f} / {c['p99']:.1f} | {c['p50_70']:.1f} / {c['p99_70']:.1f} "

@@ -13,8 +13,10 @@ def utcnow() -> datetime:
 
 def iso(moment: datetime) -> str:
     """Format as ISO-8601 UTC with milliseconds and Z, so text order is time order."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    # isoformat is several times faster than strftime, and this runs a few times per event.
+    return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def now_iso() -> str:

@@ -12,6 +12,8 @@ SETTINGS: dict[str, tuple[object, str]] = {
                                    "NORMAL may lose the last commits on power loss."),
     "SQLITE_BUSY_TIMEOUT_MS": (5000, "How long a write waits for another writer's lock before the request "
                                      "is answered 503."),
+    "KEY_CACHE_SECONDS": (5, "How long a worker trusts its copy of a key's row; a key revoked or created with the "
+                             "CLI takes effect within this time (0 reads the key on every request)."),
     "RETRY_AFTER_SECONDS": (5, "`Retry-After` sent with 503 when storage cannot be written."),
     "MAX_BODY_BYTES": (65536, "Largest single-event request body, measured after gzip decompression."),
     "MAX_BATCH_BYTES": (524288, "Largest batch request body, measured after gzip decompression."),

@@ -15,7 +15,8 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def secure(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        if response.mimetype == "text/html":
+        # content_type is the raw header; mimetype would parse it on every ingest answer.
+        if (response.content_type or "").startswith("text/html"):
             response.headers.setdefault("Content-Security-Policy", CSP)
             response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
             response.headers.setdefault("X-Frame-Options", "DENY")

@@ -82,12 +82,15 @@ class _Request:
         # The visitor's first language preference, for events whose context does not name one.
         self.language = request.accept_languages.best[:35] if request.accept_languages else None
         self.rejected: list[dict] = []
+        self._meta: rows.RequestMeta | None = None
 
     def meta(self, sent_at) -> rows.RequestMeta:
-        """Return the per-request details each row needs."""
-        return rows.RequestMeta(key=self.key_row["key"], mode=self.key_row["mode"],
-                                received_at=self.received_at, sent_at=sent_at,
-                                ip=self.ip, user_agent=self.user_agent, language=self.language)
+        """Return the per-request details each row needs (one object per batch, not per event)."""
+        if self._meta is None or self._meta.sent_at != sent_at:
+            self._meta = rows.RequestMeta(key=self.key_row["key"], mode=self.key_row["mode"],
+                                          received_at=self.received_at, sent_at=sent_at,
+                                          ip=self.ip, user_agent=self.user_agent, language=self.language)
+        return self._meta
 
     def reject(self, error: ApiError, raw: bytes | str, event_id=None, size: int | None = None) -> None:
         """Keep a refused body or batch item, bounded, with the reason."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import uuid
@@ -34,6 +35,7 @@ class RequestMeta:
     language: str | None = None
 
 
+@functools.lru_cache(maxsize=4096)  # the same visitors send again and again; parsing costs more than the rest
 def stored_ip(raw: str | None, policy: str, v4_prefix: int, v6_prefix: int) -> str | None:
     """Return the IP as it may be stored: truncated to its network, full, or not at all."""
     if policy == "none" or not raw:

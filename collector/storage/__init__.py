@@ -76,16 +76,19 @@ def open_storage(config: dict) -> Storage:
     if url.startswith("sqlite:///"):
         from .sqlite import SQLiteStorage
 
-        return SQLiteStorage(
+        storage = SQLiteStorage(
             path=url[len("sqlite:///"):],
             synchronous=config["SQLITE_SYNCHRONOUS"],
             busy_timeout_ms=config["SQLITE_BUSY_TIMEOUT_MS"],
         )
-    if url.startswith(("postgresql://", "postgres://")):
+    elif url.startswith(("postgresql://", "postgres://")):
         try:
             from .postgres import PostgresStorage
         except ImportError:
             raise ConfigError("DATABASE_URL is PostgreSQL but psycopg is not installed: "
                               "pip install -e '.[postgres]'") from None
-        return PostgresStorage(url, timeout_ms=config["SQLITE_BUSY_TIMEOUT_MS"])
-    raise ConfigError(f"DATABASE_URL must start with sqlite:/// or postgresql://, got {url!r}")
+        storage = PostgresStorage(url, timeout_ms=config["SQLITE_BUSY_TIMEOUT_MS"])
+    else:
+        raise ConfigError(f"DATABASE_URL must start with sqlite:/// or postgresql://, got {url!r}")
+    storage.key_cache_seconds = float(config["KEY_CACHE_SECONDS"])
+    return storage

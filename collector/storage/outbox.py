@@ -37,7 +37,11 @@ class OutboxMixin:
     _claim_lock = ""
 
     def targets_for(self, conn, key: str) -> tuple[bool, list[tuple[int, str]]]:
-        """Whether the key stores events locally, and its active targets (id, kind)."""
+        """Whether the key stores events locally, and its active targets (id, kind); cached like key rows."""
+        return self._cached("targets", key, lambda: self._load_targets(conn, key))
+
+    def _load_targets(self, conn, key: str) -> tuple[bool, list[tuple[int, str]]]:
+        """targets_for, read from the store."""
         row = conn.execute("SELECT store_events FROM keys WHERE key = ?", (key,)).fetchone()
         targets = conn.execute("SELECT id, kind FROM forward_targets WHERE key = ? AND removed_at IS NULL",
                                (key,)).fetchall()
@@ -51,7 +55,8 @@ class OutboxMixin:
                 raise KeyError(key)
             row = conn.execute("INSERT INTO forward_targets (key, kind, url, secret, created_at) "
                                "VALUES (?, ?, ?, ?, ?) RETURNING id", (key, kind, url, secret, created_at)).fetchone()
-            return row[0]
+        self._forget()
+        return row[0]
 
     def list_targets(self) -> list[dict]:
         """Every active target with its key's name and whether the key stores events."""
@@ -63,14 +68,18 @@ class OutboxMixin:
         """Stop forwarding to a target; its pending rows stay for `outbox retry` or inspection."""
         self.ensure_migrated()
         with self._transaction() as conn:
-            return conn.execute("UPDATE forward_targets SET removed_at = ? WHERE id = ? AND removed_at IS NULL",
-                                (at, target_id)).rowcount == 1
+            removed = conn.execute("UPDATE forward_targets SET removed_at = ? WHERE id = ? AND removed_at IS NULL",
+                                   (at, target_id)).rowcount == 1
+        self._forget()
+        return removed
 
     def set_store(self, key: str, store: bool) -> bool:
         """Choose whether a key's events are kept in `events` as well as forwarded."""
         self.ensure_migrated()
         with self._transaction() as conn:
-            return conn.execute("UPDATE keys SET store_events = ? WHERE key = ?", (int(store), key)).rowcount == 1
+            changed = conn.execute("UPDATE keys SET store_events = ? WHERE key = ?", (int(store), key)).rowcount == 1
+        self._forget()
+        return changed
 
     def claim(self, owner: str, limit: int, lease: float, now: float, max_age: float) -> list[dict]:
         """Lease up to `limit` due rows to `owner`; rows older than max_age die instead.

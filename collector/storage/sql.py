@@ -13,10 +13,13 @@ from . import EVENT_COLUMNS
 from . import KEY_COLUMNS
 from . import LINE_COLUMNS
 from . import REJECTED_COLUMNS
+from .group import GroupCommit
 from .outbox import OutboxMixin
 from .outbox import write_outbox
 from .tokens import TokensMixin
 
+#: Most key rows and target lists one worker keeps (see _cached).
+_CACHE_MAX = 10_000
 #: Events per multi-row INSERT: 35 columns x 200 rows stays under both backends' parameter limits.
 _CHUNK = 200
 _ROW = f"({', '.join('?' for _ in EVENT_COLUMNS)})"
@@ -55,6 +58,8 @@ class SQLStorage(OutboxMixin, TokensMixin):
         """Start unmigrated; the first use migrates."""
         self._migrated = False
         self._lock = threading.Lock()
+        self._group = GroupCommit(self._write_group)
+        self._settings: dict[tuple[str, str], tuple[float, object]] = {}
 
     #: The folder of this backend's migrations.
     backend = ""
@@ -104,19 +109,31 @@ class SQLStorage(OutboxMixin, TokensMixin):
                     self.migrate()
 
     def write(self, events: list[dict], rejected: list[dict]) -> list[dict | None]:
-        """Store events, their lines, their outbox rows and rejected rows atomically; report duplicates."""
+        """Store events, their lines, their outbox rows and rejected rows atomically; report duplicates.
+
+        Concurrent calls share a transaction (group commit); each returns only once its rows are committed.
+        """
         self.ensure_migrated()
+        return self._group.submit((events, rejected))
+
+    def _write_group(self, works: list[tuple[list[dict], list[dict]]]) -> list[list[dict | None]]:
+        """Write several requests' (events, rejected) in one transaction, in order; their outcomes."""
         now = time.time()
         with self._transaction() as conn:
-            store, targets = self.targets_for(conn, events[0]["key"]) if events else (True, [])
-            if store:
-                outcomes = self._store_events(conn, events)
-                new = [event for event, earlier in zip(events, outcomes, strict=True) if earlier is None]
-                write_outbox(conn, new, targets, now)
-            else:
-                # Relay only: the outbox alone tells a repeated event id.
-                outcomes = [None if write_outbox(conn, [event], targets, now) else self._relayed_before(conn, event)
-                            for event in events]
+            return [self._write_one(conn, events, rejected, now) for events, rejected in works]
+
+    def _write_one(self, conn, events: list[dict], rejected: list[dict], now: float) -> list[dict | None]:
+        """One request's rows inside the group's transaction."""
+        store, targets = self.targets_for(conn, events[0]["key"]) if events else (True, [])
+        if store:
+            outcomes = self._store_events(conn, events)
+            new = [event for event, earlier in zip(events, outcomes, strict=True) if earlier is None]
+            write_outbox(conn, new, targets, now)
+        else:
+            # Relay only: the outbox alone tells a repeated event id.
+            outcomes = [None if write_outbox(conn, [event], targets, now) else self._relayed_before(conn, event)
+                        for event in events]
+        if rejected:
             conn.cursor().executemany(_INSERT_REJECTED, [[row[c] for c in REJECTED_COLUMNS] for row in rejected])
         return outcomes
 
@@ -146,7 +163,8 @@ class SQLStorage(OutboxMixin, TokensMixin):
                 "SELECT CAST(payload AS TEXT), received_at FROM events WHERE key = ? AND event_id = ?",
                 (event["key"], event["event_id"])).fetchone()
             outcomes.append({"payload": earlier[0], "received_at": earlier[1]})
-        conn.cursor().executemany(_INSERT_LINE, lines)
+        if lines:
+            conn.cursor().executemany(_INSERT_LINE, lines)
         return outcomes
 
     def _relayed_before(self, conn, event: dict) -> dict | None:
@@ -166,10 +184,32 @@ class SQLStorage(OutboxMixin, TokensMixin):
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
+    #: How long a worker trusts key rows and forward targets it read (open_storage sets it from
+    #: KEY_CACHE_SECONDS): reading them for every request cost as much as storing the event.
+    key_cache_seconds = 0.0
+
+    def _cached(self, kind: str, key: str, load):
+        """load() for (kind, key), kept for key_cache_seconds; unknown keys are kept too."""
+        entry = self._settings.get((kind, key))
+        if entry is not None and entry[0] > time.monotonic():
+            return entry[1]
+        value = load()
+        if self.key_cache_seconds > 0:
+            if len(self._settings) >= _CACHE_MAX:  # random keys from a flood must not grow it without end
+                self._settings.clear()
+            self._settings[(kind, key)] = (time.monotonic() + self.key_cache_seconds, value)
+        return value
+
+    def _forget(self) -> None:
+        """Drop cached key rows and targets after this process changed them."""
+        self._settings.clear()
+
     def get_key(self, key: str) -> dict | None:
         """Return a key's row, or None."""
-        rows = self._read(f"SELECT {', '.join(KEY_COLUMNS)} FROM keys WHERE key = ?", (key,))
-        return rows[0] if rows else None
+        def load():
+            rows = self._read(f"SELECT {', '.join(KEY_COLUMNS)} FROM keys WHERE key = ?", (key,))
+            return rows[0] if rows else None
+        return self._cached("key", key, load)
 
     def add_key(self, row: dict) -> None:
         """Insert a key row."""
@@ -177,6 +217,7 @@ class SQLStorage(OutboxMixin, TokensMixin):
         with self._transaction() as conn:
             conn.execute(f"INSERT INTO keys ({', '.join(KEY_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)",
                          [row[c] for c in KEY_COLUMNS])
+        self._forget()
 
     def list_keys(self) -> list[dict]:
         """Return every key row, oldest first."""
@@ -186,8 +227,10 @@ class SQLStorage(OutboxMixin, TokensMixin):
         """Mark a key revoked; return False when there is no such active key."""
         self.ensure_migrated()
         with self._transaction() as conn:
-            cur = conn.execute("UPDATE keys SET revoked_at = ? WHERE key = ? AND revoked_at IS NULL", (at, key))
-            return cur.rowcount == 1
+            revoked = conn.execute("UPDATE keys SET revoked_at = ? WHERE key = ? AND revoked_at IS NULL",
+                                   (at, key)).rowcount == 1
+        self._forget()
+        return revoked
 
     def recent(self, key: str, limit: int) -> list[dict]:
         """Return a key's latest events, newest first."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 from contextlib import contextmanager
 from urllib.parse import quote
 
@@ -57,28 +59,70 @@ class SQLiteStorage(SQLStorage):
         self.path = path
         self.synchronous = synchronous
         self.busy_timeout = busy_timeout_ms / 1000
+        self._local = threading.local()
+        self._open: set[sqlite3.Connection] = set()
+        self._open_lock = threading.Lock()
 
     def _connect(self) -> sqlite3.Connection:
-        """Open a connection for one unit of work.
-
-        A fresh connection per unit notices a file made read-only or a disk freed again, so the
-        collector recovers without a restart.
-        """
+        """Open a connection with the collector's pragmas."""
         conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
                                check_same_thread=False)
-        conn.execute(f"PRAGMA synchronous={self.synchronous}")
-        conn.execute("PRAGMA foreign_keys=ON")
+        try:
+            conn.execute(f"PRAGMA synchronous={self.synchronous}")
+            conn.execute("PRAGMA foreign_keys=ON")
+        except BaseException:
+            conn.close()
+            raise
+        with self._open_lock:
+            self._open.add(conn)
         return conn
+
+    def _file_id(self) -> tuple[int, int] | None:
+        """The database file's identity (device, inode), or None when it is not there."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def _discard(self, conn: sqlite3.Connection) -> None:
+        """Close a connection and forget it, so this thread's next unit of work opens a new one."""
+        with self._open_lock:
+            self._open.discard(conn)
+        conn.close()
+        if getattr(self._local, "conn", None) is conn:
+            self._local.conn = None
 
     @contextmanager
     def _connection(self):
-        """Yield a fresh connection, closed afterwards; unavailability becomes StorageError."""
+        """Yield this thread's connection, opened on first use and kept: opening one per unit of work
+        cost more than the work itself. Unavailability becomes StorageError.
+
+        A unit of work that fails closes the connection, and a database file replaced since it was
+        opened is reopened, so the collector still notices a file made read-only, a disk freed again
+        or a restored backup without a restart.
+        """
         with _unavailable_as_storage_error():
-            conn = self._connect()
+            conn, file_id = getattr(self._local, "conn", None), self._file_id()
+            if conn is not None and (self._local.pid != os.getpid() or self._local.file_id != file_id):
+                self._discard(conn)
+                conn = None
+            if conn is None:
+                conn = self._connect()
+                self._local.conn, self._local.pid, self._local.file_id = conn, os.getpid(), self._file_id()
             try:
                 yield conn
-            finally:
-                conn.close()
+            except BaseException:
+                self._discard(conn)
+                raise
+
+    def close(self) -> None:
+        """Close every connection this storage opened, in any thread."""
+        with self._open_lock:
+            conns, self._open = self._open, set()
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
 
     @contextmanager
     def _transaction(self):
