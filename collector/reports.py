@@ -112,7 +112,8 @@ REPORTS: dict[str, Report] = {
         "Events per day and type",
         # Naming every type lets the query read the type-led covering index rather than whole rows.
         "SELECT substr(event_time, 1, 10) AS day, type, count(*) AS events FROM events "
-        f"WHERE type IN ({', '.join(repr(t) for t in _TYPES)}) AND {_PERIOD} GROUP BY substr(event_time, 1, 10), type ORDER BY day, type"),
+        f"WHERE type IN ({', '.join(repr(t) for t in _TYPES)}) AND {_PERIOD} "
+        "GROUP BY substr(event_time, 1, 10), type ORDER BY day, type"),
     "rejected": Report(
         "Rejected events by reason (data quality)",
         "SELECT reason, source, count(*) AS rejected, max(received_at) AS last_seen FROM rejected "
