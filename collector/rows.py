@@ -75,7 +75,7 @@ def _order_total(lines: list[dict]) -> tuple[float | None, str | None]:
 
 def _complete_context(context: dict, meta: RequestMeta) -> None:
     """Add what the tracker leaves to the collector: UTM parameters from page_url, language from the headers."""
-    if context.get("page_url") and "utm" not in context:
+    if "utm_" in (context.get("page_url") or "") and "utm" not in context:
         query = urlsplit(context["page_url"]).query
         utm = {name[4:]: value for name, value in parse_qsl(query) if name.startswith("utm_") and name[4:]}
         if utm:
@@ -93,7 +93,8 @@ def _base_row(data: dict, meta: RequestMeta, client_ts: datetime | None, privacy
     ip = stored_ip(context.get("ip") or meta.ip, *privacy)
     if context.get("ip"):
         context["ip"] = ip  # the payload must not keep more of the address than the column
-    data.setdefault("event_id", str(uuid.uuid4()))
+    if not data.get("event_id"):
+        data["event_id"] = str(uuid.uuid4())
     return {
         "event_id": data["event_id"], "key": meta.key, "mode": meta.mode,
         "session_id": context.get("session_id"),
