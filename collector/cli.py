@@ -7,6 +7,7 @@ import csv
 import json
 import sys
 import time
+from datetime import timedelta
 
 import click
 from flask import current_app
@@ -18,10 +19,13 @@ from . import create_app
 from . import export as exporter
 from . import keys as key_store
 from . import reports
+from .clock import iso
 from .clock import now_iso
+from .clock import utcnow
 from .config import ConfigError
 from .forward.runner import Forwarder
 from .forward.signing import new_secret
+from .logs import log
 from .storage import QueryError
 from .storage import StorageError
 from .storage import copy as store_copy
@@ -289,6 +293,42 @@ def outbox_status():
 def outbox_retry(target_id):
     """Put dead rows back in the queue."""
     click.echo(f"{current_storage().retry_dead(time.time(), target_id)} rows queued again", err=True)
+
+
+@main.command()
+@click.option("--user-id", help="The user id to erase.")
+@click.option("--anonymous-id", help="The anonymous id to erase.")
+@click.option("--suppress", is_flag=True, help="Also refuse this person's later events (only a hash is kept).")
+def forget(user_id, anonymous_id, suppress):
+    """Erase a person: events, lines, outbox rows and rejected bodies that name them, and the ids linked to
+    theirs (an anonymous id seen with their user id, and the other way round)."""
+    if not user_id and not anonymous_id:
+        raise click.UsageError("give --user-id or --anonymous-id")
+    counts = _storage_call(lambda storage: storage.forget(user_id, anonymous_id, suppress, now_iso()))
+    # Logged without the ids: the log must not keep what was just erased.
+    summary = ", ".join(f"{n} {name}" for name, n in counts.items())
+    log.info("forget: erased %s%s", summary, "; later events suppressed" if suppress else "")
+    click.echo(json.dumps(dict(counts, suppressed=suppress)))
+
+
+@main.command()
+@click.option("--older-than", "days", type=click.IntRange(min=1), required=True,
+              help="Delete what was received more than this many days ago.")
+def prune(days):
+    """Retention: delete events, their lines and rejected rows older than DAYS, and finished outbox rows."""
+    before = utcnow() - timedelta(days=days)
+    counts = _storage_call(lambda storage: storage.prune(iso(before), before.timestamp()))
+    log.info("prune: deleted what was received before %s: %s", iso(before),
+             ", ".join(f"{n} {name}" for name, n in counts.items()))
+    click.echo(json.dumps(counts))
+
+
+def _storage_call(action):
+    """Run a storage action; unavailability becomes a clean CLI error."""
+    try:
+        return action(current_storage())
+    except StorageError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command("copy")

@@ -65,6 +65,13 @@ class Forbidden(ApiError):
     code = "forbidden"
 
 
+class Suppressed(ApiError):
+    """An event from a person erased with `collector forget --suppress`: refused and kept nowhere."""
+
+    status = 403
+    code = "suppressed"
+
+
 class PayloadTooLarge(ApiError):
     """A body, an event or a batch over its configured limit."""
 

@@ -24,10 +24,12 @@ from .errors import ApiError
 from .errors import BadRequest
 from .errors import InvalidEvent
 from .errors import PayloadTooLarge
+from .errors import Suppressed
 from .errors import error_response
 from .schemas.common import UA_MAX
 from .schemas.common import json_size
 from .storage import current_storage
+from .storage.privacy import id_hash
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,9 @@ class _Request:
         return self._meta
 
     def reject(self, error: ApiError, raw: bytes | str, event_id=None, size: int | None = None) -> None:
-        """Keep a refused body or batch item, bounded, with the reason."""
+        """Keep a refused body or batch item, bounded, with the reason (not a forgotten person's)."""
+        if isinstance(error, Suppressed):
+            return
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "replace")
         limit = self.config["REJECTED_RAW_MAX_BYTES"]
@@ -120,7 +124,11 @@ class _Request:
             data = self.api.item_schema.load(item)
         except ValidationError as exc:
             raise InvalidEvent(f"The event is invalid: {summary(exc.messages)}.", errors=exc.messages) from None
-        return self.api.to_row(data, self.meta(sent_at), self.privacy)
+        row = self.api.to_row(data, self.meta(sent_at), self.privacy)
+        suppressed = current_storage().suppressed()
+        if suppressed and any(row[c] and id_hash(row[c]) in suppressed for c in ("user_id", "anonymous_id")):
+            raise Suppressed("This visitor asked to be forgotten; their events are not stored.")
+        return row
 
     def write(self, events: list[dict]) -> list[dict | None]:
         """Store accepted events and rejected rows together; only then may the answer be sent."""
@@ -192,9 +200,9 @@ def _batch(state: _Request, document: dict) -> Response:
         "received": len(items),
         "stored": sum(r["status"] == "stored" for r in results),
         "duplicates": sum(r["status"] == "duplicate" for r in results),
-        "rejected": len(state.rejected),
+        "rejected": sum(r["status"] == "rejected" for r in results),
     }
-    if not state.rejected:
+    if not counts["rejected"]:
         return jsonify(counts)
     if not accepted:
         return error_response(InvalidEvent(

@@ -62,6 +62,15 @@ class Storage(Protocol):
     def query(self, sql: str, params=None) -> tuple[list[str], list[tuple]]:
         """Run one read-only statement (`?` placeholders when params are given); return columns and rows."""
 
+    def forget(self, user_id: str | None, anonymous_id: str | None, suppress: bool, at: str) -> dict:
+        """Erase a person's events and what names them; optionally refuse their later events."""
+
+    def prune(self, before: str, before_epoch: float) -> dict:
+        """Delete what was received before a moment; return counts."""
+
+    def suppressed(self) -> frozenset[str]:
+        """Hashes of the ids whose events are refused."""
+
 
 def current_storage() -> Storage:
     """The storage of the app handling the current request or command."""

@@ -16,6 +16,7 @@ from . import REJECTED_COLUMNS
 from .group import GroupCommit
 from .outbox import OutboxMixin
 from .outbox import write_outbox
+from .privacy import PrivacyMixin
 from .tokens import TokensMixin
 
 #: Most key rows and target lists one worker keeps (see _cached).
@@ -48,7 +49,7 @@ def migrations(backend: str) -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-class SQLStorage(OutboxMixin, TokensMixin):
+class SQLStorage(OutboxMixin, TokensMixin, PrivacyMixin):
     """The storage logic; subclasses supply connections, transactions, migrations and read-only queries.
 
     SQL here uses `?` placeholders; the PostgreSQL backend's connections translate them.
