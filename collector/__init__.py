@@ -8,6 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import config
 from . import dashboard
 from . import headers
+from . import limits
 from . import logs
 from .api import cobi
 from .api import cors
@@ -37,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     logs.init_app(app)
     headers.init_app(app)
     cors.init_app(app)
+    limits.init_app(app, [datacue.bp, cobi.bp])
     for blueprint in (datacue.bp, cobi.bp, health.bp, static.bp, reports_api.bp, dashboard.bp):
         app.register_blueprint(blueprint)
     return app

@@ -68,6 +68,8 @@ class Gunicorn:
         if user:
             self.args += ["--user", user, "--group", user if user != "nobody" else "nogroup"]
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}
+        # Rate limits off unless asked for: the load these tests and benchmarks make is the point.
+        settings = {"RATE_LIMIT_PER_IP": "", "RATE_LIMIT_PER_KEY": "", **settings}
         self.env.update({f"COLLECTOR_{k}": str(v) for k, v in settings.items()})
         self.env["COLLECTOR_DATABASE_URL"] = database_url(store)
         self.env["PYTHONPATH"] = str(ROOT)

@@ -1,0 +1,72 @@
+"""Rate limits per key and per client IP: 429 in the error shape with Retry-After, nothing stored."""
+
+from __future__ import annotations
+
+import pytest
+
+from collector import keys
+from collector.config import ConfigError
+
+from conftest import basic
+from conftest import make_event
+
+
+def _post(client, key, address="198.51.100.7"):
+    """Post one event from an address."""
+    return client.post("/v1/events", json=make_event(), headers=basic(key), environ_base={"REMOTE_ADDR": address})
+
+
+def _count(db):
+    return db("SELECT count(*) AS n FROM events")[0]["n"]
+
+
+def test_per_ip_limit_answers_429_and_stores_nothing(make_app, db):
+    app = make_app(RATE_LIMIT_PER_IP="3/minute")
+    key = keys.create_key(app.extensions["collector.storage"], "shop", [])
+    client = app.test_client()
+    statuses = [_post(client, key).status_code for _ in range(5)]
+    assert statuses == [204, 204, 204, 429, 429]
+    refused = client.post("/v1/events", json=make_event(), environ_base={"REMOTE_ADDR": "198.51.100.7"},
+                          headers={**basic(key), "Origin": "https://shop.example"})
+    assert refused.json["code"] == "rate_limited" and "this address" in refused.json["message"]
+    assert 1 <= int(refused.headers["Retry-After"]) <= 61
+    # A page's tracker can read the answer and its Retry-After.
+    assert refused.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+    assert "Retry-After" in refused.headers["Access-Control-Expose-Headers"]
+    assert _count(db) == 3
+    assert _post(client, key, address="198.51.100.8").status_code == 204  # another visitor is not affected
+
+
+def test_per_key_limit_leaves_other_keys_alone(make_app, db):
+    app = make_app(RATE_LIMIT_PER_KEY="2/minute")
+    storage = app.extensions["collector.storage"]
+    busy, quiet = keys.create_key(storage, "busy", []), keys.create_key(storage, "quiet", [])
+    client = app.test_client()
+    assert [_post(client, busy, f"203.0.113.{i}").status_code for i in range(3)] == [204, 204, 429]
+    assert "this key" in _post(client, busy, "203.0.113.9").json["message"]
+    assert _post(client, quiet).status_code == 204
+    assert _count(db) == 3
+
+
+@pytest.mark.parametrize("apply_to_test_keys, expected", [(0, [204] * 4), (1, [204, 429, 429, 429])])
+def test_test_keys_are_exempt_unless_asked(make_app, apply_to_test_keys, expected):
+    app = make_app(RATE_LIMIT_PER_IP="1/minute", RATE_LIMIT_TEST_KEYS=apply_to_test_keys)
+    key = keys.create_key(app.extensions["collector.storage"], "ci", [], test=True)
+    client = app.test_client()
+    assert [_post(client, key).status_code for _ in range(4)] == expected
+
+
+def test_empty_setting_turns_a_limit_off_and_preflights_never_count(make_app):
+    app = make_app(RATE_LIMIT_PER_IP="", RATE_LIMIT_PER_KEY="1/minute")
+    key = keys.create_key(app.extensions["collector.storage"], "shop", [])
+    client = app.test_client()
+    for _ in range(5):
+        preflight = client.options("/v1/events", headers={"Origin": "https://shop.example",
+                                                          "Access-Control-Request-Method": "POST"})
+        assert preflight.status_code == 204
+    assert [_post(client, key, f"192.0.2.{i}").status_code for i in range(3)] == [204, 429, 429]
+
+
+def test_a_bad_limit_stops_the_start(make_app):
+    with pytest.raises(ConfigError, match="RATE_LIMIT_PER_IP must look like"):
+        make_app(RATE_LIMIT_PER_IP="lots")
