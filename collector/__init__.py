@@ -38,7 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     logs.init_app(app)
     headers.init_app(app)
     cors.init_app(app)
-    limits.init_app(app, [datacue.bp, cobi.bp])
+    limits.init_app(app)
     for blueprint in (datacue.bp, cobi.bp, health.bp, static.bp, reports_api.bp, dashboard.bp):
         app.register_blueprint(blueprint)
     return app

@@ -15,7 +15,7 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "KEY_CACHE_SECONDS": (5, "How long a worker trusts its copy of a key's row; a key revoked or created with the "
                              "CLI takes effect within this time (0 reads the key on every request)."),
     "RATE_LIMIT_PER_KEY": ("1000/second", "Requests one key may make to the ingest endpoints, per worker process "
-                                          "(`N/second`, `N/minute`; empty turns it off); over it: 429."),
+                                          "(`N/second`, `N/minute` or `N/hour`; empty turns it off); over it: 429."),
     "RATE_LIMIT_PER_IP": ("50/second", "Requests one client IP may make to the ingest endpoints, per worker "
                                        "process; empty turns it off."),
     "RATE_LIMIT_TEST_KEYS": (0, "1 applies the rate limits to test keys too (off by default, so load tests and "

@@ -123,8 +123,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(error: HTTPException):
-        if error.response is not None:  # already rendered in our shape (the rate limiter's 429)
-            return error.response
         headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
         message = error.description or error.name
         api_error = ApiError(message, code=_snake(error.name), status=error.code or 500, headers=headers)

@@ -14,6 +14,7 @@ from flask import request
 from marshmallow import Schema
 from marshmallow import ValidationError
 
+from . import limits
 from . import rows
 from .auth import authenticate
 from .body import parse_json
@@ -142,6 +143,7 @@ def ingest(api: Api) -> Response:
     """Handle one POST to an ingest endpoint, single or batch."""
     key_row = authenticate(request, current_storage())
     g.key_name = key_row["name"]
+    limits.check(key_row)
     state = _Request(api, key_row)
     config = state.config
     raw = b""

@@ -68,5 +68,6 @@ def test_empty_setting_turns_a_limit_off_and_preflights_never_count(make_app):
 
 
 def test_a_bad_limit_stops_the_start(make_app):
-    with pytest.raises(ConfigError, match="RATE_LIMIT_PER_IP must look like"):
-        make_app(RATE_LIMIT_PER_IP="lots")
+    for bad in ("lots", "0/second", "5/fortnight"):
+        with pytest.raises(ConfigError, match="RATE_LIMIT_PER_IP must look like"):
+            make_app(RATE_LIMIT_PER_IP=bad)
