@@ -34,4 +34,7 @@ def event_time(received_at: datetime, sent_at: datetime | None, client_ts: datet
         return received_at
     if sent_at is None:
         return min(client_ts, received_at)
-    return min(received_at - (sent_at - client_ts), received_at)
+    try:
+        return min(received_at - (sent_at - client_ts), received_at)
+    except OverflowError:  # a sent_at thousands of years after the timestamp (found by schemathesis: a 500)
+        return min(client_ts, received_at)

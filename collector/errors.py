@@ -72,6 +72,13 @@ class Suppressed(ApiError):
     code = "suppressed"
 
 
+class EventIdConflict(ApiError):
+    """An event id this key already used for an event from the other API (DataCue vs Cobi)."""
+
+    status = 409
+    code = "event_id_conflict"
+
+
 class PayloadTooLarge(ApiError):
     """A body, an event or a batch over its configured limit."""
 

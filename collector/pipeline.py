@@ -23,6 +23,7 @@ from .clock import iso
 from .clock import utcnow
 from .errors import ApiError
 from .errors import BadRequest
+from .errors import EventIdConflict
 from .errors import InvalidEvent
 from .errors import PayloadTooLarge
 from .errors import Suppressed
@@ -165,7 +166,18 @@ def ingest(api: Api) -> Response:
         state.write([])
         raise
     earlier = state.write([row])[0]
+    conflict = _conflict(api, earlier)
+    if conflict:
+        raise conflict
     return api.single_response(row, earlier)
+
+
+def _conflict(api: Api, earlier: dict | None) -> EventIdConflict | None:
+    """The error for an event id that this key already used with the other API, if it did."""
+    if earlier is None or earlier.get("source") in (None, api.source):
+        return None
+    return EventIdConflict(f"This event_id was already used for a {earlier['source']} event; "
+                           "nothing was stored. Give each event its own id.")
 
 
 def _batch(state: _Request, document: dict) -> Response:
@@ -196,7 +208,10 @@ def _batch(state: _Request, document: dict) -> Response:
     outcomes = state.write(accepted)
     stored_results = [r for r in results if r["status"] == "stored"]
     for result, earlier in zip(stored_results, outcomes, strict=True):
-        if earlier is not None:
+        conflict = _conflict(state.api, earlier)
+        if conflict:
+            result.update(status="rejected", code=conflict.code, message=conflict.message, errors={})
+        elif earlier is not None:
             result["status"] = "duplicate"
     counts = {
         "received": len(items),

@@ -55,12 +55,13 @@ class Gunicorn:
     """The collector under gunicorn with gunicorn.conf.py, on a free loopback port."""
 
     def __init__(self, store: str, workers: int = 2, user: str | None = None, log_path: str | None = None,
-                 app: str | None = None, cpus: str | None = None, **settings):
+                 app: str | None = None, cpus: str | None = None, port: int | None = None, **settings):
         """Remember how to start (store: a SQLite path or a database URL); settings become COLLECTOR_*.
 
-        `app` runs another WSGI app under the same settings; `cpus` pins the processes (taskset -c).
+        `app` runs another WSGI app under the same settings; `cpus` pins the processes (taskset -c);
+        `port` reuses a port (a restart after a crash), else a free one is picked.
         """
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.args = ["taskset", "-c", cpus] if cpus else []
         self.args += [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),

@@ -1,9 +1,10 @@
-"""Liveness and readiness."""
+"""Liveness, readiness and the OpenAPI document."""
 
 from __future__ import annotations
 
 from flask import Blueprint
 
+from ..openapi import document
 from ..storage import current_storage
 
 bp = Blueprint("health", __name__)
@@ -20,3 +21,9 @@ def readyz():
     """Answer 200 when storage answers, else 503 (through the StorageError handler)."""
     current_storage().ping()
     return {"status": "ready"}
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI document of the public endpoints (built from the marshmallow schemas)."""
+    return document()

@@ -191,6 +191,6 @@ def batch_schema(items_field: str) -> Schema:
     """
     return Schema.from_dict({
         "sent_at": Timestamp(allow_none=True),
-        "dropped": fields.Integer(validate=validate.Range(min=0, max=1_000_000)),
+        "dropped": fields.Integer(strict=True, validate=validate.Range(min=0, max=1_000_000)),
         items_field: fields.List(fields.Raw(), required=True, validate=validate.Length(min=1)),
     }, name=f"{items_field.title()}BatchSchema")()

@@ -36,7 +36,8 @@ class CartLineSchema(Schema):
     product_id = Id(required=True)
     variant_id = Id(allow_none=True)
     variant = Id(allow_none=True)
-    quantity = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=1_000_000))
+    # strict: a fractional quantity is refused, not silently truncated (schemathesis found 2.5 -> 2).
+    quantity = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=1_000_000))
     unit_price = Money(allow_none=True)
     price = Money(allow_none=True)
     currency = Currency(allow_none=True)
@@ -200,6 +201,7 @@ class TypedEvent(fields.Field):
             if subtype not in (None, ""):
                 raise ValidationError({"subtype": [f"{kind} events take no subtype; got {subtype!r}."]})
             value = {k: v for k, v in value.items() if k != "subtype"}
+            subtype = None  # "" means none too (found by schemathesis: it was a 500)
         elif subtype is None:
             raise ValidationError({"subtype": [
                 f"Missing data for required field; {kind} needs one of: {', '.join(subtypes)}."]})

@@ -161,9 +161,9 @@ class SQLStorage(OutboxMixin, TokensMixin, PrivacyMixin):
                 outcomes.append(None)
                 continue
             earlier = conn.execute(
-                "SELECT CAST(payload AS TEXT), received_at FROM events WHERE key = ? AND event_id = ?",
+                "SELECT CAST(payload AS TEXT), received_at, source FROM events WHERE key = ? AND event_id = ?",
                 (event["key"], event["event_id"])).fetchone()
-            outcomes.append({"payload": earlier[0], "received_at": earlier[1]})
+            outcomes.append({"payload": earlier[0], "received_at": earlier[1], "source": earlier[2]})
         if lines:
             conn.cursor().executemany(_INSERT_LINE, lines)
         return outcomes
@@ -175,7 +175,8 @@ class SQLStorage(OutboxMixin, TokensMixin, PrivacyMixin):
         if row is None:
             return None
         earlier = json.loads(row[0])
-        return {"payload": json.dumps(earlier["data"]), "received_at": earlier["received_at"]}
+        return {"payload": json.dumps(earlier["data"]), "received_at": earlier["received_at"],
+                "source": json.loads(row[0]).get("source")}
 
     def _read(self, sql: str, params=()) -> list[dict]:
         """Run a read and return its rows as dicts."""

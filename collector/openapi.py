@@ -1,0 +1,170 @@
+"""The OpenAPI document of the public endpoints, generated from the marshmallow schemas with apispec."""
+
+from __future__ import annotations
+
+import functools
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import INCLUDE
+from marshmallow import Schema
+from marshmallow import fields
+
+from .schemas import cobi
+from .schemas import datacue
+from .schemas.common import BoundedDict
+from .schemas.common import Id
+from .schemas.common import Timestamp
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+#: An identifier: a string with something other than spaces in it, or an integer.
+_ID = {"anyOf": [{"type": "string", "minLength": 1, "maxLength": 256, "pattern": r"\S"}, {"type": "integer"}]}
+_ERRORS = {
+    "400": "Not JSON, or not a valid event (the message names each field); kept in `rejected`",
+    "401": "No key, or an unknown key", "403": "Key revoked, origin not allowed, or a forgotten visitor",
+    "409": "The event id was already used for an event from the other API (DataCue vs Cobi)",
+    "413": "Body, batch or event over its limit", "415": "Content type or encoding the collector does not read",
+    "429": "Over a rate limit; retry after `Retry-After` seconds",
+    "503": "The store cannot be written just now; nothing was stored; retry after `Retry-After` seconds",
+}
+
+
+class ErrorSchema(Schema):
+    """Every error the collector answers (a refused batch adds its counts and results)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    code = fields.String(required=True, metadata={"description": "machine-readable, e.g. invalid_event"})
+    message = fields.String(required=True, metadata={"description": "what was wrong, for a person"})
+    errors = fields.Dict(metadata={"description": "per-field messages, when validation failed"})
+
+
+class BatchResultSchema(Schema):
+    """The answer to a batch: counts, and per-item results when some items were refused (207)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    received = fields.Integer(required=True)
+    stored = fields.Integer(required=True)
+    duplicates = fields.Integer(required=True)
+    rejected = fields.Integer(required=True)
+    results = fields.List(fields.Dict())
+
+
+def _custom_fields(converter):
+    """Describe the collector's own field types in OpenAPI terms."""
+    def described(_converter, field, **kwargs):
+        if isinstance(field, Id):
+            return dict(_ID)
+        if isinstance(field, Timestamp):
+            # The collector takes times from 1970-01-02 to 9999 (epoch seconds, or milliseconds above 1e11);
+            # a pattern can only say "from 1970".
+            return {"anyOf": [{"type": "string", "format": "date-time",
+                               "pattern": "^(19[7-9][0-9]|[2-9][0-9]{3})-"},
+                              {"type": "integer", "minimum": 86400, "maximum": 253402300799999}]}
+        if isinstance(field, datacue.TypedEvent):
+            return {"oneOf": [{"$ref": f"#/components/schemas/{_event_name(kind, subtype)}"}
+                              for kind, subtypes in datacue.EVENT_TYPES.items() for subtype in subtypes]}
+        if isinstance(field, datacue.CartLine):
+            return {"anyOf": [{"$ref": "#/components/schemas/CartLine"}, _ID]}
+        if isinstance(field, BoundedDict):
+            return {"type": "object"}
+        return {}
+    converter.add_attribute_function(described)
+
+
+def _event_name(kind: str, subtype: str | None) -> str:
+    """The component name of one DataCue event type and subtype."""
+    return "Event_" + kind + (f"_{subtype}" if subtype else "")
+
+
+def _single_and_batch(spec: APISpec, single: str, batch: str, created: dict) -> dict:
+    """The POST operation of an ingest endpoint: one item or a batch, JSON or text/plain."""
+    body = {"schema": {"oneOf": [{"$ref": f"#/components/schemas/{single}"},
+                                 {"$ref": f"#/components/schemas/{batch}"}]}}
+    batch_result = {"application/json": {"schema": {"$ref": "#/components/schemas/BatchResult"}}}
+    return {"post": {
+        "security": [{"basic": []}, {"bearer": []}, {"key": []}],
+        "requestBody": {"required": True, "content": {"application/json": body, "text/plain": body}},
+        "responses": {
+            **created,
+            "200": {"description": "A batch: every item stored (or a repeat)", "content": batch_result},
+            "207": {"description": "A batch: some items stored, the others refused (see results)",
+                    "content": batch_result},
+            **{status: {"description": text, "content": {"application/json": {"schema": _ERROR}}}
+               for status, text in _ERRORS.items()},
+        },
+    }}
+
+
+@functools.cache
+def document() -> dict:
+    """Build the OpenAPI 3.0 document once."""
+    plugin = MarshmallowPlugin()
+    spec = APISpec(title="Storefront event collector", version="1", openapi_version="3.0.3", plugins=[plugin],
+                   info={"description": "DataCue browser events and Cobi user interactions, stored durably. "
+                                        "A 2xx answer means the events are committed."})
+    _custom_fields(plugin.converter)
+    spec.components.security_scheme("basic", {"type": "http", "scheme": "basic",
+                                              "description": "the key as the user name, no password"})
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.security_scheme("key", {"type": "apiKey", "in": "query", "name": "key"})
+    spec.components.schema("Error", schema=ErrorSchema)
+    spec.components.schema("BatchResult", schema=BatchResultSchema)
+    # A cart line as documented: `variant` and `price` are accepted as older spellings, not advertised.
+    line = plugin.converter.schema2jsonschema(datacue.CartLineSchema)
+    for alias in ("variant", "price"):
+        line["properties"].pop(alias)
+    spec.components.schema("CartLine", line)
+    for kind, subtypes in datacue.EVENT_TYPES.items():
+        for subtype, schema in subtypes.items():
+            # Several subtypes share a schema class: convert it without registering it under its own name.
+            component = plugin.converter.schema2jsonschema(schema)
+            component["properties"] = {**component.get("properties", {}), "type": {"type": "string", "enum": [kind]},
+                                       "subtype": ({"type": "string", "enum": [subtype]} if subtype else
+                                                   {"type": "string", "enum": ["", None], "nullable": True})}
+            required = ["type", *(["subtype"] if subtype else []), *component.get("required", [])]
+            component["required"] = list(dict.fromkeys(required))
+            spec.components.schema(_event_name(kind, subtype), component)
+    spec.components.schema("DataCueEvent", schema=datacue.DataCueEventSchema)
+    # CategoryView's rule: an id or a name for the category.
+    spec.components.schemas[_event_name("pageview", "category")]["anyOf"] = [
+        {"required": ["category_id"], "properties": {"category_id": _ID}},
+        {"required": ["category_name"], "properties": {"category_name": {"type": "string", "minLength": 1}}}]
+    # ContextSchema's post-load rule: an IP address, when there is one.
+    spec.components.schemas["Context"]["properties"]["ip"] = {
+        "nullable": True, "anyOf": [{"type": "string", "format": "ipv4"}, {"type": "string", "format": "ipv6"},
+                                    {"type": "string", "maxLength": 0}]}
+    # UserSchema's rule, in schema terms: a user id or an anonymous id, not null.
+    spec.components.schemas["User"]["anyOf"] = [
+        {"required": [name], "properties": {name: _ID}} for name in ("user_id", "anonymous_id")]
+    spec.components.schema("CobiInteraction", schema=cobi.InteractionSchema)
+    # The 201 answer: the interaction as stored (normalised, with the collector's received_at).
+    created = plugin.converter.schema2jsonschema(cobi.InteractionSchema)
+    for name in ("received_at", "event_timestamp"):  # times come back as ISO-8601 UTC text
+        created["properties"][name] = {"type": "string", "format": "date-time"}
+    created["additionalProperties"] = True
+    spec.components.schema("CobiCreated", created)
+    for name, batch, field, item in (("DataCueBatch", datacue.BATCH, "events", "DataCueEvent"),
+                                     ("CobiBatch", cobi.BATCH, "records", "CobiInteraction")):
+        # The batch schema takes any items (each is validated on its own, and refused alone); the
+        # document says what a valid item is.
+        component = plugin.converter.schema2jsonschema(batch)
+        component["properties"][field]["items"] = {"$ref": f"#/components/schemas/{item}"}
+        spec.components.schema(name, component)
+    events = _single_and_batch(spec, "DataCueEvent", "DataCueBatch",
+                               {"204": {"description": "One event stored (or a repeat of one already stored)"}})
+    interactions = _single_and_batch(spec, "CobiInteraction", "CobiBatch", {"201": {
+        "description": "One interaction stored; the body is the interaction with received_at",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CobiCreated"}}}}})
+    spec.path("/v1/events", operations=events)
+    spec.path("/user-interactions", operations=interactions)
+    spec.path("/v1/user-interactions", operations=interactions)
+    for path, text in (("/healthz", "The process serves"), ("/readyz", "The database answers")):
+        spec.path(path, operations={"get": {"responses": {
+            "200": {"description": text},
+            **({"503": {"description": "The database does not answer",
+                        "content": {"application/json": {"schema": _ERROR}}}} if path == "/readyz" else {})}}})
+    return spec.to_dict()

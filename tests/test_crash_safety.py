@@ -1,0 +1,109 @@
+"""Crash safety: 100,000 events through gunicorn while workers, and once the master, are killed with
+SIGKILL at random moments. Clients retry until they get an answer; afterwards no acknowledged event is
+missing and none is stored twice."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import subprocess
+import threading
+import time
+
+import pytest
+import requests
+
+from conftest import basic
+from conftest import make_event
+from conftest import new_id
+from servers import Gunicorn
+from servers import prepare_store
+
+pytestmark = [pytest.mark.long, pytest.mark.slow]
+
+EVENTS = 100_000
+BATCH = 50
+CLIENTS = 4
+
+
+def _children(pid: int) -> list[int]:
+    """The worker processes of a gunicorn master."""
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def test_kill_9_workers_and_master_loses_nothing(tmp_path):
+    path = str(tmp_path / "crash.sqlite3")
+    key = prepare_store(path, "crash")
+    batches = [[make_event(env_event_id=new_id(), user={"anonymous_id": f"a{n % 500}"}) for _ in range(BATCH)]
+               for n in range(EVENTS // BATCH)]
+    acknowledged: list[str] = []
+    failures = {"errors": 0, "5xx": 0}
+    kills = {"workers": 0, "master": 0}
+    server = Gunicorn(path, workers=2, RETRY_AFTER_SECONDS=1).__enter__()
+    url = server.url + "/v1/events"
+    done = threading.Event()
+
+    def client(mine):
+        """Send each batch until it is answered 2xx, as the tracker would."""
+        session = requests.Session()
+        for batch in mine:
+            while True:
+                try:
+                    response = session.post(url, json={"events": batch}, headers=basic(key), timeout=30)
+                except requests.RequestException:
+                    failures["errors"] += 1
+                    session.close()
+                    session = requests.Session()
+                    time.sleep(0.05)
+                    continue
+                if response.status_code == 200 and response.json()["received"] == BATCH:
+                    acknowledged.extend(event["event_id"] for event in batch)
+                    break
+                assert response.status_code >= 500, response.text  # never a 4xx for valid events
+                failures["5xx"] += 1
+                time.sleep(0.05)
+        session.close()
+
+    def killer():
+        """SIGKILL a random worker every so often; once, halfway, the master and its workers too."""
+        nonlocal server
+        rng = random.Random(7)
+        while not done.is_set():
+            time.sleep(rng.uniform(0.2, 0.8))
+            if not kills["master"] and len(acknowledged) >= EVENTS // 2:
+                for pid in _children(server.process.pid) + [server.process.pid]:
+                    subprocess.run(["kill", "-9", str(pid)], check=False)
+                server.process.wait()
+                kills["master"] += 1
+                time.sleep(0.5)  # the supervisor (systemd in production) restarts it
+                server = Gunicorn(path, workers=2, RETRY_AFTER_SECONDS=1, port=server.port).__enter__()
+                continue
+            workers = _children(server.process.pid)
+            if workers:
+                subprocess.run(["kill", "-9", str(rng.choice(workers))], check=False)
+                kills["workers"] += 1
+
+    threads = [threading.Thread(target=client, args=(batches[n::CLIENTS],)) for n in range(CLIENTS)]
+    chaos = threading.Thread(target=killer)
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    chaos.start()
+    for thread in threads:
+        thread.join()
+    done.set()
+    chaos.join()
+    server.stop()
+    conn = sqlite3.connect(path)
+    stored, distinct = conn.execute("SELECT count(*), count(DISTINCT event_id) FROM events").fetchone()
+    present = {row[0] for row in conn.execute("SELECT event_id FROM events")}
+    conn.close()
+    lost = len(set(acknowledged) - present)
+    print(f"\ncrash safety: {EVENTS} events posted in batches of {BATCH} by {CLIENTS} clients in "
+          f"{time.monotonic() - started:.0f} s; {kills['workers']} workers and {kills['master']} master killed "
+          f"with SIGKILL; {failures['errors']} connection errors and {failures['5xx']} 5xx answers retried; "
+          f"{len(acknowledged)} acknowledged, {stored} stored, {lost} lost, {stored - distinct} duplicated")
+    assert kills["workers"] >= 5 and kills["master"] == 1
+    assert len(acknowledged) == EVENTS
+    assert lost == 0 and stored == distinct == EVENTS
