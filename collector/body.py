@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import zlib
 
 from flask import Request
@@ -59,6 +60,14 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text: str) -> float:
+    """Parse a JSON number, refusing one too large for a float (1e999 would be stored as Infinity)."""
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:30]} is out of range")
+    return value
+
+
 def parse_json(data: bytes):
     """Parse UTF-8 JSON, answering 400 with the position of the first mistake."""
     if not data.strip():
@@ -68,7 +77,7 @@ def parse_json(data: bytes):
     except UnicodeDecodeError as exc:
         raise BadRequest(f"The body is not valid UTF-8 (byte {exc.start}).", code="malformed_json") from None
     try:
-        document = json.loads(text, parse_constant=_refuse_constant)
+        document = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise BadRequest(f"Malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.",
                          code="malformed_json") from None

@@ -151,3 +151,11 @@ def test_nesting_within_the_limit_is_fine(client, key):
     inner = '{"a":' * 20 + "1" + "}" * 20
     body = '{"user":{"anonymous_id":"a","profile":INNER},"event":{"type":"login"}}'.replace("INNER", inner)
     assert _post(client, key, body.encode(), **{"Content-Type": "application/json"}).status_code == 204
+
+
+def test_number_out_of_float_range_is_400(client, key, db):
+    body = b'{"user": {"anonymous_id": "a", "profile": {"n": 1e999}}, "event": {"type": "login"}}'
+    response = client.post("/v1/events", data=body, headers=basic(key), content_type="application/json")
+    assert (response.status_code, response.json["code"]) == (400, "malformed_json")
+    assert "out of range" in response.json["message"]
+    assert db("SELECT count(*) AS n FROM events") == [{"n": 0}]
