@@ -114,3 +114,18 @@ def test_test_keys_store_test_mode(client, storage, db):
     assert test_key.startswith("test_")
     client.post("/v1/events", json=make_event(), headers=basic(test_key))
     assert db("SELECT mode FROM events") == [{"mode": "test"}]
+
+
+def test_an_event_id_reused_across_the_two_apis_is_409_not_a_duplicate(client, key, db):
+    shared = new_id()
+    assert client.post("/v1/events", json=make_event(env_event_id=shared), headers=basic(key)).status_code == 204
+    single = client.post("/user-interactions", json=make_interaction(event_id=shared), headers=bearer(key))
+    assert (single.status_code, single.json["code"]) == (409, "event_id_conflict")
+    batch = client.post("/user-interactions", json={"records": [make_interaction(event_id=shared),
+                                                                make_interaction(event_id=new_id())]},
+                        headers=bearer(key))
+    assert batch.status_code == 207
+    assert [r["status"] for r in batch.json["results"]] == ["rejected", "stored"]
+    assert batch.json["results"][0]["code"] == "event_id_conflict"
+    assert db("SELECT source, count(*) AS n FROM events GROUP BY source ORDER BY source") == [
+        {"source": "cobi", "n": 1}, {"source": "datacue", "n": 1}]
