@@ -69,6 +69,16 @@ test('backoff doubles from 1 s with jitter, and Retry-After wins', async () => {
   for (let i = 0; i < 12; i++) { answer = { status: 0 }; await page.runTimers(); }
 });
 
+test('a 429 from the rate limiter: the tracker waits the Retry-After it was given, then delivers', async () => {
+  let answer = { status: 429, headers: { 'Retry-After': '3' } };
+  const page = load({ attrs: KEY, respond: () => answer });
+  await settle();                         // the page view went on load; the answer is 429
+  answer = { status: 204 };
+  assert.deepEqual(await page.runTimers(), [3000]);
+  assert.equal(page.storage.queueKeys().length, 0);  // delivered on the retry
+  assert.equal(page.warnings.length, 0);             // a rate limit is not an error to report
+});
+
 test('the backoff never waits more than 5 minutes', async () => {
   const page = load({ attrs: KEY, respond: () => new Error('offline') });
   page.run('Math.random = () => 0.99');
