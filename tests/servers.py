@@ -81,9 +81,12 @@ class Gunicorn:
         """Start and wait until /healthz answers."""
         if self.log_path:
             with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
-                self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=log, stderr=log)
+                self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=log, stderr=log,
+                                                start_new_session=True)
         else:
-            self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
+            # Its own process group, so a test can SIGKILL master and workers at once (os.killpg).
+            self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env, start_new_session=True,
+                                            stdout=subprocess.DEVNULL,
                                             stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
