@@ -6,6 +6,7 @@ import os
 import random
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -32,6 +33,15 @@ def prepare_store(store: str, key_name: str) -> str:
         return keys.create_key(storage, key_name, [])
     finally:
         storage.close()
+
+
+def stored_event_ids(path: str) -> set[str]:
+    """The event ids a SQLite store holds, read after the server is gone."""
+    conn = sqlite3.connect(path)
+    try:
+        return {row[0] for row in conn.execute("SELECT event_id FROM events")}
+    finally:
+        conn.close()
 
 
 def free_port() -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import threading
 import time
@@ -22,6 +21,7 @@ from conftest import make_event
 from conftest import new_id
 from servers import Gunicorn
 from servers import prepare_store
+from servers import stored_event_ids
 
 
 def _slow_commit(groups: list[int], fail_on=None):
@@ -123,9 +123,7 @@ def test_acknowledged_events_survive_kill_right_after_the_response(tmp_path):
         for thread in threads:
             thread.join()
         server.process.wait()
-    conn = sqlite3.connect(path)
-    stored = {row[0] for row in conn.execute("SELECT event_id FROM events")}
-    conn.close()
+    stored = stored_event_ids(path)
     with open(log_path) as log:
         sizes = [int(n) for n in re.findall(r"group commit: (\d+) writes", log.read())]
     missing = set(acknowledged) - stored

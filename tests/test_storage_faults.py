@@ -19,6 +19,7 @@ from conftest import make_interaction
 from conftest import new_id
 from servers import Gunicorn
 from servers import prepare_store
+from servers import stored_event_ids
 
 pytestmark = pytest.mark.sqlite_only  # these tests lock and freeze the SQLite file itself
 
@@ -96,9 +97,7 @@ def test_read_only_database_under_gunicorn(tmp_path):
         event = make_event(env_event_id=new_id())
         assert requests.post(url, json=event, headers=basic(key), timeout=10).status_code == 204
         acknowledged.append(event["event_id"])
-    conn = sqlite3.connect(path)
-    stored = {row[0] for row in conn.execute("SELECT event_id FROM events")}
-    conn.close()
+    stored = stored_event_ids(path)
     print(f"read-only file: {refused} answered 503, {len(acknowledged)} acknowledged, {len(stored)} stored")
     assert stored == set(acknowledged)
 
@@ -163,9 +162,7 @@ def test_disk_full_is_503_then_recovers_when_space_returns(small_disk):
             event = make_event(env_event_id=new_id())
             assert requests.post(url, json=event, headers=basic(key), timeout=10).status_code == 204
             acknowledged.append(event["event_id"])
-    conn = sqlite3.connect(path)
-    stored = {row[0] for row in conn.execute("SELECT event_id FROM events")}
-    conn.close()
+    stored = stored_event_ids(path)
     print(f"\ndisk full: {statuses.count(204)} stored before it filled, {statuses.count(503)} answered 503, "
           f"{len(acknowledged)} acknowledged in all, {len(set(acknowledged) - stored)} missing")
     assert set(acknowledged) <= stored
