@@ -176,7 +176,7 @@ class SQLStorage(OutboxMixin, TokensMixin, PrivacyMixin):
             return None
         earlier = json.loads(row[0])
         return {"payload": json.dumps(earlier["data"]), "received_at": earlier["received_at"],
-                "source": json.loads(row[0]).get("source")}
+                "source": earlier.get("source")}
 
     def _read(self, sql: str, params=()) -> list[dict]:
         """Run a read and return its rows as dicts."""
