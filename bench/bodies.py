@@ -23,12 +23,12 @@ def _event(run: int) -> dict:
             "context": {"session_id": f"s{n % 1000}", "page_url": "https://shop.example/search?q=t"}}
 
 
-def body(kind: str, run: int) -> tuple[str, bytes]:
-    """The path and JSON body of one request of this kind."""
+def body(kind: str, run: int) -> tuple[str, bytes, list[str]]:
+    """The path, JSON body and event ids of one request of this kind."""
     if kind == "cobi":
-        return "/user-interactions", json.dumps({
-            "event_id": _uuid(run), "interaction_type": "PAGE_VIEW", "item_type": "SHOP",
-            "item_id": "550e8400-e29b-41d4-a716-446655440000", "event_timestamp": "2026-11-20T10:00:00Z"}).encode()
-    if kind == "single":
-        return "/v1/events", json.dumps(_event(run)).encode()
-    return "/v1/events", json.dumps({"events": [_event(run) for _ in range(SIZES[kind])]}).encode()
+        record = {"event_id": _uuid(run), "interaction_type": "PAGE_VIEW", "item_type": "SHOP",
+                  "item_id": "550e8400-e29b-41d4-a716-446655440000", "event_timestamp": "2026-11-20T10:00:00Z"}
+        return "/user-interactions", json.dumps(record).encode(), [record["event_id"]]
+    events = [_event(run) for _ in range(SIZES[kind])]
+    document = events[0] if kind == "single" else {"events": events}
+    return "/v1/events", json.dumps(document).encode(), [event["event_id"] for event in events]

@@ -39,10 +39,11 @@ async def _run(host: str, port: int, key: str, kind: str, rate: float, seconds: 
     idle: list[_Connection] = []
     latencies: list[float] = []
     counts = {"acked_events": 0, "refused_requests": 0, "errors": 0}
+    acked_ids: list[str] = []
     total = int(rate * seconds)
     start = time.perf_counter()
 
-    async def one(due: float, path: str, data: bytes) -> None:
+    async def one(due: float, path: str, data: bytes, ids: list[str]) -> None:
         """Send one request on an idle connection or a new one, and record when it was answered."""
         try:
             conn = idle.pop() if idle else _Connection(*await asyncio.open_connection(host, port))
@@ -53,6 +54,7 @@ async def _run(host: str, port: int, key: str, kind: str, rate: float, seconds: 
         latencies.append(time.perf_counter() - due)
         if 200 <= status < 300:
             counts["acked_events"] += SIZES[kind]
+            acked_ids.extend(ids)
         else:
             counts["refused_requests"] += 1
         if keep:
@@ -74,7 +76,7 @@ async def _run(host: str, port: int, key: str, kind: str, rate: float, seconds: 
     pick = (lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1e3) if latencies else (
         lambda q: float("nan"))
     return dict(counts, requests=len(latencies), seconds=time.perf_counter() - start,
-                p50_ms=pick(0.50), p99_ms=pick(0.99))
+                p50_ms=pick(0.50), p99_ms=pick(0.99), acked_ids=acked_ids)
 
 
 def open_loop(host: str, port: int, key: str, kind: str, rate: float, seconds: float, run: int) -> dict:
