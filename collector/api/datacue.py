@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint
+from flask import Response
 
 from ..pipeline import Api
 from ..pipeline import ingest
@@ -15,7 +16,9 @@ bp = Blueprint("datacue", __name__)
 
 def _no_content(row: dict, earlier: dict | None):
     """DataCue answers a recorded event with 204, the first time and on a repeat alike."""
-    return "", 204
+    response = Response(status=204)
+    del response.headers["Content-Type"]  # no body, so no type (and no HTML page headers)
+    return response
 
 
 API = Api(source="datacue", batch_field="events", item_schema=datacue.EVENT, batch_schema=datacue.BATCH,
