@@ -114,6 +114,8 @@ class SQLStorage(OutboxMixin, TokensMixin, PrivacyMixin):
 
         Concurrent calls share a transaction (group commit); each returns only once its rows are committed.
         """
+        if not events and not rejected:  # a refusal kept nowhere (a forgotten visitor): no transaction to sync
+            return []
         self.ensure_migrated()
         return self._group.submit((events, rejected))
 
