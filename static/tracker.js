@@ -11,7 +11,6 @@
  * acknowledges it, and is beaconed when the page is hidden. The collector dedupes by event_id.
  */
 (function (w, d, nav, loc) {
-  'use strict';
   var script = d.currentScript;
   var cfg = w.datacueConfig || {};
   var now = Date.now;
@@ -71,8 +70,8 @@
   if (get('sc:optout')) off = 'opted out';
 
   /* Identity: the anonymous id lives in a first-party cookie mirrored in localStorage, one year. */
-  var cookie = /(^|; )sc_aid=([^;]+)/.exec(d.cookie);
-  var anonymousId = cookie && cookie[2] || get('sc:aid') || uuid();
+  var cookie = /\bsc_aid=([^;]+)/.exec(d.cookie);
+  var anonymousId = cookie && cookie[1] || get('sc:aid') || uuid();
   var userId = get('sc:uid');
   var profile;
 
@@ -100,7 +99,7 @@
 
   function save(gone) {
     // Capped at 500 events or 256 KB; the oldest go first and are counted in `dropped`.
-    while (queue[500] || queue[0] && JSON.stringify(queue).length > 262144) queue.shift(), dropped++;
+    while (queue[500] || JSON.stringify(queue)[262144]) queue.shift(), dropped++;
     owned = put(tab, queue[0] ? [gone ? 0 : now(), queue] : null);
   }
 
@@ -138,41 +137,41 @@
     var url = endpoint + (kind == 'e' ? '/v1/events' : '/user-interactions') + '?key=' + key;
     body = JSON.stringify(body);
     // A beacon is text/plain (no CORS preflight); one the browser refuses is split in halves.
-    if (beacon && (body.length > 6e4 && items[1] || !nav.sendBeacon(url, body))) {
+    if (beacon && (body[6e4] && items[1] || !nav.sendBeacon(url, body))) {
       if (items[1]) return send(items.slice(0, items.length / 2), 1), send(items.slice(items.length / 2), 1);
       beacon = 0;
     }
     // keepalive lets the request outlive the page, within the browser's 64 KB budget.
-    return beacon || fetch(url, {method: 'POST', body: body, keepalive: body.length < 6e4});
+    return beacon || fetch(url, {method: 'POST', body: body, keepalive: !body[6e4]});
   }
 
   /* Sending: 10 events, or what 2 s gathered, one request at a time, backoff on failure. */
   function flush() {
     clearTimeout(timer);
     timer = 0;
-    if (off || !persist || !key || busy || nav.onLine === false) return;
+    if (off || !persist || !key || busy || !nav.onLine) return;
     adopt();
     var items = queue[0] && pending(queue[0].k).slice(0, 10);
-    if (items) busy = send(items).then(function (r) {
-      done(items, r.status, r.headers.get('Retry-After'));
-    }, function () {
-      done(items);
-    });
-  }
+    if (items) busy = send(items).then(done, done);
 
-  function done(items, status, retryAfter) {
-    busy = 0;
-    if (status < 500 && status != 408 && status != 429) {
-      if (status > 299) warn('collector refused events: ' + status);
-      dropped = attempt = 0;
-      queue = queue.filter(function (item) {
-        return items.indexOf(item) < 0;
-      });
-      save();
-      flush();
-    } else {
-      // Exponential backoff from 1 s to 5 min with jitter; Retry-After wins when the collector sends one.
-      timer = setTimeout(flush, retryAfter * 1e3 || Math.min(3e5, 1e3 << attempt++) * (0.5 + Math.random()));
+    // r is the response, or the error of a request that got none.
+    function done(r) {
+      var status = r.status;
+      busy = 0;
+      if (status < 500 && status != 408 && status != 429) {
+        if (status > 299) warn('collector refused events: ' + status);
+        dropped = attempt = 0;
+        queue = queue.filter(function (item) {
+          return items.indexOf(item) < 0;
+        });
+        save();
+        flush();
+      } else {
+        // Exponential backoff from 1 s to 5 min with jitter; Retry-After wins when the collector sends one.
+        // (Math.pow, not a shift: 1000 << 22 overflows to a negative delay, a retry loop after an hour down.)
+        timer = setTimeout(flush, status && r.headers.get('Retry-After') * 1e3 ||
+          Math.min(3e5, 1e3 * Math.pow(2, attempt++)) * (0.5 + Math.random()));
+      }
     }
   }
 
@@ -180,10 +179,10 @@
   // events stay queued and are sent again later, by this page or the next one (the collector dedupes).
   function drain(e) {
     if (!off && persist && key) {
-      ['e', 'i'].forEach(function (kind) {
+      for (var kind in {e: 1, i: 1}) {
         var items = pending(kind);
-        items[0] && send(items, nav.sendBeacon);
-      });
+        items[0] && send(items, 1);
+      }
     }
     save(e.type == 'pagehide');
   }
