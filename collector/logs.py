@@ -29,6 +29,8 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def log_request(response):
+        if not log.isEnabledFor(logging.INFO):  # a quieter level: no line, so nothing to format
+            return response
         elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         # request.path, not the URL: the query string may hold ?key=
         # dropped: events a tracker lost from its full queue, reported with its next batch

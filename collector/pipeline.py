@@ -30,6 +30,7 @@ from .errors import Suppressed
 from .errors import error_response
 from .schemas.common import UA_MAX
 from .schemas.common import json_size
+from .storage import Storage
 from .storage import current_storage
 from .storage.privacy import id_hash
 
@@ -73,10 +74,11 @@ def summary(messages, limit: int = 3) -> str:
 class _Request:
     """The state of one ingest request as it moves through the pipeline."""
 
-    def __init__(self, api: Api, key_row: dict):
+    def __init__(self, api: Api, key_row: dict, storage: Storage):
         """Capture what the request tells about every event in it."""
         config = current_app.config
         self.api = api
+        self.storage = storage
         self.config = config
         self.key_row = key_row
         self.received_at = utcnow()
@@ -127,14 +129,14 @@ class _Request:
         except ValidationError as exc:
             raise InvalidEvent(f"The event is invalid: {summary(exc.messages)}.", errors=exc.messages) from None
         row = self.api.to_row(data, self.meta(sent_at), self.privacy)
-        suppressed = current_storage().suppressed()
+        suppressed = self.storage.suppressed()
         if suppressed and any(row[c] and id_hash(row[c]) in suppressed for c in ("user_id", "anonymous_id")):
             raise Suppressed("This visitor asked to be forgotten; their events are not stored.")
         return row
 
     def write(self, events: list[dict]) -> list[dict | None]:
         """Store accepted events and rejected rows together; only then may the answer be sent."""
-        outcomes = current_storage().write(events, self.rejected)
+        outcomes = self.storage.write(events, self.rejected)
         g.accepted = len(events)
         g.rejected = len(self.rejected)
         return outcomes
@@ -142,10 +144,11 @@ class _Request:
 
 def ingest(api: Api) -> Response:
     """Handle one POST to an ingest endpoint, single or batch."""
-    key_row = authenticate(request, current_storage())
+    storage = current_storage()
+    key_row = authenticate(request, storage)
     g.key_name = key_row["name"]
     limits.check(key_row)
-    state = _Request(api, key_row)
+    state = _Request(api, key_row, storage)
     config = state.config
     raw = b""
     try:

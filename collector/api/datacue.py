@@ -14,11 +14,15 @@ from .cors import preflight_or
 bp = Blueprint("datacue", __name__)
 
 
+class _NoContent(Response):
+    """An answer without a body, so without a Content-Type (and without the HTML page headers)."""
+
+    default_mimetype = None
+
+
 def _no_content(row: dict, earlier: dict | None):
     """DataCue answers a recorded event with 204, the first time and on a repeat alike."""
-    response = Response(status=204)
-    del response.headers["Content-Type"]  # no body, so no type (and no HTML page headers)
-    return response
+    return _NoContent(status=204)
 
 
 API = Api(source="datacue", batch_field="events", item_schema=datacue.EVENT, batch_schema=datacue.BATCH,
