@@ -2,7 +2,8 @@
 
     ./dev bench            (or: python bench/ingest.py [--seconds 10] [--connections 32] [--rss-events 1000000])
 
-Starts a bare Flask app (parse JSON, answer 204) and the collector over a fresh SQLite store under the
+Starts a bare Flask app (parse JSON, answer 204), a validation-only app (the same plus the collector's
+marshmallow schemas, nothing stored: saturation only) and the collector over a fresh SQLite store under the
 same gunicorn settings (gunicorn.conf.py, WEB_CONCURRENCY=1), each pinned to core 0, and drives them
 from core 1 with the same loads: single DataCue events, batches of 10 and 100, Cobi interactions.
 Saturation comes from wrk (closed loop, keep-alive where the worker allows it); latency at 70% of
@@ -77,8 +78,8 @@ def worker_rss_peak(master_pid: int) -> list[int]:
     return peaks
 
 
-def measure(server: Gunicorn, key: str, args, runs: list[int], store: str | None) -> dict:
-    """Every load against one server: saturation, then 70% open loop; verify the store after each."""
+def measure(server: Gunicorn, key: str, args, runs: list[int], store: str | None, paced: bool = True) -> dict:
+    """Every load against one server: saturation, then (if paced) 70% open loop; verify the store after each."""
     host, port = "127.0.0.1", server.port
     results = {}
     for kind in args.loads.split(","):
@@ -86,20 +87,22 @@ def measure(server: Gunicorn, key: str, args, runs: list[int], store: str | None
         runs[0] += 1
         saturated = wrk(server.url, key, kind, args.seconds, args.connections, runs[0])
         rate = saturated["requests"] / saturated["seconds"]
-        runs[0] += 1
-        paced = open_loop(host, port, key, kind, 0.7 * rate, args.seconds, runs[0])
-        acked = saturated["acked_events"] + paced["acked_events"]
         results[kind] = {"rps": rate, "eps": saturated["acked_events"] / saturated["seconds"],
-                         "p50": saturated["p50_ms"], "p99": saturated["p99_ms"],
-                         "p50_70": paced["p50_ms"], "p99_70": paced["p99_ms"],
-                         "refused": saturated["refused_requests"] + paced["refused_requests"],
-                         "errors": saturated["socket_errors"] + paced["errors"], "acked": acked}
+                         "p50": saturated["p50_ms"], "p99": saturated["p99_ms"]}
+        if not paced:
+            continue
+        runs[0] += 1
+        latency = open_loop(host, port, key, kind, 0.7 * rate, args.seconds, runs[0])
+        acked = saturated["acked_events"] + latency["acked_events"]
+        results[kind].update(p50_70=latency["p50_ms"], p99_70=latency["p99_ms"], acked=acked,
+                             refused=saturated["refused_requests"] + latency["refused_requests"],
+                             errors=saturated["socket_errors"] + latency["errors"])
         if store:
             # Unique ids: every acknowledged event must be there; a request cut off after its commit
             # may add events nobody was told about, never remove one. wrk cannot say which requests
             # it saw answered, so its run is checked by count; the open-loop client's id by id.
             results[kind]["stored"] = stored(store) - before
-            lost = missing(store, paced["acked_ids"])
+            lost = missing(store, latency["acked_ids"])
             if results[kind]["stored"] < acked or lost:
                 sys.exit(f"{kind}: {acked} events acknowledged, {results[kind]['stored']} stored, "
                          f"{lost} of the open loop's acknowledged ids missing")
@@ -139,18 +142,22 @@ def main() -> None:
         key = prepare_store(store, "bench")
         with Gunicorn(store, workers=1, app="bench.bare_app:app", cpus=SERVER_CPU) as bare:
             ceiling = measure(bare, key, args, runs, None)
+        # The middle rung: the same parsing plus the collector's marshmallow validation, nothing stored.
+        with Gunicorn(store, workers=1, app="bench.validate_app:app", cpus=SERVER_CPU) as validating:
+            validated = measure(validating, key, args, runs, None, paced=False)
         settings = dict(LOG_LEVEL="WARNING", **dict(item.split("=", 1) for item in args.setting))
         with Gunicorn(store, workers=1, cpus=SERVER_CPU, **settings) as collector:
             ours = measure(collector, key, args, runs, store)
             events, rss = fill_and_rss(collector, key, store, args.rss_events, runs, args.connections)
     print(f"Machine: {machine()}")
     print(f"Load: wrk -t1 -c{args.connections} -d{args.seconds}s; open loop at 70% of each saturation rate\n")
-    print("| load | bare req/s | collector req/s | ratio | collector events/s | p50 / p99 ms at saturation "
-          "| p50 / p99 ms at 70% | acked / stored | refused, socket errors |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| load | bare req/s | validation only req/s (ratio) | collector req/s | ratio | collector events/s "
+          "| p50 / p99 ms at saturation | p50 / p99 ms at 70% | acked / stored | refused, socket errors |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for kind in ours:
-        b, c = ceiling[kind], ours[kind]
-        print(f"| {kind} | {b['rps']:,.0f} | {c['rps']:,.0f} | {c['rps'] / b['rps']:.2f} | {c['eps']:,.0f} "
+        b, v, c = ceiling[kind], validated[kind], ours[kind]
+        print(f"| {kind} | {b['rps']:,.0f} | {v['rps']:,.0f} ({v['rps'] / b['rps']:.2f}) | {c['rps']:,.0f} "
+              f"| {c['rps'] / b['rps']:.2f} | {c['eps']:,.0f} "
               f"| {c['p50']:.1f} / {c['p99']:.1f} | {c['p50_70']:.1f} / {c['p99_70']:.1f} "
               f"| {c['acked']:,} / {c['stored']:,} | {c['refused']}, {c['errors']} |")
     print(f"\nPeak RSS of the collector worker after {events:,} events: {rss / 2**20:.0f} MB")
