@@ -145,6 +145,8 @@ def main() -> None:
     parser.add_argument("--rss-events", type=int, default=1_000_000)
     parser.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
                         help="a collector setting for this run, e.g. SQLITE_SYNCHRONOUS=NORMAL (repeatable)")
+    parser.add_argument("--app", default=None, metavar="MODULE:APP",
+                        help="run this WSGI app in the collector's place, e.g. bench.unvalidated_app:app")
     parser.add_argument("--loads", default=",".join(SIZES), help="which loads, comma-separated: " + ", ".join(SIZES))
     args = parser.parse_args()
     os.sched_setaffinity(0, {CLIENT_CPU})  # the open-loop client shares the load generator's core
@@ -159,7 +161,7 @@ def main() -> None:
         with Gunicorn(store, workers=1, app="bench.validate_app:app", cpus=SERVER_CPU) as validating:
             validated = measure(validating, key, args, runs, None, paced=False)
         settings = dict(LOG_LEVEL="WARNING", **dict(item.split("=", 1) for item in args.setting))
-        with Gunicorn(store, workers=1, cpus=SERVER_CPU, **settings) as collector:
+        with Gunicorn(store, workers=1, app=args.app, cpus=SERVER_CPU, **settings) as collector:
             ours = measure(collector, key, args, runs, store)
             events, rss = fill_and_rss(collector, key, store, args.rss_events, runs, args.connections)
     print(f"Machine: {machine()}")
