@@ -134,3 +134,24 @@ def test_preflight(client, path):
     assert "POST" in response.headers["Access-Control-Allow-Methods"]
     assert "authorization" in response.headers["Access-Control-Allow-Headers"].lower()
     assert "content-type" in response.headers["Access-Control-Allow-Headers"].lower()
+
+
+def test_preflight_allows_only_the_listed_headers_and_post(client):
+    asked = client.options("/v1/events", headers={"Origin": "https://shop.example",
+                                                  "Access-Control-Request-Method": "POST",
+                                                  "Access-Control-Request-Headers": "X-Evil, Content-Encoding"})
+    assert asked.headers["Access-Control-Allow-Headers"] == "content-encoding"
+    assert asked.headers["Access-Control-Max-Age"] == "86400"
+    other_method = client.options("/v1/events", headers={"Origin": "https://shop.example",
+                                                         "Access-Control-Request-Method": "DELETE"})
+    assert "Access-Control-Allow-Methods" not in other_method.headers
+    assert "Access-Control-Allow-Headers" not in other_method.headers
+
+
+def test_cors_headers_only_on_ingest_paths_and_only_with_an_origin(client, key):
+    without_origin = client.post("/v1/events", json=make_event(), headers=basic(key))
+    assert without_origin.status_code == 204
+    assert "Access-Control-Allow-Origin" not in without_origin.headers
+    assert "Origin" in without_origin.headers["Vary"]  # a cache must not hand this answer to a page
+    health = client.get("/healthz", headers={"Origin": "https://shop.example"})
+    assert "Access-Control-Allow-Origin" not in health.headers
