@@ -11,6 +11,7 @@
  * acknowledges it, and is beaconed when the page is hidden. The collector dedupes by event_id.
  */
 (function (w, d, nav, loc) {
+  'use strict';
   var script = d.currentScript;
   var cfg = w.datacueConfig || {};
   var now = Date.now;
