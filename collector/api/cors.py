@@ -39,9 +39,10 @@ def add_cors_headers(response: Response) -> Response:
     headers["Access-Control-Allow-Origin"] = origin
     headers["Access-Control-Expose-Headers"] = "Retry-After"
     if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method", "").upper() == "POST":
-        asked = {name.strip().lower() for name in request.headers.get("Access-Control-Request-Headers", "").split(",")}
-        if asked & ALLOW_HEADERS:
-            headers["Access-Control-Allow-Headers"] = ", ".join(sorted(asked & ALLOW_HEADERS))
+        asked = request.headers.get("Access-Control-Request-Headers", "").split(",")
+        allowed = sorted({name.strip().lower() for name in asked} & ALLOW_HEADERS)
+        if allowed:
+            headers["Access-Control-Allow-Headers"] = ", ".join(allowed)
         headers["Access-Control-Allow-Methods"] = "OPTIONS, POST"
         headers["Access-Control-Max-Age"] = MAX_AGE
     return response
