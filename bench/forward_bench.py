@@ -29,9 +29,9 @@ from collector import create_app  # noqa: E402
 from collector.clock import now_iso  # noqa: E402
 from collector.forward.runner import Forwarder  # noqa: E402
 
-from servers import Gunicorn  # noqa: E402
-from servers import free_port  # noqa: E402
-from servers import prepare_store  # noqa: E402
+from support.servers import Gunicorn  # noqa: E402
+from support.servers import free_port  # noqa: E402
+from support.servers import prepare_store  # noqa: E402
 
 SETTINGS = {"FORWARD_BATCH": 500, "FORWARD_CONCURRENCY": 4, "FORWARD_LEASE_SECONDS": 60,
             "FORWARD_TIMEOUT_SECONDS": 10, "FORWARD_MAX_AGE_HOURS": 72}

@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bodies import SIZES  # noqa: E402
 from openloop import open_loop  # noqa: E402
 
-from servers import Gunicorn  # noqa: E402
-from servers import prepare_store  # noqa: E402
+from support.servers import Gunicorn  # noqa: E402
+from support.servers import prepare_store  # noqa: E402
 
 SERVER_CPU, CLIENT_CPU = "0", 1
 

@@ -19,9 +19,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from load import ingest_rate  # noqa: E402
 
-import pg  # noqa: E402
-from servers import Gunicorn  # noqa: E402
-from servers import prepare_store  # noqa: E402
+from support import pg  # noqa: E402
+from support.servers import Gunicorn  # noqa: E402
+from support.servers import prepare_store  # noqa: E402
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from collector import create_app  # noqa: E402
 from collector import reports  # noqa: E402
 from collector.clock import iso  # noqa: E402
-from collector.storage import EVENT_COLUMNS  # noqa: E402
+from collector.storage.columns import EVENT_COLUMNS  # noqa: E402
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 PRODUCTS = [f"p{i}" for i in range(2000)]

@@ -17,6 +17,7 @@ from .api import health
 from .api import reports as reports_api  # not `reports`: that name is collector.reports
 from .api import static
 from .errors import register_error_handlers
+from .forward import targets
 from .storage import open_storage
 
 
@@ -29,7 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     config.validate(app.config)
     app.json.sort_keys = False
-    app.extensions["collector.storage"] = open_storage(app.config)
+    app.extensions["collector.storage"] = open_storage(app.config, wants=targets.wants)
     if app.config["TRUSTED_PROXIES"]:
         # Only the last N X-Forwarded-For entries were written by our proxies; earlier ones are the client's word.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=0, x_host=0,

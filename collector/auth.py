@@ -9,7 +9,8 @@ import json
 from flask import Request
 
 from . import keys
-from .errors import Forbidden
+from .errors import KeyRevoked
+from .errors import OriginNotAllowed
 from .errors import Unauthorized
 from .storage import Storage
 
@@ -47,9 +48,9 @@ def authenticate(request: Request, storage: Storage) -> dict:
     if row is None:
         raise Unauthorized("Unknown key. " + _KEY_HELP)
     if row["revoked_at"]:
-        raise Forbidden("This key was revoked.", code="key_revoked")
+        raise KeyRevoked("This key was revoked.")
     origin = request.headers.get("Origin")
     # No Origin means a server-to-server call, which the origin list does not restrict.
     if origin is not None and not keys.origin_allowed(origin, json.loads(row["origins"])):
-        raise Forbidden(f"Origin {origin!r} is not allowed for this key.", code="origin_not_allowed")
+        raise OriginNotAllowed(f"Origin {origin!r} is not allowed for this key.")
     return row

@@ -8,7 +8,8 @@ import zlib
 
 from flask import Request
 
-from .errors import BadRequest
+from .errors import BadGzip
+from .errors import MalformedJson
 from .errors import PayloadTooLarge
 from .errors import UnsupportedMediaType
 
@@ -47,11 +48,11 @@ def gunzip(data: bytes, limit: int) -> bytes:
     try:
         out = inflater.decompress(data, limit + 1)
     except zlib.error as exc:
-        raise BadRequest(f"The body is not valid gzip ({exc}).", code="bad_gzip") from None
+        raise BadGzip(f"The body is not valid gzip ({exc}).") from None
     if len(out) > limit:
         raise PayloadTooLarge(f"The decompressed body is over the limit of {limit} bytes.")
     if not inflater.eof:
-        raise BadRequest("The gzip body is truncated.", code="bad_gzip")
+        raise BadGzip("The gzip body is truncated.")
     return out
 
 
@@ -71,21 +72,20 @@ def _finite_float(text: str) -> float:
 def parse_json(data: bytes):
     """Parse UTF-8 JSON, answering 400 with the position of the first mistake."""
     if not data.strip():
-        raise BadRequest("The body is empty; send a JSON object.", code="malformed_json")
+        raise MalformedJson("The body is empty; send a JSON object.")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise BadRequest(f"The body is not valid UTF-8 (byte {exc.start}).", code="malformed_json") from None
+        raise MalformedJson(f"The body is not valid UTF-8 (byte {exc.start}).") from None
     try:
         document = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
-        raise BadRequest(f"Malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.",
-                         code="malformed_json") from None
+        raise MalformedJson(f"Malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from None
     except (ValueError, RecursionError) as exc:
-        raise BadRequest(f"Malformed JSON: {exc}.", code="malformed_json") from None
+        raise MalformedJson(f"Malformed JSON: {exc}.") from None
     problem = _shape_problem(document, MAX_DEPTH)
     if problem:
-        raise BadRequest(f"The JSON {problem}.", code="malformed_json")
+        raise MalformedJson(f"The JSON {problem}.")
     return document
 
 

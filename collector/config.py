@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from .errors import ConfigError
+
 #: Each setting: (default, one-line description). The README table is checked against this.
 SETTINGS: dict[str, tuple[object, str]] = {
     "DATABASE_URL": ("sqlite:///collector.sqlite3",
@@ -47,10 +49,6 @@ _CHOICES = {
     "IP_STORAGE": {"truncate", "full", "none"},
     "LOG_LEVEL": {"DEBUG", "INFO", "WARNING", "ERROR"},
 }
-
-
-class ConfigError(ValueError):
-    """A setting has a value the collector cannot run with."""
 
 
 def from_environ(environ: os._Environ | dict | None = None) -> dict:

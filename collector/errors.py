@@ -1,4 +1,11 @@
-"""One error family and one JSON error shape for every response the collector sends."""
+"""One error family, and the one JSON shape every error answer has.
+
+Every error the collector raises on purpose is a CollectorError; each class carries its HTTP status
+and its machine code, so a call site names a class and a message, never a code string. API errors
+are what a client did wrong (their message is the answer); storage, configuration and query errors
+come from the machine and are also raised outside requests (the CLI, the forwarder), where the CLI
+turns them into a message and exit status 1.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +17,22 @@ from flask import current_app
 from flask import jsonify
 from werkzeug.exceptions import HTTPException
 
-from .storage import StorageError
-
 log = logging.getLogger("collector")
 
 
-class ApiError(Exception):
-    """An error answered as `{"code", "message", "errors"?}` with an HTTP status."""
+class CollectorError(Exception):
+    """The root: a message for a person, an HTTP status and a machine code."""
 
-    status = 400
-    code = "bad_request"
+    #: The HTTP status an answer with this error has.
+    status = 500
+    #: The machine-readable `code` of the error body.
+    code = "internal_error"
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
-                 errors: dict | None = None, headers: dict | None = None, extra: dict | None = None):
+    def __init__(self, message: str, *, errors: dict | None = None, headers: dict | None = None,
+                 extra: dict | None = None):
         """Build the error; `extra` adds keys beside code/message/errors (a batch's results)."""
         super().__init__(message)
         self.message = message
-        self.code = code or self.code
-        self.status = status or self.status
         self.errors = errors
         self.headers = headers or {}
         self.extra = extra or {}
@@ -41,14 +46,86 @@ class ApiError(Exception):
         return body
 
 
+class InternalError(CollectorError):
+    """A bug, not a client's fault: nothing internal is shown."""
+
+
+# Errors of the machine: configuration, storage, analysts' queries.
+
+class ConfigError(CollectorError):
+    """A setting has a value the collector cannot run with (raised at start, before any request)."""
+
+    code = "config_error"
+
+
+class StorageError(CollectorError):
+    """The store cannot be read or written just now (locked, read-only, full, unreachable)."""
+
+    status = 503
+    code = "storage_unavailable"
+    #: What a client is told; the cause (the database's own words) goes to the log only.
+    public_message = "The event store cannot be written just now; nothing was stored. Retry later."
+
+    def body(self) -> dict:
+        """The answer a client gets: the public message, not the database's."""
+        return {"code": self.code, "message": self.public_message}
+
+
+class QueryError(CollectorError):
+    """An analyst's statement failed: a syntax error, an unknown table, or an attempt to write."""
+
+    status = 400
+    code = "bad_query"
+
+
+class UnknownKey(CollectorError):
+    """A command named a publishable key the store does not have."""
+
+    status = 404
+    code = "unknown_key"
+
+
+# Errors of the client: the message is the answer.
+
+class ApiError(CollectorError):
+    """Something the client sent or asked for is wrong; answered with its status."""
+
+    status = 400
+    code = "bad_request"
+
+
 class BadRequest(ApiError):
-    """The body is not JSON, or not the object the endpoint expects."""
+    """The request is not what the endpoint expects."""
 
 
-class InvalidEvent(ApiError):
-    """The body parsed but failed validation."""
+class MalformedJson(BadRequest):
+    """The body is not UTF-8 JSON, or is JSON no store can keep (too deep, a NUL character)."""
+
+    code = "malformed_json"
+
+
+class BadGzip(BadRequest):
+    """The body says it is gzip and is not, or is cut short."""
+
+    code = "bad_gzip"
+
+
+class InvalidEvent(BadRequest):
+    """The body parsed but an event in it failed validation."""
 
     code = "invalid_event"
+
+
+class InvalidBatch(BadRequest):
+    """A batch failed validation as a whole, or every event in it was refused."""
+
+    code = "invalid_batch"
+
+
+class BadParameter(BadRequest):
+    """A query-string parameter has a value the endpoint does not take."""
+
+    code = "bad_parameter"
 
 
 class Unauthorized(ApiError):
@@ -59,17 +136,35 @@ class Unauthorized(ApiError):
 
 
 class Forbidden(ApiError):
-    """A known key that may not be used here: revoked, or from an origin it does not allow."""
+    """A known key or token that may not be used here."""
 
     status = 403
     code = "forbidden"
 
 
-class Suppressed(ApiError):
+class KeyRevoked(Forbidden):
+    """A key that was revoked."""
+
+    code = "key_revoked"
+
+
+class OriginNotAllowed(Forbidden):
+    """A browser request from an origin the key does not list."""
+
+    code = "origin_not_allowed"
+
+
+class Suppressed(Forbidden):
     """An event from a person erased with `collector forget --suppress`: refused and kept nowhere."""
 
-    status = 403
     code = "suppressed"
+
+
+class NotFound(ApiError):
+    """No such resource (a report, a record)."""
+
+    status = 404
+    code = "not_found"
 
 
 class EventIdConflict(ApiError):
@@ -93,20 +188,26 @@ class UnsupportedMediaType(ApiError):
     code = "unsupported_media_type"
 
 
-class StorageUnavailable(ApiError):
-    """The store could not be written or read; the client should retry later."""
+class RateLimited(ApiError):
+    """Too many requests from one key or address in the current window."""
 
-    status = 503
-    code = "storage_unavailable"
-
-
-def _snake(name: str) -> str:
-    """Turn werkzeug's 'Method Not Allowed' into 'method_not_allowed'."""
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    status = 429
+    code = "rate_limited"
 
 
-def error_response(error: ApiError):
-    """Render an ApiError as a JSON response with its headers."""
+class HttpError(ApiError):
+    """A werkzeug HTTP error (404 for an unknown path, 405, ...) in the collector's shape."""
+
+    def __init__(self, error: HTTPException):
+        """Take the status, the name as the code and the description as the message."""
+        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        super().__init__(error.description or error.name, headers=headers)
+        self.status = error.code or 500
+        self.code = re.sub(r"[^a-z0-9]+", "_", error.name.lower()).strip("_")  # 'Method Not Allowed'
+
+
+def error_response(error: CollectorError):
+    """Render an error as a JSON response with its status and headers."""
     response = jsonify(error.body())
     response.status_code = error.status
     response.headers.update(error.headers)
@@ -116,28 +217,19 @@ def error_response(error: ApiError):
 def register_error_handlers(app: Flask) -> None:
     """Make every error, routing and unexpected ones included, answer in the one JSON shape."""
 
-    @app.errorhandler(ApiError)
-    def handle_api_error(error: ApiError):
+    @app.errorhandler(CollectorError)
+    def handle_collector_error(error: CollectorError):
+        if isinstance(error, StorageError):
+            log.warning("storage unavailable: %s", error)
+            error.headers.setdefault("Retry-After", str(current_app.config["RETRY_AFTER_SECONDS"]))
         return error_response(error)
-
-    @app.errorhandler(StorageError)
-    def handle_storage_error(error: StorageError):
-        log.warning("storage unavailable: %s", error)
-        retry_after = str(current_app.config["RETRY_AFTER_SECONDS"])
-        return error_response(StorageUnavailable(
-            "The event store cannot be written just now; nothing was stored. Retry later.",
-            headers={"Retry-After": retry_after}))
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(error: HTTPException):
-        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
-        message = error.description or error.name
-        api_error = ApiError(message, code=_snake(error.name), status=error.code or 500, headers=headers)
-        return error_response(api_error)
+        return error_response(HttpError(error))
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
         # A bug, not a client's fault: log the traceback, show nothing internal.
         log.exception("unexpected error")
-        return error_response(ApiError("The collector failed unexpectedly; the event was not stored.",
-                                       code="internal_error", status=500))
+        return error_response(InternalError("The collector failed unexpectedly; the event was not stored."))

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from collections.abc import Iterator
 
-from .storage import EVENT_COLUMNS
+from .storage.columns import EVENT_COLUMNS
 
 #: Rows read per query; memory stays bounded by this, whatever the size of the export.
 CHUNK = 5000

@@ -19,19 +19,12 @@ from flask import Flask
 from flask import current_app
 from flask import request
 
-from .config import ConfigError
-from .errors import ApiError
+from .errors import ConfigError
+from .errors import RateLimited
 
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600}
 #: Counters kept before the oldest windows are dropped (a flood of random addresses must not grow memory).
 _MAX_COUNTERS = 100_000
-
-
-class RateLimited(ApiError):
-    """Too many requests from one key or address in the current window."""
-
-    status = 429
-    code = "rate_limited"
 
 
 def parse_limit(text: str) -> tuple[int, int] | None:

@@ -22,8 +22,8 @@ from .body import read_body
 from .clock import iso
 from .clock import utcnow
 from .errors import ApiError
-from .errors import BadRequest
 from .errors import EventIdConflict
+from .errors import InvalidBatch
 from .errors import InvalidEvent
 from .errors import PayloadTooLarge
 from .errors import Suppressed
@@ -155,7 +155,7 @@ def ingest(api: Api) -> Response:
         raw = read_body(request, max(config["MAX_BODY_BYTES"], config["MAX_BATCH_BYTES"]))
         document = parse_json(raw)
         if not isinstance(document, dict):
-            raise BadRequest("The body must be a JSON object: one event, or a batch.", code="invalid_event")
+            raise InvalidEvent("The body must be a JSON object: one event, or a batch.")
         is_batch = api.batch_field in document
         limit = config["MAX_BATCH_BYTES"] if is_batch else config["MAX_BODY_BYTES"]
         if len(raw) > limit:
@@ -189,8 +189,7 @@ def _batch(state: _Request, document: dict) -> Response:
     try:
         batch = state.api.batch_schema.load(document)
     except ValidationError as exc:
-        raise InvalidEvent(f"The batch is invalid: {summary(exc.messages)}.", code="invalid_batch",
-                           errors=exc.messages) from None
+        raise InvalidBatch(f"The batch is invalid: {summary(exc.messages)}.", errors=exc.messages) from None
     items = batch[state.api.batch_field]
     g.dropped = batch.get("dropped", 0)
     if len(items) > config["MAX_BATCH_EVENTS"]:
@@ -225,8 +224,8 @@ def _batch(state: _Request, document: dict) -> Response:
     if not counts["rejected"]:
         return jsonify(counts)
     if not accepted:
-        return error_response(InvalidEvent(
-            f"All {len(items)} events were rejected.", code="invalid_batch",
+        return error_response(InvalidBatch(
+            f"All {len(items)} events were rejected.",
             errors={str(r["index"]): r["errors"] or {"_schema": [r["message"]]} for r in results},
             extra={**counts, "results": results}))
     response = jsonify({**counts, "results": results})

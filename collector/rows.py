@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from .clock import event_time
 from .clock import iso
 from .schemas.datacue import EVENT_TYPES
-from .storage import LINE_COLUMNS
+from .storage.columns import LINE_COLUMNS
 
 #: Event fields that have a column of the same name.
 _DATACUE_COLUMNS = ("product_id", "variant_id", "category_id", "category_name", "banner_id", "order_id", "term",

@@ -1,19 +1,22 @@
-"""Fixtures: an app over a fresh SQLite file per test, keys, and valid-event factories."""
+"""Fixtures: an app over a fresh store per test (SQLite and PostgreSQL), keys, the CLI, the analysts'
+dataset and a browser. Helpers that are not fixtures live in tests/support/."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
+import shutil
 import sqlite3
-import uuid
+import subprocess
+import sys
 
 import pytest
 
 from collector import create_app
 from collector import keys
 
-import pg
+from support import pg
+from support.dataset import dataset_requests
 
 
 def pytest_addoption(parser):
@@ -135,6 +138,7 @@ def db(database_url):
     def run(sql, params=()):
         if database_url.startswith("sqlite:///"):
             conn = sqlite3.connect(database_url[len("sqlite:///"):])
+            conn.execute("PRAGMA foreign_keys=ON")  # as the collector's own connections have it
             conn.row_factory = sqlite3.Row
             try:
                 rows = [dict(r) for r in conn.execute(sql, params).fetchall()]
@@ -153,37 +157,63 @@ def db(database_url):
     return run
 
 
-def basic(key: str) -> dict:
-    """Authorization header the DataCue way: base64('KEY:')."""
-    return {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
+@pytest.fixture
+def cli(database_url):
+    """Run `collector ARGS` as a real subprocess against the test database; return the completed process."""
+
+    def run(*args, check=True):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}
+        env["COLLECTOR_DATABASE_URL"] = database_url
+        result = subprocess.run([sys.executable, "-m", "collector.cli", *args], env=env, capture_output=True,
+                                text=True, timeout=60)
+        if check:
+            assert result.returncode == 0, result.stderr
+        return result
+
+    return run
 
 
-def bearer(key: str) -> dict:
-    """Authorization header the Cobi way."""
-    return {"Authorization": f"Bearer {key}"}
+@pytest.fixture
+def dataset(client, storage):
+    """Send the analysts' dataset through the public API; return the live and test keys."""
+    live = keys.create_key(storage, "shop", [])
+    test = keys.create_key(storage, "staging", [], test=True)
+    for path, body, headers, status in dataset_requests(live, test):
+        assert client.post(path, json=body, headers=headers).status_code == status
+    return {"live": live, "test": test}
 
 
-def make_event(type_="pageview", subtype="home", user=None, **fields) -> dict:
-    """A valid DataCue envelope; event fields and envelope keys (prefixed env_) can be overridden."""
-    envelope = {k[4:]: fields.pop(k) for k in list(fields) if k.startswith("env_")}
-    event = {"type": type_}
-    if subtype is not None:
-        event["subtype"] = subtype
-    event.update(fields)
-    return {"user": user or {"anonymous_id": "anon-1"}, "event": event, **envelope}
+#: Debian's Chromium; no browser can be downloaded here.
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+#: No sandbox as root, and no background calls to a network the machine does not have.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def make_interaction(**overrides) -> dict:
-    """A valid Cobi interaction with every required field."""
-    record = {"interaction_type": "PAGE_VIEW", "item_type": "SHOP",
-              "item_id": "550e8400-e29b-41d4-a716-446655440000", "event_timestamp": "2026-11-20T10:00:00Z"}
-    record.update(overrides)
-    return {k: v for k, v in record.items() if v is not ...}
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module, driven by Playwright, or a loud skip where there is none."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="SKIPPED LOUDLY: playwright is not installed")
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"SKIPPED LOUDLY: no Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
-def new_id() -> str:
-    """A fresh event id."""
-    return str(uuid.uuid4())
+@pytest.fixture
+def page(browser):
+    """A fresh browser context and page, with CSP violations and page errors recorded."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.problems = []
+    page.on("pageerror", lambda error: page.problems.append(f"pageerror: {error}"))
+    page.on("console", lambda m: m.type == "error" and page.problems.append(f"console: {m.text}"))
+    page.add_init_script("document.addEventListener('securitypolicyviolation',"
+                         " e => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI))")
+    yield page
+    context.close()
 
 
 @pytest.hookimpl(wrapper=True)

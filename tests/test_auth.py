@@ -9,10 +9,10 @@ import pytest
 
 from collector.clock import now_iso
 
-from conftest import basic
-from conftest import bearer
-from conftest import make_event
-from conftest import make_interaction
+from support.factories import basic
+from support.factories import bearer
+from support.factories import make_event
+from support.factories import make_interaction
 
 ENDPOINTS = [("/v1/events", make_event()), ("/user-interactions", make_interaction()),
              ("/v1/user-interactions", make_interaction())]

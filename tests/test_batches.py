@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from conftest import basic
-from conftest import bearer
-from conftest import make_event
-from conftest import make_interaction
-from conftest import new_id
+from support.factories import basic
+from support.factories import bearer
+from support.factories import make_event
+from support.factories import make_interaction
+from support.factories import new_id
 
 BAD_EVENT = {"user": {"anonymous_id": "a"}, "event": {"type": "pageview", "subtype": "product"}}
 BAD_RECORD = make_interaction(item_type="BOOK")

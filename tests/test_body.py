@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from conftest import basic
-from conftest import make_event
+from support.factories import basic
+from support.factories import make_event
 
 
 def _post(client, key, data: bytes, **headers):

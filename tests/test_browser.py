@@ -3,35 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sqlite3
 import time
 
 import pytest
 
-from servers import Gunicorn
-from servers import prepare_store
-
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-# Flags from the machine notes: no sandbox as root, and no background calls to a network we do not have.
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="SKIPPED LOUDLY: playwright is not installed")
+from support.servers import Gunicorn
+from support.servers import prepare_store
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Chromium for the module."""
-    if not shutil.which(CHROMIUM):
-        pytest.skip(f"SKIPPED LOUDLY: no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Shop:
@@ -72,20 +52,6 @@ class Shop:
                 return self.rows(sql)
             time.sleep(0.1)
         return self.rows(sql)
-
-
-@pytest.fixture
-def page(browser):
-    """A fresh browser context and page, with CSP violations and page errors recorded."""
-    context = browser.new_context()
-    page = context.new_page()
-    page.problems = []
-    page.on("pageerror", lambda error: page.problems.append(f"pageerror: {error}"))
-    page.on("console", lambda m: m.type == "error" and page.problems.append(f"console: {m.text}"))
-    page.add_init_script("document.addEventListener('securitypolicyviolation',"
-                         " e => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI))")
-    yield page
-    context.close()
 
 
 def test_every_event_type_from_the_demo_pages_lands_once(tmp_path, page):

@@ -5,32 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-from collector.storage.sql import migrations
+from collector.storage.base import migrations
 
-from conftest import basic
-from conftest import make_event
-
-
-@pytest.fixture
-def cli(database_url):
-    """Run `collector ARGS` against the test database and return the completed process."""
-
-    def run(*args, check=True):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}
-        env["COLLECTOR_DATABASE_URL"] = database_url
-        result = subprocess.run([sys.executable, "-m", "collector.cli", *args], env=env, capture_output=True,
-                                text=True, timeout=60)
-        if check:
-            assert result.returncode == 0, result.stderr
-        return result
-
-    return run
+from support.factories import basic
+from support.factories import make_event
 
 
 def test_keys_create_prints_the_key_alone(cli, client):
@@ -120,6 +101,8 @@ def test_copy_sqlite_to_postgres_without_loss_and_idempotently(cli, client, key,
     from collector.clock import now_iso
 
     storage.add_target(key, "webhook", "http://127.0.0.1:9/hook", "whsec_" + "a" * 43 + "=", now_iso())
+    storage.add_token("Ana", "0" * 64, now_iso())
+    storage.forget("gone-user", None, True, now_iso())  # a suppressed id must stay suppressed in the new store
     cart = [{"product_id": "p1", "unit_price": 2, "quantity": 3, "currency": "USD"},
             {"product_id": "p2", "unit_price": 1, "currency": "USD"}]
     client.post("/v1/events", json={"events": [make_event("order", "completed", order_id="o1", cart=cart),
@@ -129,9 +112,11 @@ def test_copy_sqlite_to_postgres_without_loss_and_idempotently(cli, client, key,
     first = cli("copy", "--from", f"sqlite:///{storage.path}", "--to", target)
     assert "events: 2 added" in first.stderr and "event_lines: 2 added" in first.stderr
     assert "rejected: 1 added" in first.stderr and "outbox: 2 added" in first.stderr
+    assert "analyst_tokens: 1 added" in first.stderr and "suppressed: 1 added" in first.stderr
     client.post("/v1/events", json=make_event("login", None), headers=basic(key))
     again = cli("copy", "--from", f"sqlite:///{storage.path}", "--to", target)
     assert "keys: 0 added" in again.stderr and "events: 1 added" in again.stderr and "rejected: 0 added" in again.stderr
+    assert "analyst_tokens: 0 added" in again.stderr and "suppressed: 0 added" in again.stderr
     import psycopg
 
     with psycopg.connect(target) as conn:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import bearer
-from conftest import make_interaction
-from conftest import new_id
+from support.factories import bearer
+from support.factories import make_interaction
+from support.factories import new_id
 
 
 @pytest.mark.parametrize("field", ["interaction_type", "item_type", "item_id", "event_timestamp"])

@@ -15,11 +15,11 @@ import time
 import pytest
 import requests
 
-from conftest import basic
-from conftest import make_event
-from conftest import new_id
-from servers import Gunicorn
-from servers import prepare_store
+from support.factories import basic
+from support.factories import make_event
+from support.factories import new_id
+from support.servers import Gunicorn
+from support.servers import prepare_store
 
 pytestmark = [pytest.mark.long, pytest.mark.slow]
 

@@ -6,44 +6,31 @@ from pathlib import Path
 
 import pytest
 import requests
-from test_browser import browser  # noqa: F401 (a fixture)
-from test_browser import page  # noqa: F401 (a fixture)
 
 from collector import analysts
 from collector import create_app
 from collector import reports
 
-from conftest import basic
-from conftest import bearer
-from conftest import make_interaction
-from conftest import new_id
-from servers import Gunicorn
-from servers import prepare_store
-from test_views import DATASET
-from test_views import INTERACTIONS
-from test_views import LINES_O1
+from support.dataset import DATASET
+from support.dataset import INTERACTIONS
+from support.dataset import LINES_O1
+from support.dataset import dataset_requests
+from support.factories import basic
+from support.servers import Gunicorn
+from support.servers import prepare_store
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 pytestmark = pytest.mark.slow
 
 
-def test_dashboard_shows_the_fixture(tmp_path, page):  # noqa: F811
+def test_dashboard_shows_the_fixture(tmp_path, page):
     path = str(tmp_path / "dash.sqlite3")
     live = prepare_store(path, "shop")
     storage = create_app({"DATABASE_URL": f"sqlite:///{path}"}).extensions["collector.storage"]
     token = analysts.create_token(storage, "Ana")
     with Gunicorn(path, workers=1) as server:
-        for key_name, moment, visitor, session, user, event in DATASET:
-            if key_name == "live":
-                body = {"event_id": new_id(), "user": {"anonymous_id": visitor, "user_id": user}, "event": event,
-                        "timestamp": moment + "Z", "context": {"session_id": session} if session else {}}
-                assert requests.post(server.url + "/v1/events", json=body, headers=basic(live),
-                                     timeout=10).status_code == 204
-        for moment, interaction, item in INTERACTIONS:
-            record = make_interaction(interaction_type=interaction, item_type=item, event_timestamp=moment + "Z",
-                                      anonymous_id="a1", context={"session_id": "s1"})
-            assert requests.post(server.url + "/user-interactions", json=record, headers=bearer(live),
-                                 timeout=10).status_code == 201
+        for path, body, headers, status in dataset_requests(live):
+            assert requests.post(server.url + path, json=body, headers=headers, timeout=10).status_code == status
         requests.post(server.url + "/v1/events", json={"user": {}}, headers=basic(live), timeout=10)
         page.goto(server.url + "/dashboard")
         page.fill("#token", "an_wrong")

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from conftest import basic
-from conftest import make_event
+from support.factories import basic
+from support.factories import make_event
 
 CART = [{"product_id": "p1", "variant_id": "v1", "quantity": 2, "unit_price": 10.5, "currency": "USD"}]
 

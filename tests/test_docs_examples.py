@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from conftest import basic
-from conftest import bearer
+from support.factories import basic
+from support.factories import bearer
 
 IDENTIFIED = {"user_id": "019mr8mf4r", "profile": {"sex": "female", "location": "Santiago", "segment": "platinum"}}
 

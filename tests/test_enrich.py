@@ -12,8 +12,8 @@ import pytest
 from collector.clock import event_time
 from collector.rows import stored_ip
 
-from conftest import basic
-from conftest import make_event
+from support.factories import basic
+from support.factories import make_event
 
 T0 = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
 

@@ -10,15 +10,13 @@ import pyarrow.parquet as pq
 
 from collector import export as exporter
 
-from test_cli import cli  # noqa: F401 (a fixture)
-from test_views import DATASET
-from test_views import dataset  # noqa: F401 (a fixture)
+from support.dataset import DATASET
 
 PERIOD = ("--since", "2026-11-19", "--until", "2026-11-22")
 LIVE = [row for row in DATASET if row[0] == "live"]
 
 
-def test_csv_and_ndjson(cli, dataset):  # noqa: F811
+def test_csv_and_ndjson(cli, dataset):
     out = cli("export", *PERIOD, "--format", "csv")
     records = list(csv.DictReader(io.StringIO(out.stdout)))
     assert len(records) == len(LIVE) + 2  # and the two interactions
@@ -30,7 +28,7 @@ def test_csv_and_ndjson(cli, dataset):  # noqa: F811
     assert all(o["type"] == "order" and isinstance(o["payload"], dict) for o in orders)
 
 
-def test_parquet(cli, dataset, tmp_path):  # noqa: F811
+def test_parquet(cli, dataset, tmp_path):
     path = tmp_path / "events.parquet"
     cli("export", *PERIOD, "--format", "parquet", "--out", str(path), "--mode", "test")
     table = pq.read_table(path)
@@ -40,7 +38,7 @@ def test_parquet(cli, dataset, tmp_path):  # noqa: F811
     assert cli("export", *PERIOD, "--format", "parquet", check=False).returncode == 2  # needs --out
 
 
-def test_rows_are_read_a_page_at_a_time(storage, dataset, monkeypatch):  # noqa: F811
+def test_rows_are_read_a_page_at_a_time(storage, dataset, monkeypatch):
     monkeypatch.setattr(exporter, "CHUNK", 3)
     queries = []
     original = storage.query

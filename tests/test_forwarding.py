@@ -18,13 +18,13 @@ from collector.clock import now_iso
 from collector.forward.policy import Outcome
 from collector.forward.runner import Forwarder
 
-from conftest import basic
-from conftest import bearer
-from conftest import make_event
-from conftest import make_interaction
-from conftest import new_id
-from servers import ROOT
-from upstream import Upstream
+from support.factories import basic
+from support.factories import bearer
+from support.factories import make_event
+from support.factories import make_interaction
+from support.factories import new_id
+from support.servers import ROOT
+from support.upstream import Upstream
 
 SETTINGS = {"FORWARD_BATCH": 100, "FORWARD_CONCURRENCY": 4, "FORWARD_LEASE_SECONDS": 60,
             "FORWARD_TIMEOUT_SECONDS": 5, "FORWARD_MAX_AGE_HOURS": 72}

@@ -13,15 +13,15 @@ import time
 import pytest
 import requests
 
-from collector.storage import StorageError
+from collector.errors import StorageError
 from collector.storage.group import GroupCommit
 
-from conftest import bearer
-from conftest import make_event
-from conftest import new_id
-from servers import Gunicorn
-from servers import prepare_store
-from servers import stored_event_ids
+from support.factories import bearer
+from support.factories import make_event
+from support.factories import new_id
+from support.servers import Gunicorn
+from support.servers import prepare_store
+from support.servers import stored_event_ids
 
 
 def _slow_commit(groups: list[int], fail_on=None):

@@ -8,13 +8,13 @@ import threading
 import pytest
 import requests
 
-from conftest import basic
-from conftest import bearer
-from conftest import make_event
-from conftest import make_interaction
-from conftest import new_id
-from servers import Gunicorn
-from servers import prepare_store
+from support.factories import basic
+from support.factories import bearer
+from support.factories import make_event
+from support.factories import make_interaction
+from support.factories import new_id
+from support.servers import Gunicorn
+from support.servers import prepare_store
 
 THREADS = 8
 ROUNDS = 60  # each round: 1 single DataCue event, a batch of 10, 1 Cobi record, a batch of 3 records

@@ -9,9 +9,10 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from conftest import basic
-from conftest import make_event
-from conftest import make_interaction
+from support.contract import check_answer
+from support.factories import basic
+from support.factories import make_event
+from support.factories import make_interaction
 
 PATHS = ["/v1/events", "/user-interactions"]
 
@@ -29,14 +30,6 @@ KNOWN = ["user", "event", "context", "timestamp", "sent_at", "event_id", "type",
          "event_timestamp", "platform", "student_id", "events", "records", "ip"]
 
 
-def _check(response) -> None:
-    """Assert the contract: no 5xx, and every error in the JSON shape."""
-    assert response.status_code < 500, response.get_data(as_text=True)
-    if response.status_code >= 400:
-        body = response.json
-        assert isinstance(body["code"], str) and isinstance(body["message"], str)
-
-
 def _mutate(base: dict, data) -> dict:
     """Overwrite some known fields of a valid body with generated values."""
     draws = data.draw(st.dictionaries(st.sampled_from(KNOWN), json_values, max_size=4))
@@ -49,7 +42,7 @@ def _mutate(base: dict, data) -> dict:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(document=json_values, path=st.sampled_from(PATHS))
 def test_random_json(client, key, document, path):
-    _check(client.post(path, data=json.dumps(document), headers=basic(key), content_type="application/json"))
+    check_answer(client.post(path, data=json.dumps(document), headers=basic(key), content_type="application/json"))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -62,7 +55,7 @@ def test_mutated_valid_events(client, key, data):
     body = _mutate(base, data)
     if data.draw(st.booleans()):
         body = {"events" if path == "/v1/events" else "records": [body, base]}
-    _check(client.post(path, json=body, headers=basic(key)))
+    check_answer(client.post(path, json=body, headers=basic(key)))
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -70,4 +63,4 @@ def test_mutated_valid_events(client, key, data):
        encoding=st.sampled_from(["", "gzip", "identity"]))
 def test_random_bytes(client, key, raw, content_type, encoding):
     headers = {**basic(key), "Content-Encoding": encoding} if encoding else basic(key)
-    _check(client.post("/v1/events", data=raw, headers=headers, content_type=content_type or None))
+    check_answer(client.post("/v1/events", data=raw, headers=headers, content_type=content_type or None))

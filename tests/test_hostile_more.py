@@ -11,10 +11,10 @@ from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
-from test_hostile_input import _check
 
-from conftest import basic
-from conftest import make_event
+from support.contract import check_answer
+from support.factories import basic
+from support.factories import make_event
 
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 header_text = st.text(st.characters(min_codepoint=32, max_codepoint=255, exclude_characters="\x7f"), max_size=60)
@@ -32,14 +32,14 @@ def test_random_headers(client, key, headers):
                                content_type="application/json")
     except (ValueError, UnicodeError):
         return  # the test client itself refuses the header (a real server never sees it)
-    _check(response)
+    check_answer(response)
 
 
 @FUZZ
 @given(content_type=header_text)
 def test_random_content_types(client, key, content_type):
     headers = {**basic(key), "Content-Type": content_type}
-    _check(client.post("/v1/events", data=json.dumps(make_event()), headers=headers))
+    check_answer(client.post("/v1/events", data=json.dumps(make_event()), headers=headers))
 
 
 @pytest.mark.parametrize("body", [
@@ -61,7 +61,7 @@ def test_random_content_types(client, key, content_type):
 ])
 def test_out_of_range_wide_and_huge(client, key, db, body):
     response = client.post("/v1/events", data=body, headers=basic(key), content_type="application/json")
-    _check(response)
+    check_answer(response)
     for row in db("SELECT payload FROM events"):  # whatever was stored is valid JSON without Infinity
         json.loads(row["payload"], parse_constant=lambda c: pytest.fail(f"{c} stored"))
 

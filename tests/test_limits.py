@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from collector import keys
-from collector.config import ConfigError
+from collector.errors import ConfigError
 
-from conftest import basic
-from conftest import make_event
+from support.factories import basic
+from support.factories import make_event
 
 
 def _post(client, key, address="198.51.100.7"):

@@ -7,11 +7,11 @@ import re
 import pytest
 import requests
 
-from conftest import basic
-from conftest import bearer
-from conftest import make_event
-from servers import Gunicorn
-from servers import prepare_store
+from support.factories import basic
+from support.factories import bearer
+from support.factories import make_event
+from support.servers import Gunicorn
+from support.servers import prepare_store
 
 
 @pytest.mark.slow

@@ -7,11 +7,11 @@ import time
 import pytest
 import requests
 
-import pg
-from conftest import basic
-from conftest import make_event
-from servers import Gunicorn
-from servers import prepare_store
+from support import pg
+from support.factories import basic
+from support.factories import make_event
+from support.servers import Gunicorn
+from support.servers import prepare_store
 
 
 @pytest.mark.slow

@@ -6,10 +6,9 @@ import time
 
 from collector.clock import now_iso
 
-from conftest import basic
-from conftest import make_event
-from conftest import new_id
-from test_cli import cli  # noqa: F401 (a fixture)
+from support.factories import basic
+from support.factories import make_event
+from support.factories import new_id
 
 CART = [{"product_id": "p1", "quantity": 2, "price": 10.0, "currency": "USD"}]
 
@@ -80,7 +79,7 @@ def test_prune_deletes_by_age(client, key, storage, db):
     assert len(db("SELECT * FROM events")) == 2
 
 
-def test_cli_forget_and_prune_log_counts_never_ids(cli, client, key, storage, db):  # noqa: F811
+def test_cli_forget_and_prune_log_counts_never_ids(cli, client, key, storage, db):
     _person_and_stranger(client, key, storage)
     result = cli("forget", "--user-id", "u1", "--suppress")
     assert '"events": 4' in result.stdout and '"suppressed": true' in result.stdout

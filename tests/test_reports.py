@@ -12,11 +12,9 @@ import pytest
 
 from collector import reports
 
-from test_cli import cli  # noqa: F401 (a fixture)
-from test_views import DATASET
-from test_views import INTERACTIONS
-from test_views import LINES_O1
-from test_views import dataset  # noqa: F401 (a fixture)
+from support.dataset import DATASET
+from support.dataset import INTERACTIONS
+from support.dataset import LINES_O1
 
 SINCE, UNTIL = "2026-11-19T00:00:00.000Z", "2026-11-22T00:00:00.000Z"
 LIVE = [row for row in DATASET if row[0] == "live"]
@@ -28,7 +26,7 @@ def run(storage, name, since=SINCE, until=UNTIL, mode="live"):
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
-def test_funnel(storage, dataset):  # noqa: F811
+def test_funnel(storage, dataset):
     steps = [("pageview", "home"), ("pageview", "product"), ("viewcart", None), ("order", "started"),
              ("order", "completed")]
     visits = [len({row[3] or row[2] for row in LIVE if (row[5]["type"], row[5].get("subtype")) == step})
@@ -40,14 +38,14 @@ def test_funnel(storage, dataset):  # noqa: F811
     assert rows[4]["from_start"] == round(visits[4] / visits[0], 4)
 
 
-def test_revenue_counts_only_orders_not_cancelled(storage, dataset):  # noqa: F811
+def test_revenue_counts_only_orders_not_cancelled(storage, dataset):
     revenue = sum(line["quantity"] * line["unit_price"] for line in LINES_O1)
     assert [(r["day"], r["currency"], int(r["orders"]), float(r["revenue"])) for r in run(storage, "revenue")] == [
         ("2026-11-20", "USD", 1, revenue)]  # o2 was cancelled, o3 never completed
     assert [float(r["revenue"]) for r in run(storage, "revenue", mode="test")] == [99.0]
 
 
-def test_products(storage, dataset):  # noqa: F811
+def test_products(storage, dataset):
     views = Counter(row[5]["product_id"] for row in LIVE if row[5].get("subtype") == "product"
                     and row[5]["type"] == "pageview")
     carted = Counter()
@@ -61,13 +59,13 @@ def test_products(storage, dataset):  # noqa: F811
     assert got == {p: (views[p], carted[p], bought[p]) for p in products}
 
 
-def test_searches_and_those_without_a_product_view(storage, dataset):  # noqa: F811
+def test_searches_and_those_without_a_product_view(storage, dataset):
     rows = {r["term"]: (int(r["searches"]), int(r["no_product_view"])) for r in run(storage, "searches")}
     # In s1: "lamp", then "sofa", then a product view: only "sofa" led to a product.
     assert rows == {"lamp": (1, 1), "sofa": (1, 0)}
 
 
-def test_wishlist(storage, dataset):  # noqa: F811
+def test_wishlist(storage, dataset):
     expected = defaultdict(lambda: [0, 0])
     for row in LIVE:
         if row[5]["type"] == "wishlist":
@@ -75,14 +73,14 @@ def test_wishlist(storage, dataset):  # noqa: F811
     assert {r["product_id"]: [int(r["adds"]), int(r["removes"])] for r in run(storage, "wishlist")} == expected
 
 
-def test_clicks(storage, dataset):  # noqa: F811
+def test_clicks(storage, dataset):
     pageviews = sum(row[5]["type"] == "pageview" for row in LIVE)
     rows = run(storage, "clicks")
     assert [(r["kind"], r["id"], int(r["clicks"])) for r in rows] == [("banner", "b1", 1), ("product", "p2", 1)]
     assert float(rows[0]["per_100_pageviews"]) == round(100 / pageviews, 2)
 
 
-def test_interactions_and_items(storage, dataset):  # noqa: F811
+def test_interactions_and_items(storage, dataset):
     rows = run(storage, "interactions")
     assert sorted((r["item_type"], r["interaction_type"], int(r["interactions"])) for r in rows) == sorted(
         (item, interaction, 1) for _, interaction, item in INTERACTIONS)
@@ -90,13 +88,13 @@ def test_interactions_and_items(storage, dataset):  # noqa: F811
     assert sum(int(r["interactions"]) for r in items) == len(INTERACTIONS)
 
 
-def test_events_per_day(storage, dataset):  # noqa: F811
+def test_events_per_day(storage, dataset):
     expected = Counter((row[1][:10], row[5]["type"]) for row in LIVE)
     expected.update(("2026-11-20", "interaction") for _ in INTERACTIONS)
     assert {(r["day"], r["type"]): int(r["events"]) for r in run(storage, "events")} == expected
 
 
-def test_rejected_by_reason(client, storage, dataset):  # noqa: F811
+def test_rejected_by_reason(client, storage, dataset):
     client.post(f"/v1/events?key={dataset['live']}", json={"user": {}, "event": {"type": "login"}})
     client.post(f"/v1/events?key={dataset['live']}", data=b"{not json", content_type="application/json")
     now = reports.parse_moment("1m")
@@ -121,7 +119,7 @@ def test_relative_period_bounds():
         reports.parse_moment("last week", now)
 
 
-def test_report_command(cli, dataset):  # noqa: F811
+def test_report_command(cli, dataset):
     out = cli("report", "revenue", "--since", "2026-11-19", "--until", "2026-11-22", "--format", "json")
     assert json.loads(out.stdout)[0]["currency"] == "USD"
     assert "Completed orders" in out.stderr

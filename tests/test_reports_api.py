@@ -8,9 +8,6 @@ from collector import analysts
 from collector import reports
 from collector.clock import now_iso
 
-from test_cli import cli  # noqa: F401 (a fixture)
-from test_views import dataset  # noqa: F401 (a fixture)
-
 PERIOD = {"since": "2026-11-19", "until": "2026-11-22"}
 
 
@@ -21,7 +18,7 @@ def token(storage):
 
 
 @pytest.mark.parametrize("name", sorted(reports.REPORTS))
-def test_every_report_answers_like_the_module(client, storage, dataset, token, name):  # noqa: F811
+def test_every_report_answers_like_the_module(client, storage, dataset, token, name):
     response = client.get(f"/v1/reports/{name}", query_string=PERIOD, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.json
     body = response.json
@@ -32,7 +29,7 @@ def test_every_report_answers_like_the_module(client, storage, dataset, token, n
     assert body["mode"] == "live" and body["since"] == "2026-11-19T00:00:00.000Z"
 
 
-def test_modes_are_kept_apart(client, dataset, token):  # noqa: F811
+def test_modes_are_kept_apart(client, dataset, token):
     live = client.get("/v1/reports/revenue", query_string=PERIOD, headers={"Authorization": f"Bearer {token}"})
     test = client.get("/v1/reports/revenue", query_string={**PERIOD, "mode": "test"},
                       headers={"Authorization": f"Bearer {token}"})
@@ -45,12 +42,12 @@ def test_modes_are_kept_apart(client, dataset, token):  # noqa: F811
     {"Authorization": "Bearer an_notarealtoken0000000000000000000"},
     {"Authorization": "Basic YW5fOg=="},
 ])
-def test_without_a_valid_token_is_401(client, dataset, headers):  # noqa: F811
+def test_without_a_valid_token_is_401(client, dataset, headers):
     response = client.get("/v1/reports/funnel", headers=headers)
     assert (response.status_code, response.json["code"]) == (401, "unauthorized")
 
 
-def test_publishable_keys_never_work_here(client, dataset):  # noqa: F811
+def test_publishable_keys_never_work_here(client, dataset):
     for header in (f"Bearer {dataset['live']}", f"Bearer {dataset['test']}"):
         assert client.get("/v1/reports/funnel", headers={"Authorization": header}).status_code == 401
     assert client.get(f"/v1/reports/funnel?key={dataset['live']}").status_code == 401
@@ -70,7 +67,7 @@ def test_bad_parameters_and_unknown_report(client, token):
     assert missing.status_code == 404 and "funnel" in missing.json["message"]
 
 
-def test_tokens_are_stored_hashed(cli, db):  # noqa: F811
+def test_tokens_are_stored_hashed(cli, db):
     token = cli("tokens", "create", "--name", "Ana").stdout.strip()
     assert token.startswith("an_") and len(token) == 35
     [row] = db("SELECT name, token_hash FROM analyst_tokens")

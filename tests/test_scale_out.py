@@ -18,12 +18,12 @@ import requests
 from collector import create_app
 from collector.clock import now_iso
 
-from conftest import make_event
-from conftest import new_id
-from servers import ROOT
-from servers import Gunicorn
-from servers import prepare_store
-from upstream import Upstream
+from support.factories import make_event
+from support.factories import new_id
+from support.servers import ROOT
+from support.servers import Gunicorn
+from support.servers import prepare_store
+from support.upstream import Upstream
 
 EVENTS = 20_000
 BATCH = 50

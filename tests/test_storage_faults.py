@@ -12,14 +12,14 @@ import requests
 
 from collector import create_app
 
-from conftest import basic
-from conftest import bearer
-from conftest import make_event
-from conftest import make_interaction
-from conftest import new_id
-from servers import Gunicorn
-from servers import prepare_store
-from servers import stored_event_ids
+from support.factories import basic
+from support.factories import bearer
+from support.factories import make_event
+from support.factories import make_interaction
+from support.factories import new_id
+from support.servers import Gunicorn
+from support.servers import prepare_store
+from support.servers import stored_event_ids
 
 pytestmark = pytest.mark.sqlite_only  # these tests lock and freeze the SQLite file itself
 

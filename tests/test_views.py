@@ -6,70 +6,10 @@ from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 
-import pytest
-
-from collector import keys
-
-from conftest import basic
-from conftest import bearer
-from conftest import make_interaction
-from conftest import new_id
-
-LINES_O1 = [{"product_id": "p1", "quantity": 2, "unit_price": 10, "currency": "USD"},
-            {"product_id": "p2", "quantity": 1, "unit_price": 5, "currency": "USD"}]
-LINES_O2 = [{"product_id": "p3", "quantity": 1, "unit_price": 7, "currency": "EUR"}]
-
-#: (key name, time, visitor, session id or None, user id or None, event)
-DATASET = [
-    ("live", "2026-11-20T10:00:00", "a1", "s1", None, {"type": "pageview", "subtype": "home"}),
-    ("live", "2026-11-20T10:01:00", "a1", "s1", None, {"type": "pageview", "subtype": "product", "product_id": "p1"}),
-    ("live", "2026-11-20T10:02:00", "a1", "s1", None, {"type": "viewcart", "cart": LINES_O1}),
-    ("live", "2026-11-20T10:03:00", "a1", "s1", None, {"type": "order", "subtype": "started", "order_id": "o1",
-                                                       "cart": LINES_O1}),
-    ("live", "2026-11-20T10:04:00", "a1", "s1", "u1", {"type": "order", "subtype": "completed", "order_id": "o1",
-                                                       "cart": LINES_O1}),
-    ("live", "2026-11-20T10:05:00", "a1", "s1", "u1", {"type": "search", "term": "lamp"}),
-    ("live", "2026-11-20T10:05:30", "a1", "s1", "u1", {"type": "wishlist", "subtype": "add", "product_id": "p1"}),
-    ("live", "2026-11-20T10:05:40", "a1", "s1", "u1", {"type": "wishlist", "subtype": "add", "product_id": "p2"}),
-    ("live", "2026-11-20T10:05:50", "a1", "s1", "u1", {"type": "wishlist", "subtype": "remove", "product_id": "p1"}),
-    ("live", "2026-11-20T11:00:00", "a1", "s1", "u1", {"type": "search", "term": "sofa"}),
-    ("live", "2026-11-20T11:01:00", "a1", "s1", "u1", {"type": "pageview", "subtype": "product", "product_id": "p2"}),
-    ("live", "2026-11-20T12:00:30", "b1", None, None, {"type": "click", "subtype": "banner", "banner_id": "b1"}),
-    ("live", "2026-11-20T12:09:00", "b1", None, None, {"type": "click", "subtype": "product", "product_id": "p2"}),
-    ("live", "2026-11-20T12:00:00", "b1", None, None, {"type": "pageview", "subtype": "home"}),
-    ("live", "2026-11-20T12:10:00", "b1", None, None, {"type": "pageview", "subtype": "product", "product_id": "p2"}),
-    ("live", "2026-11-20T13:00:00", "b1", None, None, {"type": "pageview", "subtype": "home"}),  # 50 min later
-    ("live", "2026-11-20T13:05:00", "b1", None, None, {"type": "order", "subtype": "started", "order_id": "o2",
-                                                       "cart": LINES_O2}),
-    ("live", "2026-11-20T13:06:00", "b1", None, None, {"type": "order", "subtype": "completed", "order_id": "o2",
-                                                       "cart": LINES_O2}),
-    ("live", "2026-11-20T13:20:00", "b1", None, None, {"type": "order", "subtype": "cancelled", "order_id": "o2"}),
-    ("live", "2026-11-21T09:00:00", "c1", "s3", None, {"type": "pageview", "subtype": "home"}),
-    ("live", "2026-11-21T09:02:00", "c1", "s3", None, {"type": "order", "subtype": "started", "order_id": "o3",
-                                                       "cart": LINES_O2}),
-    ("test", "2026-11-20T10:00:00", "t1", "st", None, {"type": "pageview", "subtype": "home"}),
-    ("test", "2026-11-20T10:01:00", "t1", "st", None, {"type": "order", "subtype": "completed", "order_id": "o1",
-                                                       "cart": [{"product_id": "p9", "quantity": 1,
-                                                                 "unit_price": 99, "currency": "USD"}]}),
-]
-INTERACTIONS = [("2026-11-20T10:06:00", "FILTER_CLICK", "TAG"), ("2026-11-20T10:07:00", "PAGE_VIEW", "SHOP")]
-
-
-@pytest.fixture
-def dataset(client, storage):
-    """Send the dataset through the public API; return the live and test keys."""
-    live = keys.create_key(storage, "shop", [])
-    test = keys.create_key(storage, "staging", [], test=True)
-    for key_name, moment, visitor, session, user, event in DATASET:
-        body = {"event_id": new_id(), "user": {"anonymous_id": visitor, "user_id": user}, "event": event,
-                "timestamp": moment + "Z", "context": {"session_id": session} if session else {}}
-        key = live if key_name == "live" else test
-        assert client.post("/v1/events", json=body, headers=basic(key)).status_code == 204
-    for moment, interaction, item in INTERACTIONS:
-        record = make_interaction(interaction_type=interaction, item_type=item, event_timestamp=moment + "Z",
-                                  anonymous_id="a1", context={"session_id": "s1"})
-        assert client.post("/user-interactions", json=record, headers=bearer(live)).status_code == 201
-    return {"live": live, "test": test}
+from support.dataset import DATASET
+from support.dataset import INTERACTIONS
+from support.dataset import LINES_O1
+from support.dataset import LINES_O2
 
 
 def _expected_sessions():

@@ -10,8 +10,8 @@ from collector import analysts
 from collector import create_app
 from collector import keys
 
-from servers import Gunicorn
-from servers import prepare_store
+from support.servers import Gunicorn
+from support.servers import prepare_store
 
 PAGES = ["/demo/", "/demo/index.html", "/demo/category.html", "/demo/product.html", "/demo/cart.html",
          "/demo/checkout.html", "/demo/order.html", "/demo/search.html", "/demo/spa.html", "/demo/events.html",

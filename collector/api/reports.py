@@ -8,8 +8,8 @@ from flask import request
 
 from .. import analysts
 from .. import reports
-from ..errors import ApiError
-from ..errors import BadRequest
+from ..errors import BadParameter
+from ..errors import NotFound
 from ..storage import current_storage
 
 bp = Blueprint("reports", __name__)
@@ -22,15 +22,14 @@ def report(name: str):
     token = analysts.authenticate(request, storage)
     g.key_name = f"analyst:{token['name']}"
     if name not in reports.REPORTS:
-        raise ApiError(f"No report {name!r}; reports are: {', '.join(sorted(reports.REPORTS))}.",
-                       code="not_found", status=404)
+        raise NotFound(f"No report {name!r}; reports are: {', '.join(sorted(reports.REPORTS))}.")
     mode = request.args.get("mode", "live")
     if mode not in ("live", "test"):
-        raise BadRequest("mode must be live or test.", code="bad_parameter")
+        raise BadParameter("mode must be live or test.")
     try:
         since, until = reports.period(request.args.get("since"), request.args.get("until"))
     except ValueError as exc:
-        raise BadRequest(str(exc), code="bad_parameter") from None
+        raise BadParameter(str(exc)) from None
     columns, rows = reports.run(storage, name, since, until, mode)
     return {"report": name, "title": reports.REPORTS[name].title, "mode": mode, "since": since, "until": until,
             "columns": columns, "rows": rows}

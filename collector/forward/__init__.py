@@ -1,1 +1,1 @@
-"""Store-and-forward: targets, upstream bodies, signing, retry policy and the outbox drain."""
+"""Store-and-forward: target kinds (targets/), signing, retry policy and the outbox drain (runner)."""

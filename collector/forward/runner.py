@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import http.client
-import json
 import logging
 import os
 import signal
@@ -17,16 +15,13 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import groupby
 from urllib.parse import urlsplit
 
-from ..clock import now_iso
-from . import bodies
+from . import targets
 from .policy import Outcome
 from .policy import judge
-from .signing import sign
+from .targets import Delivery
+from .targets import TargetKind
 
 log = logging.getLogger("collector")
-
-#: Most events in one webhook delivery.
-WEBHOOK_BATCH = 100
 
 
 class Forwarder:
@@ -77,23 +72,25 @@ class Forwarder:
         return len(rows)
 
     def _deliver(self, rows: list[dict]) -> list[tuple[int, Outcome]]:
-        """Send one target's rows: webhooks in signed batches, DataCue and Cobi one event per request."""
+        """Send one target's rows in requests of its kind's batch size, several at once."""
         started = time.monotonic()
         target = rows[0]
-        if target["kind"] == "webhook":
-            results = []
-            for i in range(0, len(rows), WEBHOOK_BATCH):
-                chunk = rows[i:i + WEBHOOK_BATCH]
-                outcome = self._webhook(chunk)
-                results.extend((row["id"], outcome) for row in chunk)
-        else:
-            outcomes = self.pool.map(self._single, rows)
-            results = [(row["id"], outcome) for row, outcome in zip(rows, outcomes, strict=True)]
+        kind = targets.get(target["kind"])
+        if kind is None:  # a kind this version does not know (its module was removed): nothing can send it
+            dead = Outcome("dead", error=f"unknown target kind {target['kind']!r}")
+            return [(row["id"], dead) for row in rows]
+        chunks = [rows[i:i + kind.batch] for i in range(0, len(rows), kind.batch)]
+        outcomes = self.pool.map(lambda chunk: self._send(kind, chunk), chunks)
+        results = [(row["id"], outcome) for chunk, outcome in zip(chunks, outcomes, strict=True) for row in chunk]
         statuses = Counter(str(outcome.status or "error") for _, outcome in results)
         log.info("forward target=%s kind=%s count=%d status=%s %.0fms", target["target_id"], target["kind"],
                  len(rows), ",".join(f"{s}x{n}" for s, n in sorted(statuses.items())),
                  (time.monotonic() - started) * 1000)
         return results
+
+    def _send(self, kind: TargetKind, rows: list[dict]) -> Outcome:
+        """Build and post one request of this kind; a row's failures so far set its back-off."""
+        return self._post(min(row["attempts"] for row in rows), kind.build(rows))
 
     def _connection(self, origin: tuple[str, str], fresh: bool = False) -> http.client.HTTPConnection:
         """This thread's keep-alive connection to an upstream (http.client: measurably lighter than a pool)."""
@@ -107,16 +104,16 @@ class Forwarder:
             self._opened.append(connections[origin])
         return connections[origin]
 
-    def _post(self, attempts: int, url: str, body: bytes, headers: dict) -> Outcome:
+    def _post(self, attempts: int, delivery: Delivery) -> Outcome:
         """POST and judge the answer; connection errors and timeouts are retried later."""
-        parts = urlsplit(url)
+        parts = urlsplit(delivery.url)
         origin, path = (parts.scheme, parts.netloc), parts.path + (f"?{parts.query}" if parts.query else "")
         for fresh in (False, True):
             # A kept-alive connection the upstream closed while idle fails at once: try once on a new one.
             connection = self._connection(origin, fresh)
             reused = connection.sock is not None
             try:
-                connection.request("POST", path, body=body, headers=headers)
+                connection.request("POST", path, body=delivery.body, headers=delivery.headers)
                 response = connection.getresponse()
                 text = response.read()[:4096].decode("utf-8", "replace")
                 return judge(attempts, response.status, text, response.getheader("Retry-After"))
@@ -125,28 +122,3 @@ class Forwarder:
                 if fresh or not reused or isinstance(exc, TimeoutError):
                     return judge(attempts, None, error=f"{type(exc).__name__}: {exc}")
         raise AssertionError("unreachable")
-
-    def _single(self, row: dict) -> Outcome:
-        """Deliver one event to DataCue or Cobi as their docs define it."""
-        event = json.loads(row["payload"])
-        if row["kind"] == "datacue":
-            url = row["url"].rstrip("/") + "/v1/events"
-            body, auth = bodies.datacue(event), bodies.basic_auth(row["secret"])
-        else:
-            url = row["url"].rstrip("/") + "/user-interactions"
-            body, auth = bodies.cobi(event), f"Bearer {row['secret']}"
-        # Idempotency-Key is not in the DataCue or Cobi docs; it lets an upstream that knows it dedupe retries.
-        headers = {"Content-Type": "application/json", "Authorization": auth, "Idempotency-Key": row["event_id"]}
-        return self._post(row["attempts"], url, json.dumps(body).encode(), headers)
-
-    def _webhook(self, rows: list[dict]) -> Outcome:
-        """Deliver events as one Standard Webhooks message; its id is stable for the same events."""
-        items = [bodies.webhook_item(json.loads(row["payload"])) for row in rows]
-        body = json.dumps({"type": "events", "timestamp": now_iso(), "data": {"events": items}}).encode()
-        ids = ",".join(sorted(item["event_id"] for item in items))
-        message_id = "msg_" + hashlib.sha256(ids.encode()).hexdigest()[:32]
-        timestamp = int(time.time())
-        headers = {"Content-Type": "application/json", "webhook-id": message_id,
-                   "webhook-timestamp": str(timestamp),
-                   "webhook-signature": sign(rows[0]["secret"], message_id, timestamp, body)}
-        return self._post(min(row["attempts"] for row in rows), rows[0]["url"], body, headers)

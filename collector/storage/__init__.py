@@ -1,51 +1,55 @@
-"""The storage interface and the choice of backend from DATABASE_URL."""
+"""The storage interface, grouped by concern, and the choice of backend from DATABASE_URL.
+
+A new backend implements `Storage`; one over SQL subclasses `sql.SQLStorage` and gives it a dialect
+(`dialect.py`), connections, transactions and a read-only `query`, as sqlite.py and postgres.py do.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Protocol
 
-from ..config import ConfigError
-
-#: Columns of `events` written on ingest (the primary key `id` is assigned by the database).
-EVENT_COLUMNS = (
-    "event_id", "key", "mode", "source", "type", "subtype", "user_id", "anonymous_id", "session_id",
-    "product_id", "variant_id", "category_id", "category_name", "banner_id", "order_id", "term",
-    "payment_method", "item_type", "item_id", "interaction_type", "student_id", "platform", "city",
-    "country", "revenue", "currency", "page_url", "referrer", "ip", "user_agent", "client_ts", "sent_at",
-    "received_at", "event_time", "payload",
-)
-LINE_COLUMNS = ("line_no", "product_id", "variant_id", "quantity", "unit_price", "currency")
-REJECTED_COLUMNS = ("key", "mode", "source", "event_id", "reason", "message", "errors", "raw", "raw_bytes",
-                    "ip", "user_agent", "received_at")
-KEY_COLUMNS = ("key", "name", "mode", "origins", "created_at", "revoked_at")
-
-
-class StorageError(Exception):
-    """The store cannot be read or written just now (locked, read-only, full, unreachable)."""
-
-
-class QueryError(Exception):
-    """An analyst's statement failed: a syntax error, an unknown table, or an attempt to write."""
+from ..errors import ConfigError
+from .base import Wants
+from .base import wants_everything
 
 
 class Storage(Protocol):
-    """What the collector needs from a database."""
+    """Everything the collector asks of a store."""
+
+    #: Whether a forward target of a kind takes an event (the forward target registry's rule).
+    wants: Wants
+
+    # Lifecycle and health.
 
     def migrate(self) -> list[str]:
         """Apply pending migrations; return their names."""
 
+    def ensure_migrated(self) -> None:
+        """Migrate once per process, on first use."""
+
     def ping(self) -> None:
         """Raise StorageError unless the store answers and is migrated."""
 
-    def write(self, events: list[dict], rejected: list[dict]) -> list[dict | None]:
-        """Store events (with their `lines`) and rejected rows in one transaction.
+    def close(self) -> None:
+        """Release connections (tests and CLI commands that are done)."""
 
-        Returns, per event, None when it was stored now, or the earlier row (`payload`, `received_at`)
-        when its (key, event_id) was already there.
+    # Ingest.
+
+    def write(self, events: list[dict], rejected: list[dict]) -> list[dict | None]:
+        """Store events (with their `lines`), their outbox rows and rejected rows in one transaction.
+
+        Returns, per event, None when it was stored now, or the earlier row (`payload`, `received_at`,
+        `source`) when its (key, event_id) was already there.
         """
 
+    def suppressed(self) -> frozenset[str]:
+        """Hashes of the ids whose events are refused."""
+
+    # Keys.
+
     def get_key(self, key: str) -> dict | None:
-        """Return a key's row, or None."""
+        """Return a key's row (cached for KEY_CACHE_SECONDS), or None."""
 
     def add_key(self, row: dict) -> None:
         """Insert a key row."""
@@ -56,11 +60,50 @@ class Storage(Protocol):
     def revoke_key(self, key: str, at: str) -> bool:
         """Mark a key revoked; return False when there is no such active key."""
 
-    def recent(self, key: str, limit: int) -> list[dict]:
-        """Return a key's latest events, newest first."""
+    def set_store(self, key: str, store: bool) -> bool:
+        """Choose whether a key's events are kept in `events` as well as forwarded."""
 
-    def query(self, sql: str, params=None) -> tuple[list[str], list[tuple]]:
-        """Run one read-only statement (`?` placeholders when params are given); return columns and rows."""
+    # Forward targets and the outbox.
+
+    def add_target(self, key: str, kind: str, url: str, secret: str, created_at: str) -> int:
+        """Add a forward target to a key; return its id (UnknownKey when there is no such key)."""
+
+    def list_targets(self) -> list[dict]:
+        """Every active target with its key's name and whether the key stores events."""
+
+    def remove_target(self, target_id: int, at: str) -> bool:
+        """Stop forwarding to a target; False when there is no such active target."""
+
+    def claim(self, owner: str, limit: int, lease: float, now: float, max_age: float) -> list[dict]:
+        """Lease up to `limit` due outbox rows to `owner`, exclusively; rows older than max_age die."""
+
+    def finish(self, owner: str, results: list[tuple[int, object]], now: float) -> None:
+        """Record attempts' outcomes on rows this owner still holds."""
+
+    def release(self, owner: str) -> int:
+        """Give back every row this owner leased and did not finish."""
+
+    def outbox_status(self, now: float) -> list[dict]:
+        """Counts by target and state, with the age in seconds of the oldest pending row."""
+
+    def retry_dead(self, now: float, target_id: int | None = None) -> int:
+        """Put dead rows back in the queue; return how many."""
+
+    # Analyst tokens.
+
+    def add_token(self, name: str, token_hash: str, created_at: str) -> int:
+        """Store a token's hash; return its id."""
+
+    def find_token(self, token_hash: str) -> dict | None:
+        """The token row with this hash, or None."""
+
+    def list_tokens(self) -> list[dict]:
+        """Every token's id, name and dates."""
+
+    def revoke_token(self, token_id: int, at: str) -> bool:
+        """Revoke a token; False when there is no such active token."""
+
+    # Privacy.
 
     def forget(self, user_id: str | None, anonymous_id: str | None, suppress: bool, at: str) -> dict:
         """Erase a person's events and what names them; optionally refuse their later events."""
@@ -68,8 +111,24 @@ class Storage(Protocol):
     def prune(self, before: str, before_epoch: float) -> dict:
         """Delete what was received before a moment; return counts."""
 
-    def suppressed(self) -> frozenset[str]:
-        """Hashes of the ids whose events are refused."""
+    # Reads.
+
+    def query(self, sql: str, params=None) -> tuple[list[str], list[tuple]]:
+        """Run one read-only statement (`?` placeholders when params are given); return columns and rows."""
+
+    def recent(self, key: str, limit: int) -> list[dict]:
+        """Return a key's latest events, newest first."""
+
+    # Copy between stores.
+
+    def count_rows(self) -> int:
+        """How many rows a copy of this store reads."""
+
+    def export_pages(self, table: str) -> Iterator[list[dict]]:
+        """Yield a table's rows, a page at a time."""
+
+    def import_rows(self, table: str, rows: list[dict], target_ids: dict[int, int]) -> dict[str, int]:
+        """Write a page exported from another store, skipping rows already here; rows added per table."""
 
 
 def current_storage() -> Storage:
@@ -79,24 +138,21 @@ def current_storage() -> Storage:
     return current_app.extensions["collector.storage"]
 
 
-def open_storage(config: dict) -> Storage:
-    """Build the backend DATABASE_URL names."""
+def open_storage(config: dict, wants: Wants = wants_everything) -> Storage:
+    """Build the backend DATABASE_URL names; `wants` is the forward targets' rule for the outbox."""
     url = str(config["DATABASE_URL"])
     if url.startswith("sqlite:///"):
         from .sqlite import SQLiteStorage
 
-        storage = SQLiteStorage(
-            path=url[len("sqlite:///"):],
-            synchronous=config["SQLITE_SYNCHRONOUS"],
-            busy_timeout_ms=config["SQLITE_BUSY_TIMEOUT_MS"],
-        )
+        storage = SQLiteStorage(path=url[len("sqlite:///"):], synchronous=config["SQLITE_SYNCHRONOUS"],
+                                busy_timeout_ms=config["SQLITE_BUSY_TIMEOUT_MS"], wants=wants)
     elif url.startswith(("postgresql://", "postgres://")):
         try:
             from .postgres import PostgresStorage
         except ImportError:
             raise ConfigError("DATABASE_URL is PostgreSQL but psycopg is not installed: "
                               "pip install -e '.[postgres]'") from None
-        storage = PostgresStorage(url, timeout_ms=config["SQLITE_BUSY_TIMEOUT_MS"])
+        storage = PostgresStorage(url, timeout_ms=config["SQLITE_BUSY_TIMEOUT_MS"], wants=wants)
     else:
         raise ConfigError(f"DATABASE_URL must start with sqlite:/// or postgresql://, got {url!r}")
     storage.key_cache_seconds = float(config["KEY_CACHE_SECONDS"])

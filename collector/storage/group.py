@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from . import StorageError
+from ..errors import StorageError
 
 log = logging.getLogger("collector")
 

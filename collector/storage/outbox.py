@@ -2,84 +2,38 @@
 
 from __future__ import annotations
 
-import json
-
-from ..forward.bodies import wants
+from ..errors import UnknownKey
+from .base import SQLBase
 
 _TARGET_COLUMNS = "t.id AS target_id, t.kind, t.url, t.secret"
 
 
-def outbox_payload(row: dict) -> str:
-    """The event as the outbox keeps it: what every upstream body is built from."""
-    meta = {k: row[k] for k in ("event_id", "mode", "source", "type", "subtype", "received_at", "event_time",
-                                "ip", "user_agent")}
-    return json.dumps(meta, separators=(",", ":"))[:-1] + ',"data":' + row["payload"] + "}"
-
-
-def write_outbox(conn, events: list[dict], targets: list[tuple[int, str]], now: float) -> int:
-    """Record one delivery per event and target that wants it; return how many rows were new."""
-    added = 0
-    for event in events:
-        for target_id, kind in targets:
-            if wants(kind, event):
-                added += conn.execute(
-                    "INSERT INTO outbox (target_id, key, event_id, source, payload, next_attempt_at, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (target_id, key, event_id) DO NOTHING",
-                    (target_id, event["key"], event["event_id"], event["source"], outbox_payload(event), now,
-                     now)).rowcount
-    return added
-
-
-class OutboxMixin:
-    """Outbox and target operations; the storage class provides _transaction, _read and _claim_lock."""
-
-    #: Appended to the claim's SELECT: PostgreSQL's row locks; SQLite's BEGIN IMMEDIATE needs none.
-    _claim_lock = ""
-
-    def targets_for(self, conn, key: str) -> tuple[bool, list[tuple[int, str]]]:
-        """Whether the key stores events locally, and its active targets (id, kind); cached like key rows."""
-        return self._cached("targets", key, lambda: self._load_targets(conn, key))
-
-    def _load_targets(self, conn, key: str) -> tuple[bool, list[tuple[int, str]]]:
-        """targets_for, read from the store."""
-        row = conn.execute("SELECT store_events FROM keys WHERE key = ?", (key,)).fetchone()
-        targets = conn.execute("SELECT id, kind FROM forward_targets WHERE key = ? AND removed_at IS NULL",
-                               (key,)).fetchall()
-        return (row is None or bool(row[0])), [tuple(t) for t in targets]
+class OutboxMixin(SQLBase):
+    """Forward targets (add, list, remove) and the outbox drain (claim, finish, release, status, retry)."""
 
     def add_target(self, key: str, kind: str, url: str, secret: str, created_at: str) -> int:
-        """Add a forward target to a key; return its id."""
+        """Add a forward target to a key; return its id. The kind is checked by the caller (the registry)."""
         self.ensure_migrated()
         with self._transaction() as conn:
             if not conn.execute("SELECT 1 FROM keys WHERE key = ?", (key,)).fetchone():
-                raise KeyError(key)
+                raise UnknownKey(f"no such key: {key}")
             row = conn.execute("INSERT INTO forward_targets (key, kind, url, secret, created_at) "
                                "VALUES (?, ?, ?, ?, ?) RETURNING id", (key, kind, url, secret, created_at)).fetchone()
-        self._forget()
+        self._forget_cached()
         return row[0]
 
     def list_targets(self) -> list[dict]:
         """Every active target with its key's name and whether the key stores events."""
-        return [dict(r) for r in self._read(
+        return self._read(
             "SELECT t.id, t.key, k.name, k.store_events, t.kind, t.url, t.secret, t.created_at "
-            "FROM forward_targets t JOIN keys k USING (key) WHERE t.removed_at IS NULL ORDER BY t.id")]
+            "FROM forward_targets t JOIN keys k USING (key) WHERE t.removed_at IS NULL ORDER BY t.id")
 
     def remove_target(self, target_id: int, at: str) -> bool:
         """Stop forwarding to a target; its pending rows stay for `outbox retry` or inspection."""
-        self.ensure_migrated()
-        with self._transaction() as conn:
-            removed = conn.execute("UPDATE forward_targets SET removed_at = ? WHERE id = ? AND removed_at IS NULL",
-                                   (at, target_id)).rowcount == 1
-        self._forget()
+        removed = self._change("UPDATE forward_targets SET removed_at = ? WHERE id = ? AND removed_at IS NULL",
+                               (at, target_id)) == 1
+        self._forget_cached()
         return removed
-
-    def set_store(self, key: str, store: bool) -> bool:
-        """Choose whether a key's events are kept in `events` as well as forwarded."""
-        self.ensure_migrated()
-        with self._transaction() as conn:
-            changed = conn.execute("UPDATE keys SET store_events = ? WHERE key = ?", (int(store), key)).rowcount == 1
-        self._forget()
-        return changed
 
     def claim(self, owner: str, limit: int, lease: float, now: float, max_age: float) -> list[dict]:
         """Lease up to `limit` due rows to `owner`; rows older than max_age die instead.
@@ -96,7 +50,7 @@ class OutboxMixin:
             rows = conn.execute(
                 f"SELECT o.id, o.event_id, o.payload, o.attempts, {_TARGET_COLUMNS} FROM outbox o "
                 "JOIN forward_targets t ON t.id = o.target_id WHERE o.state = 'pending' AND o.next_attempt_at <= ? "
-                "AND (o.lease_until IS NULL OR o.lease_until < ?) ORDER BY o.id LIMIT ?" + self._claim_lock,
+                "AND (o.lease_until IS NULL OR o.lease_until < ?) ORDER BY o.id LIMIT ?" + self.dialect.claim_lock,
                 (now, now, limit)).fetchall()
             conn.cursor().executemany("UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id = ?",
                                       [(owner, now + lease, r[0]) for r in rows])
@@ -119,24 +73,19 @@ class OutboxMixin:
 
     def release(self, owner: str) -> int:
         """Give back every row this owner leased and did not finish."""
-        self.ensure_migrated()
-        with self._transaction() as conn:
-            return conn.execute("UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?",
-                                (owner,)).rowcount
+        return self._change("UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?",
+                            (owner,))
 
     def outbox_status(self, now: float) -> list[dict]:
         """Counts by target and state, with the age in seconds of the oldest pending row."""
-        return [dict(r) for r in self._read(
+        return self._read(
             "SELECT t.id AS target_id, t.kind, t.url, o.state, count(*) AS count, "
             "CASE WHEN o.state = 'pending' THEN ? - min(o.created_at) END AS oldest_seconds "
             "FROM outbox o JOIN forward_targets t ON t.id = o.target_id GROUP BY t.id, o.state ORDER BY t.id, o.state",
-            (now,))]
+            (now,))
 
     def retry_dead(self, now: float, target_id: int | None = None) -> int:
         """Put dead rows back in the queue, due now, with a fresh age."""
-        self.ensure_migrated()
-        with self._transaction() as conn:
-            return conn.execute(
-                "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, created_at = ? "
-                "WHERE state = 'dead' AND (CAST(? AS BIGINT) IS NULL OR target_id = ?)",
-                (now, now, target_id, target_id)).rowcount
+        return self._change("UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, created_at = ? "
+                            "WHERE state = 'dead' AND (CAST(? AS BIGINT) IS NULL OR target_id = ?)",
+                            (now, now, target_id, target_id))

@@ -9,12 +9,10 @@ from contextlib import contextmanager
 import psycopg
 import psycopg_pool
 
-from . import QueryError
-from . import StorageError
+from ..errors import QueryError
+from ..errors import StorageError
+from .dialect import POSTGRES
 from .sql import SQLStorage
-
-#: Serialises migrations across processes and nodes (any constant; this one spells "coll").
-_MIGRATION_LOCK = 0x636F6C6C
 
 #: Errors that mean "the database cannot be used just now": answered 503, never 500.
 _UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, psycopg_pool.PoolTimeout,
@@ -22,7 +20,8 @@ _UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, psycopg_pool.P
 
 
 class _Translated:
-    """A psycopg connection that takes the `?` placeholders the shared SQL is written with."""
+    """A psycopg connection that takes the `?` placeholders the shared SQL is written with (the dialect
+    translates them)."""
 
     def __init__(self, conn: psycopg.Connection):
         """Wrap a connection."""
@@ -30,7 +29,7 @@ class _Translated:
 
     def execute(self, sql: str, params=()):
         """Run one statement with `?` placeholders."""
-        return self.conn.execute(sql.replace("?", "%s"), params)
+        return self.conn.execute(POSTGRES.sql(sql), params)
 
     def cursor(self):
         """A cursor whose executemany takes `?` placeholders."""
@@ -48,7 +47,7 @@ class _TranslatedCursor:
         """Run one statement for each row (psycopg pipelines them)."""
         rows = list(rows)
         if rows:
-            self.cursor.executemany(sql.replace("?", "%s"), rows)
+            self.cursor.executemany(POSTGRES.sql(sql), rows)
 
 
 @contextmanager
@@ -63,12 +62,11 @@ def _unavailable_as_storage_error():
 class PostgresStorage(SQLStorage):
     """Events in PostgreSQL; every collector node and forwarder can share one database."""
 
-    backend = "postgres"
-    _claim_lock = " FOR UPDATE OF o SKIP LOCKED"
+    dialect = POSTGRES
 
-    def __init__(self, url: str, timeout_ms: int = 5000, pool_size: int = 4):
+    def __init__(self, url: str, timeout_ms: int = 5000, pool_size: int = 4, **kwargs):
         """Remember where to connect; the pool opens on first use, after gunicorn has forked."""
-        super().__init__()
+        super().__init__(**kwargs)
         self.url = url
         self.timeout = timeout_ms / 1000
         self.pool_size = pool_size
@@ -102,10 +100,6 @@ class PostgresStorage(SQLStorage):
         with _unavailable_as_storage_error(), self._get_pool().connection() as conn, conn.transaction():
             yield _Translated(conn)
 
-    def _lock_migrations(self, conn) -> None:
-        """One migrating process at a time, across nodes: a transaction-scoped advisory lock."""
-        conn.execute(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
-
     def _run_script(self, conn, sql: str) -> None:
         """Run a whole migration file: psycopg runs several statements when given no parameters."""
         conn.conn.execute(sql)
@@ -121,7 +115,7 @@ class PostgresStorage(SQLStorage):
             conn = psycopg.connect(self.url, connect_timeout=max(1, int(self.timeout)))
         try:
             conn.read_only = True
-            cur = conn.execute(sql.replace("?", "%s"), params) if params else conn.execute(sql)
+            cur = conn.execute(POSTGRES.sql(sql), params) if params else conn.execute(sql)
             columns = [d.name for d in cur.description or ()]
             return columns, cur.fetchall() if cur.description else []
         except psycopg.errors.ReadOnlySqlTransaction as exc:

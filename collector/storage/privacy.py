@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
+from .base import SQLBase
+
 #: How many identity links forget follows from the id it was given (user -> anonymous ids -> users ...).
 _MAX_LINK_ROUNDS = 5
 
@@ -28,8 +30,8 @@ def _linked_ids(conn, user_ids: set[str], anonymous_ids: set[str]) -> tuple[set[
     return user_ids, anonymous_ids
 
 
-class PrivacyMixin:
-    """forget, prune and the suppression list; the storage class provides _transaction, _read and _cached."""
+class PrivacyMixin(SQLBase):
+    """forget, prune and the suppression list."""
 
     def forget(self, user_id: str | None, anonymous_id: str | None, suppress: bool, at: str) -> dict:
         """Erase a person: their events (and identity links), lines, pending and past outbox rows, and
@@ -49,13 +51,13 @@ class PrivacyMixin:
                         (value,)).rowcount
                     counts["events"] += conn.execute(f"DELETE FROM events WHERE {column} = ?", (value,)).rowcount
                     # A rejected body is kept as text: one that holds the id as a JSON string goes too.
-                    counts["rejected"] += conn.execute(
-                        "DELETE FROM rejected WHERE strpos(raw, ?) > 0" if self.backend == "postgres"
-                        else "DELETE FROM rejected WHERE instr(raw, ?) > 0", ('"' + value + '"',)).rowcount
+                    holds_id = self.dialect.contains("raw", "?")
+                    counts["rejected"] += conn.execute(f"DELETE FROM rejected WHERE {holds_id}",
+                                                       ('"' + value + '"',)).rowcount
                     if suppress:
                         conn.execute("INSERT INTO suppressed (id_hash, kind, created_at) VALUES (?, ?, ?) "
                                      "ON CONFLICT (id_hash) DO NOTHING", (id_hash(value), column, at))
-        self._forget()
+        self._forget_cached()
         return counts
 
     def prune(self, before: str, before_epoch: float) -> dict:

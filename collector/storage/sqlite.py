@@ -6,11 +6,17 @@ import os
 import sqlite3
 import threading
 from contextlib import contextmanager
+from contextlib import suppress
 from urllib.parse import quote
 
-from . import QueryError
-from . import StorageError
+from ..errors import QueryError
+from ..errors import StorageError
+from .dialect import SQLITE
 from .sql import SQLStorage
+
+#: The first line of a migration that rebuilds a table (SQLite cannot drop a constraint or a column
+#: in place): it runs with foreign keys off, and is checked for broken references before it commits.
+REBUILD_MARK = "-- collector: rebuilds tables"
 
 
 def _statements(script: str):
@@ -51,11 +57,11 @@ def _rollback(conn: sqlite3.Connection) -> None:
 class SQLiteStorage(SQLStorage):
     """Events in one SQLite file, safe for several gunicorn workers writing at once."""
 
-    backend = "sqlite"
+    dialect = SQLITE
 
-    def __init__(self, path: str, synchronous: str = "FULL", busy_timeout_ms: int = 5000):
+    def __init__(self, path: str, synchronous: str = "FULL", busy_timeout_ms: int = 5000, **kwargs):
         """Remember where and how to connect; nothing is opened until first use."""
-        super().__init__()
+        super().__init__(**kwargs)
         self.path = path
         self.synchronous = synchronous
         self.busy_timeout = busy_timeout_ms / 1000
@@ -135,6 +141,26 @@ class SQLiteStorage(SQLStorage):
             except BaseException:
                 _rollback(conn)
                 raise
+
+    @contextmanager
+    def _migration(self, sql: str):
+        """A migration's transaction; one that rebuilds tables runs with foreign keys off, as SQLite's
+        ALTER TABLE documentation prescribes, and must leave no reference broken."""
+        if not sql.startswith(REBUILD_MARK):
+            with self._transaction() as conn:
+                yield conn
+            return
+        with self._connection() as conn:
+            conn.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction: set before BEGIN
+            try:
+                with self._transaction() as conn:
+                    yield conn
+                    broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise StorageError(f"migration left {len(broken)} broken references: {broken[:3]}")
+            finally:
+                with suppress(sqlite3.Error):  # a connection the failure closed is not reused anyway
+                    conn.execute("PRAGMA foreign_keys=ON")
 
     def _prepare(self) -> None:
         """Switch on WAL: it can only be done outside a transaction, and it persists in the file."""

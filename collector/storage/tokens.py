@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from .base import SQLBase
 
-class TokensMixin:
-    """Token operations; the storage class provides _transaction and _read."""
+
+class TokensMixin(SQLBase):
+    """Token rows: add, find by hash, list, revoke."""
 
     def add_token(self, name: str, token_hash: str, created_at: str) -> int:
         """Store a token's hash; return its id."""
@@ -25,7 +27,5 @@ class TokensMixin:
 
     def revoke_token(self, token_id: int, at: str) -> bool:
         """Revoke a token; False when there is no such active token."""
-        self.ensure_migrated()
-        with self._transaction() as conn:
-            return conn.execute("UPDATE analyst_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                                (at, token_id)).rowcount == 1
+        return self._change("UPDATE analyst_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                            (at, token_id)) == 1

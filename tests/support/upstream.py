@@ -8,7 +8,7 @@ import time
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
 
-from servers import free_port
+from support.servers import free_port
 
 
 class Upstream:

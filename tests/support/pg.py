@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 import uuid
 
-from servers import free_port
+from support.servers import free_port
 
 
 class PostgresServer:

@@ -1,0 +1,42 @@
+"""The `collector` command, one module per group of commands.
+
+Settings come from COLLECTOR_* variables; every command runs inside the app's context, and an error of
+the store, the settings or a query ends it with a message and exit status 1 (common.CollectorGroup).
+"""
+
+from __future__ import annotations
+
+import click
+
+from .. import create_app
+from ..storage import current_storage
+from .common import CollectorGroup
+from .data import copy_command
+from .data import export
+from .data import query
+from .data import report
+from .forwarding import forward
+from .forwarding import outbox
+from .keys import keys
+from .privacy import forget
+from .privacy import prune
+from .tokens import tokens
+
+
+@click.group(cls=CollectorGroup,
+             help="Storefront event collector. Settings come from COLLECTOR_* environment variables.")
+@click.pass_context
+def main(ctx):
+    """Build the app from the environment and run the command inside its context."""
+    ctx.with_resource(create_app().app_context())
+
+
+@main.command()
+def migrate():
+    """Apply pending schema migrations."""
+    applied = current_storage().migrate()
+    click.echo("applied: " + ", ".join(applied) if applied else "schema is up to date", err=True)
+
+
+for _command in (keys, tokens, forward, outbox, query, report, export, copy_command, forget, prune):
+    main.add_command(_command)

@@ -1,0 +1,81 @@
+"""`collector query`, `report`, `export` and `copy`: reading the store and moving it."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+
+import click
+from flask import current_app
+from tqdm import tqdm
+
+from .. import export as exporter
+from .. import reports
+from ..storage import current_storage
+from ..storage import open_storage
+from ..storage.copy import copy_store
+from .common import format_option
+from .common import period_options
+from .common import print_rows
+
+
+@click.command()
+@click.argument("sql")
+@format_option()
+def query(sql, fmt):
+    """Run a read-only SQL query against the store."""
+    columns, rows = current_storage().query(sql)
+    print_rows(columns, rows, fmt)
+
+
+@click.command()
+@click.argument("name", type=click.Choice(sorted(reports.REPORTS)))
+@period_options
+@format_option()
+def report(name, since, until, mode, fmt):
+    """Run an analyst report over a period (see `collector report --help` for the names)."""
+    try:
+        start, end = reports.period(since, until)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    columns, rows = reports.run(current_storage(), name, start, end, mode)
+    click.echo(f"{reports.REPORTS[name].title} ({mode}, {start} to {end})", err=True)
+    print_rows(columns, rows, fmt)
+
+
+@click.command()
+@period_options
+@click.option("--type", "types", multiple=True, help="Only events of this type (repeatable), e.g. order.")
+@format_option(exporter.FORMATS, default="csv")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="File to write; default stdout.")
+def export(since, until, mode, types, fmt, out):
+    """Stream events to CSV, NDJSON or Parquet, in constant memory, with a progress bar on a terminal."""
+    try:
+        start, end = reports.period(since, until)
+        if fmt == "parquet" and not out:
+            raise ValueError("Parquet is written to a file: give --out FILE")
+        storage = current_storage()
+        total = exporter.count(storage, mode, start, end, types)
+        binary = fmt == "parquet"
+        with (open(out, "wb" if binary else "w", newline="" if not binary else None) if out else
+              contextlib.nullcontext(sys.stdout)) as stream, \
+                tqdm(total=total, unit="events", disable=not sys.stderr.isatty()) as bar:
+            written = exporter.write(exporter.rows(storage, mode, start, end, types), fmt, stream, bar.update)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    click.echo(f"{written} events exported ({mode}, {start} to {end})", err=True)
+
+
+@click.command("copy")
+@click.option("--from", "source_url", required=True, help="The store to read, e.g. sqlite:///collector.sqlite3.")
+@click.option("--to", "dest_url", required=True, help="The store to fill, e.g. postgresql://user@host/db.")
+def copy_command(source_url, dest_url):
+    """Copy every key, target, token, suppressed id, event, rejected and outbox row; safe to run again
+    (rows present are skipped)."""
+    with contextlib.ExitStack() as stack:
+        source, dest = (open_storage({**current_app.config, "DATABASE_URL": url}) for url in (source_url, dest_url))
+        for storage in (source, dest):
+            stack.callback(storage.close)
+        with tqdm(total=source.count_rows(), unit="rows", disable=not sys.stderr.isatty()) as bar:
+            added = copy_store(source, dest, bar.update)
+    click.echo(", ".join(f"{table}: {n} added" for table, n in added.items()), err=True)

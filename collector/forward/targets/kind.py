@@ -1,0 +1,62 @@
+"""What a forward target kind says about itself: what it takes, how it sends, what credential it needs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One request to an upstream: where, what, and with which headers (a POST)."""
+
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Credential:
+    """The secret a kind sends with (an upstream key, a token, a signing secret) and its CLI option."""
+
+    #: The option of `collector forward add` that takes it, e.g. `--upstream-key`.
+    option: str
+    help: str
+    #: Makes one when the option is omitted (webhooks sign with a secret the collector makes), else required.
+    generate: Callable[[], str] | None = None
+    #: Printed on stderr with a credential that was made, so it can be given to the receiver.
+    announce: str = ""
+
+
+def one_event(rows: list[dict], path: str, body: Callable[[dict], dict], authorization: str) -> Delivery:
+    """The request of an API that takes one event per call: JSON `body(event)` posted to the target's URL + path."""
+    [row] = rows
+    # Idempotency-Key is not in the DataCue or Cobi docs; it lets an upstream that knows it dedupe retries.
+    return Delivery(url=row["url"].rstrip("/") + path, body=json.dumps(body(json.loads(row["payload"]))).encode(),
+                    headers={"Content-Type": "application/json", "Authorization": authorization,
+                             "Idempotency-Key": row["event_id"]})
+
+
+def every_event(event: dict) -> bool:
+    """The filter of a kind that takes every event."""
+    return True
+
+
+@dataclass(frozen=True)
+class TargetKind:
+    """A kind of forward target. Each module under forward/targets/ defines one; the registry holds them.
+
+    `build` gets outbox rows of one target (`event_id`, `payload` as the outbox keeps it, `attempts`,
+    `url`, `secret`), at most `batch` of them, and returns the request that delivers them.
+    """
+
+    name: str
+    #: Help for the option `--NAME URL` of `collector forward add`.
+    url_help: str
+    credential: Credential
+    build: Callable[[list[dict]], Delivery]
+    #: Whether a target of this kind takes an event (the event's outbox row is written only if so).
+    wants: Callable[[dict], bool] = every_event
+    #: Most events in one request: 1 for APIs that take one event per call, sent concurrently.
+    batch: int = 1

@@ -1,0 +1,45 @@
+"""Where SQLite and PostgreSQL differ in SQL text: the one place the shared queries learn of it.
+
+The shared SQL is written once, for SQLite, with `?` placeholders; a dialect says how its backend
+spells the few things that differ. Connections and transactions (WAL and BEGIN IMMEDIATE, a
+connection pool) are the backends' own business, in sqlite.py and postgres.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one backend spells what the shared SQL needs."""
+
+    #: The backend's name, and the folder of its migrations.
+    name: str
+    #: The driver's parameter placeholder.
+    placeholder: str
+    #: Appended to the outbox claim's SELECT so that two forwarders never lease one row.
+    claim_lock: str
+    #: Taken before a migration runs, so that only one process migrates (None: the write lock does it).
+    migration_lock: str | None
+    #: `position of needle in haystack`, as a format string over two SQL expressions.
+    position: str
+
+    def sql(self, text: str) -> str:
+        """The shared SQL (`?` placeholders) in this backend's placeholders."""
+        return text if self.placeholder == "?" else text.replace("?", self.placeholder)
+
+    def contains(self, haystack: str, needle: str) -> str:
+        """A condition true when the text `needle` occurs in `haystack`."""
+        return self.position.format(haystack=haystack, needle=needle) + " > 0"
+
+
+#: SQLite: BEGIN IMMEDIATE already serialises claims and migrations.
+SQLITE = Dialect(name="sqlite", placeholder="?", claim_lock="", migration_lock=None,
+                 position="instr({haystack}, {needle})")
+
+#: PostgreSQL: row locks skip what another forwarder holds; an advisory lock (any constant; this one
+#: spells "coll") serialises migrations across processes and nodes.
+POSTGRES = Dialect(name="postgres", placeholder="%s", claim_lock=" FOR UPDATE OF o SKIP LOCKED",
+                   migration_lock=f"SELECT pg_advisory_xact_lock({0x636F6C6C})",
+                   position="strpos({haystack}, {needle})")

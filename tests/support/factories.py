@@ -1,0 +1,39 @@
+"""Valid bodies and the headers that carry a key, for any test to build on."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+
+
+def basic(key: str) -> dict:
+    """Authorization header the DataCue way: base64('KEY:')."""
+    return {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
+
+
+def bearer(key: str) -> dict:
+    """Authorization header the Cobi way."""
+    return {"Authorization": f"Bearer {key}"}
+
+
+def make_event(type_="pageview", subtype="home", user=None, **fields) -> dict:
+    """A valid DataCue envelope; event fields and envelope keys (prefixed env_) can be overridden."""
+    envelope = {k[4:]: fields.pop(k) for k in list(fields) if k.startswith("env_")}
+    event = {"type": type_}
+    if subtype is not None:
+        event["subtype"] = subtype
+    event.update(fields)
+    return {"user": user or {"anonymous_id": "anon-1"}, "event": event, **envelope}
+
+
+def make_interaction(**overrides) -> dict:
+    """A valid Cobi interaction with every required field."""
+    record = {"interaction_type": "PAGE_VIEW", "item_type": "SHOP",
+              "item_id": "550e8400-e29b-41d4-a716-446655440000", "event_timestamp": "2026-11-20T10:00:00Z"}
+    record.update(overrides)
+    return {k: v for k, v in record.items() if v is not ...}
+
+
+def new_id() -> str:
+    """A fresh event id."""
+    return str(uuid.uuid4())
