@@ -23,7 +23,8 @@ from .storage import open_storage
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the collector: defaults, then COLLECTOR_* variables, then test_config."""
-    app = Flask(__name__)
+    # No automatic /static route: what is served is chosen route by route (the tracker, the demo, the style).
+    app = Flask(__name__, static_folder=None)
     app.config.from_mapping(config.DEFAULTS)
     app.config.update(config.from_environ())
     if test_config:

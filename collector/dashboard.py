@@ -19,7 +19,7 @@ from .storage import current_storage
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 COOKIE = "collector_analyst"
-STYLE = Path(__file__).resolve().parent.parent / "static" / "dashboard.css"
+STYLE = Path(__file__).resolve().parent / "static" / "dashboard.css"
 
 
 def _signed_in() -> dict | None:

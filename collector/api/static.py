@@ -1,4 +1,4 @@
-"""The tracker at /t.js and the demo shop at /demo/."""
+"""The tracker at /t.js and the demo shop at /demo/ (pages in templates/demo/, assets in static/demo/)."""
 
 from __future__ import annotations
 
@@ -8,63 +8,67 @@ from flask import Blueprint
 from flask import Response
 from flask import abort
 from flask import current_app
-from flask import render_template_string
+from flask import render_template
 from flask import request
 
 from ..storage import current_storage
+from ..tracker import ENCODINGS
 from ..tracker import built
 
 bp = Blueprint("static_files", __name__)
 
-DEMO = Path(__file__).resolve().parent.parent.parent / "static" / "demo"
+PACKAGE = Path(__file__).resolve().parent.parent
+#: Demo pages, rendered with the demo key: every template of templates/demo/ but the layout.
+DEMO_PAGES = frozenset(p.name for p in (PACKAGE / "templates" / "demo").iterdir() if p.name != "base.html")
+#: Demo assets served as they are.
+DEMO_ASSETS = PACKAGE / "static" / "demo"
 _TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
           ".js": "application/javascript; charset=utf-8"}
+#: The columns of the demo's "Events landed" page.
+_EVENT_COLUMNS = ["event_time", "source", "type", "subtype", "interaction_type", "item_type", "product_id",
+                  "banner_id", "order_id", "term", "revenue", "currency"]
 
 
 @bp.get("/t.js")
 def tracker():
-    """Serve the minified tracker, gzipped when the browser takes gzip, revalidated by ETag."""
+    """Serve the minified tracker, brotli or gzip when the browser takes it, revalidated by ETag."""
     tracker = built()
-    gzipped = "gzip" in request.accept_encodings
-    response = Response(tracker.gzipped if gzipped else tracker.minified,
-                        content_type="application/javascript; charset=utf-8",
+    encoding = tracker.best(request.accept_encodings)
+    response = Response(tracker.bodies[encoding], content_type="application/javascript; charset=utf-8",
                         headers={"Cache-Control": "public, max-age=3600", "Vary": "Accept-Encoding"})
-    if gzipped:
-        response.headers["Content-Encoding"] = "gzip"
+    if encoding != "identity":
+        response.headers["Content-Encoding"] = encoding
     # Each encoding is its own representation, so each has its own ETag.
-    response.set_etag(tracker.etag + ("-gz" if gzipped else ""))
+    response.set_etag(tracker.etag + ENCODINGS[encoding])
     return response.make_conditional(request)
 
 
-_EVENTS_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Events landed – Demo shop</title>
-<link rel="stylesheet" href="shop.css"><link rel="icon" href="data:,"></head><body>
-<header><strong>Demo shop</strong><a href="index.html">Back to the shop</a></header>
-<h1>The demo key's latest {{ rows|length }} events</h1>
-<table><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr>
-{% for r in rows %}<tr>{% for c in columns %}<td>{{ r[c] if r[c] is not none else "" }}</td>{% endfor %}</tr>
-{% endfor %}</table></body></html>"""
+def _demo_key() -> str:
+    """The demo key, or 404: the demo is off without one."""
+    key = current_app.config["DEMO_KEY"]
+    if not key:
+        abort(404)
+    return key
 
 
 @bp.get("/demo/events.html")
 def demo_events():
     """Show the demo key's latest events, so a new user sees clicks land."""
-    key = current_app.config["DEMO_KEY"]
-    if not key:
-        abort(404)
-    rows = current_storage().recent(key, 30)
-    columns = ["event_time", "source", "type", "subtype", "interaction_type", "item_type", "product_id",
-               "banner_id", "order_id", "term", "revenue", "currency"]
-    return render_template_string(_EVENTS_PAGE, rows=rows, columns=columns), {"Cache-Control": "no-store"}
+    rows = current_storage().recent(_demo_key(), 30)
+    return (render_template("demo/events.html", key=_demo_key(), rows=rows, columns=_EVENT_COLUMNS),
+            {"Cache-Control": "no-store"})
 
 
 @bp.get("/demo/")
 @bp.get("/demo/<name>")
 def demo(name: str = "index.html"):
-    """Serve a demo shop page with the demo key in its script tag (only when DEMO_KEY is set)."""
-    key = current_app.config["DEMO_KEY"]
-    path = DEMO / name
-    if not key or path.suffix not in _TYPES or path.parent != DEMO or not path.is_file():
+    """Serve a demo shop page with the demo key in its script tag, or one of its assets."""
+    key = _demo_key()
+    suffix = Path(name).suffix
+    if name in DEMO_PAGES and suffix in _TYPES:
+        body = render_template(f"demo/{name}", key=key)
+    elif suffix in _TYPES and (DEMO_ASSETS / name).is_file() and "/" not in name:
+        body = (DEMO_ASSETS / name).read_text()
+    else:
         abort(404)
-    body = path.read_text().replace("{{KEY}}", key)
-    return Response(body, content_type=_TYPES[path.suffix], headers={"Cache-Control": "no-store"})
+    return Response(body, content_type=_TYPES[suffix], headers={"Cache-Control": "no-store"})

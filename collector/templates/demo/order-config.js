@@ -1,6 +1,6 @@
 // DataCue's 2021 configuration object; the tracker reads it and sends the matching order event.
 window.datacueConfig = {
-  api_key: '{{KEY}}',
+  api_key: '{{ key }}',
   user_id: null,
   page_type: 'order confirmation',
   order_id: 'o1',

@@ -1,0 +1,8 @@
+"""The WSGI entry point for servers: `gunicorn collector.wsgi:app` (what gunicorn_config.py names)."""
+
+from . import create_app
+from . import tracker
+
+app = create_app()
+# Minify and compress the tracker now rather than on the first request for /t.js.
+tracker.built()
