@@ -6,7 +6,7 @@ import os
 
 from .errors import ConfigError
 
-#: Each setting: (default, one-line description). The README table is checked against this.
+#: Each setting: (default, one-line description). The table in docs/configuration.md is checked against this.
 SETTINGS: dict[str, tuple[object, str]] = {
     "DATABASE_URL": ("sqlite:///collector.sqlite3",
                      "Where events are stored: `sqlite:///relative/path` or `sqlite:////absolute/path`."),

@@ -1,4 +1,4 @@
-"""Settings: environment variables, validation at startup, and the README table."""
+"""Settings: environment variables, validation at startup, and the table in docs/configuration.md."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from collector import config
 from collector import create_app
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+CONFIGURATION = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 
 
 def test_environment_variables_are_read_and_typed(monkeypatch, tmp_path):
@@ -34,10 +34,10 @@ def test_bad_settings_fail_at_startup(monkeypatch, name, value, message):
         create_app()
 
 
-def test_readme_documents_every_setting_with_its_default():
-    text = README.read_text()
+def test_docs_document_every_setting_with_its_default():
+    text = CONFIGURATION.read_text()
     for name, (default, _) in config.SETTINGS.items():
         row = next((line for line in text.splitlines() if line.startswith(f"| `COLLECTOR_{name}`")), None)
-        assert row is not None, f"README has no row for COLLECTOR_{name}"
+        assert row is not None, f"docs/configuration.md has no row for COLLECTOR_{name}"
         shown = f"`{default}`" if default != "" else "(empty)"
-        assert shown in row, f"README row for {name} does not show the default {default!r}"
+        assert shown in row, f"docs/configuration.md's row for {name} does not show the default {default!r}"
