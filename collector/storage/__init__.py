@@ -19,6 +19,8 @@ class Storage(Protocol):
 
     #: Whether a forward target of a kind takes an event (the forward target registry's rule).
     wants: Wants
+    #: How long key rows, targets and the suppression list are trusted once read (KEY_CACHE_SECONDS).
+    key_cache_seconds: float
 
     # Lifecycle and health.
 
