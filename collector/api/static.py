@@ -54,8 +54,9 @@ def _demo_key() -> str:
 @bp.get("/demo/events.html")
 def demo_events():
     """Show the demo key's latest events, so a new user sees clicks land."""
-    rows = current_storage().recent(_demo_key(), 30)
-    return (render_template("demo/events.html", key=_demo_key(), rows=rows, columns=_EVENT_COLUMNS),
+    key = _demo_key()
+    rows = current_storage().recent(key, 30)
+    return (render_template("demo/events.html", key=key, rows=rows, columns=_EVENT_COLUMNS),
             {"Cache-Control": "no-store"})
 
 
@@ -64,10 +65,12 @@ def demo_events():
 def demo(name: str = "index.html"):
     """Serve a demo shop page with the demo key in its script tag, or one of its assets."""
     key = _demo_key()
-    suffix = Path(name).suffix
-    if name in DEMO_PAGES and suffix in _TYPES:
+    suffix = Path(name).suffix  # the route's <name> holds no slash, so it names a file in one folder
+    if suffix not in _TYPES:
+        abort(404)
+    if name in DEMO_PAGES:
         body = render_template(f"demo/{name}", key=key)
-    elif suffix in _TYPES and (DEMO_ASSETS / name).is_file() and "/" not in name:
+    elif (DEMO_ASSETS / name).is_file():
         body = (DEMO_ASSETS / name).read_text()
     else:
         abort(404)

@@ -36,6 +36,7 @@ class PrivacyMixin(SQLBase):
     def forget(self, user_id: str | None, anonymous_id: str | None, suppress: bool, at: str) -> dict:
         """Erase a person: their events (and identity links), lines, pending and past outbox rows, and
         rejected bodies that name them; with suppress, refuse their later events. Returns counts."""
+        holds_id = self.dialect.contains("raw", "?")
         self.ensure_migrated()
         with self._transaction() as conn:
             users, anonymous = _linked_ids(conn, {user_id} - {None}, {anonymous_id} - {None})
@@ -51,7 +52,6 @@ class PrivacyMixin(SQLBase):
                         (value,)).rowcount
                     counts["events"] += conn.execute(f"DELETE FROM events WHERE {column} = ?", (value,)).rowcount
                     # A rejected body is kept as text: one that holds the id as a JSON string goes too.
-                    holds_id = self.dialect.contains("raw", "?")
                     counts["rejected"] += conn.execute(f"DELETE FROM rejected WHERE {holds_id}",
                                                        ('"' + value + '"',)).rowcount
                     if suppress:
