@@ -27,6 +27,10 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "MAX_BATCH_BYTES": (524288, "Largest batch request body, measured after gzip decompression."),
     "MAX_BATCH_EVENTS": (500, "Most events in one batch request."),
     "MAX_EVENT_BYTES": (32768, "Largest single event (one envelope or record, as compact JSON)."),
+    "MAX_DATA_BYTES": (10485760, "Largest Data API request body (`POST /v1/data/<type>`, up to 5,000 records), "
+                                 "measured after gzip decompression."),
+    "DATA_CHUNK": (1000, "Records of one Data API request stored per transaction (one entry in the answer's "
+                         "`batches`)."),
     "TRUSTED_PROXIES": (0, "Number of reverse proxies in front of the collector whose "
                            "`X-Forwarded-For` entry is trusted."),
     "IP_STORAGE": ("truncate", "What is stored of the client IP: `truncate` (IPv4 /24, IPv6 /48), `full` or `none`."),
@@ -77,5 +81,7 @@ def validate(config: dict) -> None:
     for name, default in DEFAULTS.items():
         if isinstance(default, int) and (not isinstance(config[name], int) or config[name] < 0):
             raise ConfigError(f"{name} must be a non-negative integer, got {config[name]!r}")
+    if config["DATA_CHUNK"] < 1:
+        raise ConfigError("DATA_CHUNK must be at least 1")
     if not 0 <= config["IPV4_PREFIX"] <= 32 or not 0 <= config["IPV6_PREFIX"] <= 128:
         raise ConfigError("IPV4_PREFIX must be 0-32 and IPV6_PREFIX 0-128")

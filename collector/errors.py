@@ -122,6 +122,18 @@ class InvalidBatch(BadRequest):
     code = "invalid_batch"
 
 
+class InvalidRecord(BadRequest):
+    """A reference record (a shop, an offer, ...) failed validation."""
+
+    code = "invalid_record"
+
+
+class MissingReference(BadRequest):
+    """A reference record names another record (its shop, its tag) that does not exist or was deleted."""
+
+    code = "missing_reference"
+
+
 class BadParameter(BadRequest):
     """A query-string parameter has a value the endpoint does not take."""
 

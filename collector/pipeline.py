@@ -71,6 +71,28 @@ def summary(messages, limit: int = 3) -> str:
     return text
 
 
+def rejected_row(key_row: dict, source: str, error: ApiError, raw: bytes | str, event_id=None,
+                 size: int | None = None, received_at=None) -> dict:
+    """The `rejected` row of something refused from a valid key: the reason and the body, bounded."""
+    config = current_app.config
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "replace")
+    limit = config["REJECTED_RAW_MAX_BYTES"]
+    privacy = (config["IP_STORAGE"], config["IPV4_PREFIX"], config["IPV6_PREFIX"])
+    return {
+        "key": key_row["key"], "mode": key_row["mode"], "source": source,
+        "event_id": event_id if isinstance(event_id, str) else None,
+        "reason": error.code, "message": error.message,
+        "errors": json.dumps(error.errors) if error.errors else None,
+        # NUL cannot be stored in a text column (PostgreSQL refuses it): kept as U+FFFD.
+        "raw": raw[:limit].decode("utf-8", "replace").replace("\x00", "\ufffd"),
+        "raw_bytes": len(raw) if size is None else size,
+        "ip": rows.stored_ip(request.remote_addr, *privacy),
+        "user_agent": request.headers.get("User-Agent", "")[:UA_MAX] or None,
+        "received_at": iso(received_at or utcnow()),
+    }
+
+
 class _Request:
     """The state of one ingest request as it moves through the pipeline."""
 
@@ -100,22 +122,9 @@ class _Request:
 
     def reject(self, error: ApiError, raw: bytes | str, event_id=None, size: int | None = None) -> None:
         """Keep a refused body or batch item, bounded, with the reason (not a forgotten person's)."""
-        if isinstance(error, Suppressed):
-            return
-        if isinstance(raw, str):
-            raw = raw.encode("utf-8", "replace")
-        limit = self.config["REJECTED_RAW_MAX_BYTES"]
-        self.rejected.append({
-            "key": self.key_row["key"], "mode": self.key_row["mode"], "source": self.api.source,
-            "event_id": event_id if isinstance(event_id, str) else None,
-            "reason": error.code, "message": error.message,
-            "errors": json.dumps(error.errors) if error.errors else None,
-            # NUL cannot be stored in a text column (PostgreSQL refuses it): kept as U+FFFD.
-            "raw": raw[:limit].decode("utf-8", "replace").replace("\x00", "\ufffd"),
-            "raw_bytes": len(raw) if size is None else size,
-            "ip": rows.stored_ip(self.ip, *self.privacy), "user_agent": self.user_agent,
-            "received_at": iso(self.received_at),
-        })
+        if not isinstance(error, Suppressed):
+            self.rejected.append(rejected_row(self.key_row, self.api.source, error, raw, event_id=event_id,
+                                              size=size, received_at=self.received_at))
 
     def load(self, item, sent_at) -> dict:
         """Validate one event against the size cap and schema and map it to a row, or raise ApiError."""

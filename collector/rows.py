@@ -110,7 +110,7 @@ def _base_row(data: dict, meta: RequestMeta, client_ts: datetime | None, privacy
 def datacue_row(data: dict, meta: RequestMeta, privacy: tuple) -> dict:
     """Map a validated DataCue envelope to columns; cart lines go to `lines`."""
     row = dict.fromkeys(("item_type", "item_id", "interaction_type", "student_id", "platform", "city",
-                         "country", "revenue", "currency"))
+                         "country", "revenue", "currency", "item_known", "student_known"))
     row.update(_base_row(data, meta, data.get("timestamp"), privacy))
     event, user = data["event"], data["user"]
     # Only fields the event's type declares fill columns; undeclared extras stay in the payload alone.
@@ -132,7 +132,7 @@ def datacue_row(data: dict, meta: RequestMeta, privacy: tuple) -> dict:
 def cobi_row(data: dict, meta: RequestMeta, privacy: tuple) -> dict:
     """Map a validated Cobi interaction to columns."""
     row = dict.fromkeys(("subtype", "product_id", "variant_id", "category_id", "category_name", "banner_id",
-                         "order_id", "term", "payment_method", "revenue", "currency"))
+                         "order_id", "term", "payment_method", "revenue", "currency", "item_known", "student_known"))
     row.update(_base_row(data, meta, data["event_timestamp"], privacy))
     row.update({
         "source": "cobi", "type": "interaction",

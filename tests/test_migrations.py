@@ -9,8 +9,6 @@ from collector import keys
 from collector.clock import now_iso
 from collector.storage import base
 
-from support.factories import basic
-from support.factories import make_event
 
 
 def test_forward_targets_lose_their_kind_constraint_and_keep_their_rows(backend, database_url, monkeypatch, db):
@@ -26,13 +24,16 @@ def test_forward_targets_lose_their_kind_constraint_and_keep_their_rows(backend,
     storage.migrate()
     key = keys.create_key(storage, "old", [])
     target_id = storage.add_target(key, "webhook", "http://127.0.0.1:9/hook", "whsec_x", now_iso())
-    assert app.test_client().post("/v1/events", json=make_event(), headers=basic(key)).status_code == 204
+    # A pending delivery, as that version queued it (today's code writes columns it did not have).
+    db("INSERT INTO outbox (target_id, key, event_id, source, payload, next_attempt_at, created_at) "
+       "VALUES (?, ?, 'e1', 'datacue', '{}', 0, 0)", (target_id, key))
     with pytest.raises(Exception, match="(?i)check"):
         db("INSERT INTO forward_targets (key, kind, url, secret, created_at) VALUES (?, 'new', 'u', 's', 't')",
            (key,))
     storage.close()
 
-    monkeypatch.setattr(base, "migrations", every)
+    # The upgrade to the version after (later migrations are other tests' business).
+    monkeypatch.setattr(base, "migrations", lambda name: [m for m in every(name) if m[0] <= 8])
     upgraded = create_app({"DATABASE_URL": database_url}).extensions["collector.storage"]
     assert upgraded.migrate() == ["0008_target_kinds_in_code.sql"]
     upgraded.close()

@@ -8,6 +8,7 @@ import click
 from tabulate import tabulate
 
 from .. import keys as key_store
+from .. import server_keys
 from ..clock import now_iso
 from ..storage import current_storage
 from .common import CollectorGroup
@@ -15,7 +16,7 @@ from .common import CollectorGroup
 
 @click.group(cls=CollectorGroup)
 def keys():
-    """Create, list and revoke publishable keys."""
+    """Create, list and revoke publishable keys and their sites' secret server keys."""
 
 
 @keys.command("create")
@@ -57,4 +58,47 @@ def keys_revoke(key):
     """Revoke a key: its requests are refused with 403 from now on."""
     if not current_storage().revoke_key(key, now_iso()):
         raise click.ClickException("no such active key")
+    click.echo("revoked", err=True)
+
+
+@keys.group("secret", cls=CollectorGroup)
+def secret():
+    """Secret server keys: what a shop's servers send to the Data API and the backend API."""
+
+
+def _site_key(storage, key_or_name: str) -> str:
+    """A key given by its value or by the name of an active key."""
+    if storage.get_key(key_or_name) is not None:
+        return key_or_name
+    found = key_store.find_active(storage, key_or_name)
+    if found is None:
+        raise click.ClickException(f"no such key: {key_or_name}")
+    return found
+
+
+@secret.command("create")
+@click.argument("key")
+def secret_create(key):
+    """Make a secret for KEY's site (a key or the name of one) and print it once, alone on stdout."""
+    storage = current_storage()
+    click.echo(server_keys.create_server_key(storage, _site_key(storage, key)))
+    click.echo("keep it on your servers: it is not shown again, and it must never reach a browser", err=True)
+
+
+@secret.command("list")
+@click.argument("key", required=False)
+def secret_list(key):
+    """Show the secrets of KEY's site (or of every site) by their prefix; never the secrets."""
+    storage = current_storage()
+    rows = [(s["id"], s["prefix"] + "…", s["key"], s["name"], s["created_at"], s["revoked_at"] or "")
+            for s in storage.list_server_keys(_site_key(storage, key) if key else None)]
+    click.echo(tabulate(rows, headers=["id", "secret", "key", "name", "created", "revoked"]))
+
+
+@secret.command("revoke")
+@click.argument("secret_id", type=int)
+def secret_revoke(secret_id):
+    """Revoke a secret by its id (from list): refused with 401 from now on, within the key cache time."""
+    if not current_storage().revoke_server_key(secret_id, now_iso()):
+        raise click.ClickException("no such active secret")
     click.echo("revoked", err=True)

@@ -79,7 +79,7 @@ class Forwarder:
         if kind is None:  # a kind this version does not know (its module was removed): nothing can send it
             dead = Outcome("dead", error=f"unknown target kind {target['kind']!r}")
             return [(row["id"], dead) for row in rows]
-        chunks = [rows[i:i + kind.batch] for i in range(0, len(rows), kind.batch)]
+        chunks = kind.requests(rows)
         outcomes = self.pool.map(lambda chunk: self._send(kind, chunk), chunks)
         results = [(row["id"], outcome) for chunk, outcome in zip(chunks, outcomes, strict=True) for row in chunk]
         statuses = Counter(str(outcome.status or "error") for _, outcome in results)

@@ -77,6 +77,9 @@ class SQLBase:
     def _prepare(self) -> None:
         """Whatever must happen outside a transaction before migrating (nothing, by default)."""
 
+    def _after_migrations(self) -> None:
+        """Whatever must follow every migrate (nothing, by default; PostgreSQL grants the reader role)."""
+
     def close(self) -> None:
         """Release what the backend holds open between units of work (nothing, by default)."""
 
@@ -98,6 +101,7 @@ class SQLBase:
                 conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)",
                              (version, name, datetime.now(UTC).isoformat()))
                 applied.append(name)
+        self._after_migrations()
         self._migrated = True
         return applied
 

@@ -8,13 +8,18 @@ EVENT_COLUMNS = (
     "product_id", "variant_id", "category_id", "category_name", "banner_id", "order_id", "term",
     "payment_method", "item_type", "item_id", "interaction_type", "student_id", "platform", "city",
     "country", "revenue", "currency", "page_url", "referrer", "ip", "user_agent", "client_ts", "sent_at",
-    "received_at", "event_time", "payload",
+    "received_at", "event_time", "payload", "item_known", "student_known",
 )
 LINE_COLUMNS = ("line_no", "product_id", "variant_id", "quantity", "unit_price", "currency")
 REJECTED_COLUMNS = ("key", "mode", "source", "event_id", "reason", "message", "errors", "raw", "raw_bytes",
                     "ip", "user_agent", "received_at")
 KEY_COLUMNS = ("key", "name", "mode", "origins", "created_at", "revoked_at")
 TARGET_COLUMNS = ("key", "kind", "url", "secret", "created_at", "removed_at")
+SERVER_KEY_COLUMNS = ("key", "prefix", "secret_hash", "secret", "created_at", "revoked_at")
+#: Every accepted version of a reference record, and the current one per id.
+VERSION_COLUMNS = ("version_id", "key", "mode", "type", "record_id", "updated", "is_deleted", "source", "sent_by",
+                   "request_id", "batch_id", "received_at", "payload")
+RECORD_COLUMNS = ("key", "mode", "type", "record_id", "version_id", "updated", "is_deleted", "received_at", "payload")
 TOKEN_COLUMNS = ("name", "token_hash", "created_at", "revoked_at")
 SUPPRESSED_COLUMNS = ("id_hash", "kind", "created_at")
 #: What `collector copy` moves of an outbox row (leases stay behind: a held row is simply due again).

@@ -12,14 +12,14 @@ from .columns import REJECTED_COLUMNS
 from .columns import insert_sql
 from .group import GroupCommit
 
-#: Events per multi-row INSERT: 35 columns x 200 rows stays under both backends' parameter limits.
+#: Events per multi-row INSERT: 37 columns x 200 rows stays under both backends' parameter limits.
 _CHUNK = 200
 _ROW = f"({', '.join('?' for _ in EVENT_COLUMNS)})"
 #: One event's insert; the multi-row form below is the same statement with more rows.
 INSERT_EVENT = insert_sql("events", EVENT_COLUMNS) + " ON CONFLICT (key, event_id) DO NOTHING RETURNING id"
 INSERT_LINE = insert_sql("event_lines", ("event_pk", "key", "event_id", *LINE_COLUMNS))
 INSERT_REJECTED = insert_sql("rejected", REJECTED_COLUMNS)
-_INSERT_OUTBOX = (insert_sql("outbox", ("target_id", "key", "event_id", "source", "payload", "next_attempt_at",
+INSERT_OUTBOX = (insert_sql("outbox", ("target_id", "key", "event_id", "source", "payload", "next_attempt_at",
                                         "created_at")) + " ON CONFLICT (target_id, key, event_id) DO NOTHING")
 
 
@@ -77,6 +77,7 @@ class IngestMixin(SQLBase):
         """One request's rows inside the group's transaction."""
         store, targets = self.targets_for(conn, events[0]["key"]) if events else (True, [])
         if store:
+            self.mark_known(conn, events)
             outcomes = self._store_events(conn, events)
             new = [event for event, earlier in zip(events, outcomes, strict=True) if earlier is None]
             self._write_outbox(conn, new, targets, now)
@@ -94,7 +95,7 @@ class IngestMixin(SQLBase):
         for event in events:
             for target_id, kind in targets:
                 if self.wants(kind, event):
-                    added += conn.execute(_INSERT_OUTBOX, (target_id, event["key"], event["event_id"],
+                    added += conn.execute(INSERT_OUTBOX, (target_id, event["key"], event["event_id"],
                                                            event["source"], outbox_payload(event), now, now)).rowcount
         return added
 

@@ -48,13 +48,13 @@ class OutboxMixin(SQLBase):
                          "lease_owner = NULL, lease_until = NULL WHERE state = 'pending' AND created_at < ?",
                          (now - max_age,))
             rows = conn.execute(
-                f"SELECT o.id, o.event_id, o.payload, o.attempts, {_TARGET_COLUMNS} FROM outbox o "
+                f"SELECT o.id, o.event_id, o.source, o.payload, o.attempts, {_TARGET_COLUMNS} FROM outbox o "
                 "JOIN forward_targets t ON t.id = o.target_id WHERE o.state = 'pending' AND o.next_attempt_at <= ? "
                 "AND (o.lease_until IS NULL OR o.lease_until < ?) ORDER BY o.id LIMIT ?" + self.dialect.claim_lock,
                 (now, now, limit)).fetchall()
             conn.cursor().executemany("UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id = ?",
                                       [(owner, now + lease, r[0]) for r in rows])
-        columns = ("id", "event_id", "payload", "attempts", "target_id", "kind", "url", "secret")
+        columns = ("id", "event_id", "source", "payload", "attempts", "target_id", "kind", "url", "secret")
         return [dict(zip(columns, r, strict=True)) for r in rows]
 
     def finish(self, owner: str, results: list[tuple[int, object]], now: float) -> None:

@@ -12,6 +12,8 @@ import psycopg_pool
 from ..errors import QueryError
 from ..errors import StorageError
 from .dialect import POSTGRES
+from .private import READER_ROLE
+from .private import postgres_grants
 from .sql import SQLStorage
 
 #: Errors that mean "the database cannot be used just now": answered 503, never 500.
@@ -104,6 +106,32 @@ class PostgresStorage(SQLStorage):
         """Run a whole migration file: psycopg runs several statements when given no parameters."""
         conn.conn.execute(sql)
 
+    def _after_migrations(self) -> None:
+        """Let the reader role read every table and view but the secrets; make the role when allowed.
+
+        Run after every migrate, so that tables a migration adds are readable and a role an operator
+        made later (when the database user may not create roles) gets its grants at the next start.
+        """
+        with self._transaction() as conn:
+            conn.execute(self.dialect.migration_lock)
+            conn.execute(f"""DO $$ BEGIN
+                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{READER_ROLE}') THEN
+                    CREATE ROLE {READER_ROLE} NOLOGIN;
+                END IF;
+                GRANT {READER_ROLE} TO CURRENT_USER;
+            EXCEPTION WHEN insufficient_privilege OR duplicate_object OR unique_violation THEN NULL;
+            END $$""")
+            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = ?", (READER_ROLE,)).fetchone():
+                return
+            schema = conn.execute("SELECT current_schema()").fetchone()[0]
+            columns: dict[str, list[str]] = {}
+            for table, column in conn.execute(
+                    "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = ? "
+                    "ORDER BY table_name, ordinal_position", (schema,)).fetchall():
+                columns.setdefault(table, []).append(column)
+            for statement in postgres_grants(schema, sorted(columns.items())):
+                conn.execute(statement)
+
     def query(self, sql: str, params=None) -> tuple[list[str], list[tuple]]:
         """Run one statement in a READ ONLY transaction; writing fails with QueryError.
 
@@ -115,11 +143,23 @@ class PostgresStorage(SQLStorage):
             conn = psycopg.connect(self.url, connect_timeout=max(1, int(self.timeout)))
         try:
             conn.read_only = True
+            try:
+                conn.execute(f"SET ROLE {READER_ROLE}")
+            except psycopg.Error as exc:
+                raise QueryError(
+                    f"collector query reads as the PostgreSQL role {READER_ROLE}, which this database user "
+                    f"cannot use ({str(exc).strip()}). As a superuser, run once: CREATE ROLE {READER_ROLE} "
+                    f"NOLOGIN; GRANT {READER_ROLE} TO <the collector's user>; then start the collector again "
+                    "(it grants the role read access to everything but the secrets).") from exc
             cur = conn.execute(POSTGRES.sql(sql), params) if params else conn.execute(sql)
             columns = [d.name for d in cur.description or ()]
             return columns, cur.fetchall() if cur.description else []
         except psycopg.errors.ReadOnlySqlTransaction as exc:
             raise QueryError(f"collector query is read-only; this statement writes ({exc}).") from exc
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise QueryError(f"{str(exc).strip()}: secrets (server_keys, forward_targets.secret, "
+                             "analyst_tokens.token_hash) are not readable by collector query, exports or "
+                             "reports; name other columns.") from exc
         except psycopg.Error as exc:
             raise QueryError(str(exc).strip()) from exc
         finally:

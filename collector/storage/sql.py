@@ -6,11 +6,14 @@ from .ingest import IngestMixin
 from .keys import KeysMixin
 from .outbox import OutboxMixin
 from .privacy import PrivacyMixin
+from .records import RecordsMixin
+from .server_keys import ServerKeysMixin
 from .tokens import TokensMixin
 from .transfer import TransferMixin
 
 
-class SQLStorage(IngestMixin, KeysMixin, OutboxMixin, TokensMixin, PrivacyMixin, TransferMixin):
+class SQLStorage(IngestMixin, RecordsMixin, KeysMixin, ServerKeysMixin, OutboxMixin, TokensMixin, PrivacyMixin,
+                 TransferMixin):
     """The storage logic; a backend subclass supplies connections, transactions, `query` and its dialect."""
 
     def recent(self, key: str, limit: int) -> list[dict]:

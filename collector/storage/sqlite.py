@@ -12,6 +12,7 @@ from urllib.parse import quote
 from ..errors import QueryError
 from ..errors import StorageError
 from .dialect import SQLITE
+from .private import sqlite_authorizer
 from .sql import SQLStorage
 
 #: The first line of a migration that rebuilds a table (SQLite cannot drop a constraint or a column
@@ -182,10 +183,14 @@ class SQLiteStorage(SQLStorage):
             # Sorting and DISTINCT in memory rather than a temporary file: the funnel report runs a
             # third faster over a million events, for a few tens of MB held only during the query.
             conn.execute("PRAGMA temp_store=MEMORY")
+            conn.set_authorizer(sqlite_authorizer)
             cur = conn.execute(sql, params or ())
             columns = [d[0] for d in cur.description or ()]
             return columns, cur.fetchall()
         except sqlite3.Error as exc:
+            if "not authorized" in str(exc) or "prohibited" in str(exc):
+                raise QueryError(f"{exc}: secrets (server_keys, forward_targets.secret, analyst_tokens.token_hash) "
+                                 "are not readable by collector query, exports or reports; name other columns.") from exc
             if "readonly" in str(exc) or "read-only" in str(exc) or "query_only" in str(exc):
                 raise QueryError(f"collector query is read-only; this statement writes ({exc}).") from exc
             raise QueryError(str(exc)) from exc

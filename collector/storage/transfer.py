@@ -10,10 +10,13 @@ from .columns import EVENT_COLUMNS
 from .columns import KEY_COLUMNS
 from .columns import LINE_COLUMNS
 from .columns import OUTBOX_COLUMNS
+from .columns import RECORD_COLUMNS
 from .columns import REJECTED_COLUMNS
+from .columns import SERVER_KEY_COLUMNS
 from .columns import SUPPRESSED_COLUMNS
 from .columns import TARGET_COLUMNS
 from .columns import TOKEN_COLUMNS
+from .columns import VERSION_COLUMNS
 from .columns import insert_sql
 from .ingest import INSERT_EVENT
 from .ingest import INSERT_LINE
@@ -41,9 +44,13 @@ TABLES: dict[str, _Table] = {
     "keys": _Table((*KEY_COLUMNS, "store_events"), order="key", conflict=" ON CONFLICT (key) DO NOTHING"),
     "forward_targets": _Table(TARGET_COLUMNS),
     "analyst_tokens": _Table(TOKEN_COLUMNS, conflict=" ON CONFLICT (token_hash) DO NOTHING"),
+    # record_versions.sent_by keeps the source store's server key id.
+    "server_keys": _Table(SERVER_KEY_COLUMNS, conflict=" ON CONFLICT (secret_hash) DO NOTHING"),
     "suppressed": _Table(SUPPRESSED_COLUMNS, order="id_hash", conflict=" ON CONFLICT (id_hash) DO NOTHING"),
     "events": _Table(EVENT_COLUMNS),
     "rejected": _Table(REJECTED_COLUMNS),
+    "record_versions": _Table(VERSION_COLUMNS, conflict=" ON CONFLICT (version_id) DO NOTHING"),
+    "records": _Table(RECORD_COLUMNS, order="version_id", conflict=" ON CONFLICT (key, type, record_id) DO NOTHING"),
     "outbox": _Table(OUTBOX_COLUMNS, conflict=" ON CONFLICT (target_id, key, event_id) DO NOTHING"),
 }
 

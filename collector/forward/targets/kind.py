@@ -39,16 +39,20 @@ def one_event(rows: list[dict], path: str, body: Callable[[dict], dict], authori
 
 
 def every_event(event: dict) -> bool:
-    """The filter of a kind that takes every event."""
-    return True
+    """The filter of a kind that takes every event (browser and interaction events, not reference records)."""
+    return event["source"] in EVENT_SOURCES
+
+
+#: The outbox sources that are events; the others (`cobi-data`) are versions of reference records.
+EVENT_SOURCES = ("datacue", "cobi")
 
 
 @dataclass(frozen=True)
 class TargetKind:
     """A kind of forward target. Each module under forward/targets/ defines one; the registry holds them.
 
-    `build` gets outbox rows of one target (`event_id`, `payload` as the outbox keeps it, `attempts`,
-    `url`, `secret`), at most `batch` of them, and returns the request that delivers them.
+    `build` gets outbox rows of one target (`event_id`, `source`, `payload` as the outbox keeps it,
+    `attempts`, `url`, `secret`), one request's worth (`requests`), and returns the request that delivers them.
     """
 
     name: str
@@ -60,3 +64,14 @@ class TargetKind:
     wants: Callable[[dict], bool] = every_event
     #: Most events in one request: 1 for APIs that take one event per call, sent concurrently.
     batch: int = 1
+    #: Which rows may share a request and how many: (lane, most rows) for an outbox row; None: all
+    #: rows share one lane of `batch` (a kind taking events one at a time and records by the thousand).
+    lane: Callable[[dict], tuple[str, int]] | None = None
+
+    def requests(self, rows: list[dict]) -> list[list[dict]]:
+        """Split one target's claimed rows into the groups each request carries, in outbox order."""
+        lanes: dict[str, tuple[int, list[dict]]] = {}
+        for row in rows:
+            name, size = self.lane(row) if self.lane else ("", self.batch)
+            lanes.setdefault(name, (size, []))[1].append(row)
+        return [members[i:i + size] for size, members in lanes.values() for i in range(0, len(members), size)]

@@ -1,0 +1,148 @@
+"""The one path reference records take, whatever API sent them: validate each, store them in chunks, say
+what became of each. The APIs (Cobi's Data API; DataCue's backend; imports) differ only in their answer.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from dataclasses import field
+
+from flask import current_app
+from flask import g
+from marshmallow import ValidationError
+
+from .clock import iso
+from .clock import utcnow
+from .errors import ApiError
+from .errors import InvalidRecord
+from .errors import MissingReference
+from .errors import PayloadTooLarge
+from .pipeline import rejected_row
+from .pipeline import summary
+from .reference import RecordType
+from .reference import Version
+from .schemas.common import json_size
+
+
+@dataclass
+class Result:
+    """What became of one record of a request."""
+
+    index: int
+    record_id: str | None
+    status: str  # stored, deleted, unchanged, stale, refused
+    code: str = ""
+    message: str = ""
+    errors: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        """The result as an answer lists it."""
+        found = {"index": self.index, "id": self.record_id, "status": self.status}
+        if self.status == "refused":
+            found.update(code=self.code, message=self.message, errors=self.errors)
+        elif self.message:
+            found["message"] = self.message
+        return found
+
+
+@dataclass
+class Chunk:
+    """One chunk of a request: one transaction, one entry in Cobi's `batches[]`."""
+
+    number: int
+    batch_id: str
+    results: list[Result]
+
+    def counts(self) -> dict[str, int]:
+        """Records per status, and how many were received."""
+        counts = {"received": len(self.results)}
+        for status in ("stored", "deleted", "unchanged", "stale", "refused"):
+            counts[status] = sum(r.status == status for r in self.results)
+        return counts
+
+
+@dataclass
+class Upload:
+    """One request's records, written chunk by chunk."""
+
+    record_type: RecordType
+    key_row: dict
+    sent_by: int | None
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    chunks: list[Chunk] = field(default_factory=list)
+
+    def refused(self) -> int:
+        """Records refused over the whole request."""
+        return sum(c.counts()["refused"] for c in self.chunks)
+
+    def received(self) -> int:
+        """Records in the request."""
+        return sum(len(c.results) for c in self.chunks)
+
+
+def _record_id(record_type: RecordType, item) -> str | None:
+    """The id a refused record names, as sent (for the answer and the rejected table)."""
+    value = item.get(record_type.id_field) if isinstance(item, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _validate(record_type: RecordType, index: int, item) -> Version:
+    """One record checked against its size cap and its type's schema, or ApiError."""
+    limit = current_app.config["MAX_EVENT_BYTES"]
+    if json_size(item) > limit:
+        raise PayloadTooLarge(f"The record is {json_size(item)} bytes; the limit is {limit}.")
+    if not isinstance(item, dict):
+        raise InvalidRecord("A record must be a JSON object.")
+    try:
+        data = record_type.schema.load(item)
+    except ValidationError as exc:
+        raise InvalidRecord(f"The record is invalid: {summary(exc.messages)}.", errors=exc.messages) from None
+    return Version(index=index, record_id=record_type.record_id(data), data=data)
+
+
+def store(upload: Upload, items: list, storage, source: str | None = None) -> Upload:
+    """Validate and store a request's records in chunks of DATA_CHUNK, each its own transaction.
+
+    A chunk's answer exists only once it is committed; a storage failure stops the request (the client's
+    retry finds the committed chunks unchanged).
+    """
+    record_type = upload.record_type
+    size = current_app.config["DATA_CHUNK"]
+    received_at = utcnow()
+    for start in range(0, len(items), size):
+        batch_id = str(uuid.uuid4())
+        results: dict[int, Result] = {}
+        versions, rejected = [], []
+        for index, item in enumerate(items[start:start + size], start):
+            try:
+                versions.append(_validate(record_type, index, item))
+            except ApiError as error:
+                record_id = _record_id(record_type, item)
+                rejected.append(rejected_row(upload.key_row, record_type.family, error,
+                                             json.dumps(item, ensure_ascii=False), event_id=record_id,
+                                             received_at=received_at))
+                results[index] = Result(index, record_id, "refused", error.code, error.message, error.errors or {})
+
+        def refuse(version: Version, code: str, message: str) -> dict:
+            """The rejected row of a record whose reference is missing."""
+            error = MissingReference(message)
+            return rejected_row(upload.key_row, record_type.family, error, json.dumps(version.data),
+                                event_id=version.record_id, received_at=received_at)
+
+        meta = {"key": upload.key_row["key"], "mode": upload.key_row["mode"], "source": source or record_type.family,
+                "sent_by": upload.sent_by, "request_id": upload.request_id, "batch_id": batch_id,
+                "received_at": iso(received_at)}
+        outcomes = storage.write_records(record_type, versions, meta, rejected, refuse)
+        for version, outcome in zip(versions, outcomes, strict=True):
+            if outcome.status == "refused":
+                results[version.index] = Result(version.index, version.record_id, "refused", MissingReference.code,
+                                                outcome.message)
+            else:
+                results[version.index] = Result(version.index, version.record_id, outcome.status,
+                                                message=outcome.message)
+        upload.chunks.append(Chunk(len(upload.chunks) + 1, batch_id, [results[i] for i in sorted(results)]))
+    g.accepted = upload.received() - upload.refused()
+    g.rejected = upload.refused()
+    return upload

@@ -1,0 +1,162 @@
+"""Reference records in the store: append-only versions, one current row per id, dependency checks.
+
+A chunk of one request is one transaction: its versions, the current rows they replace, their outbox
+rows and the rows refused from it are committed together, or none of them is.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+
+from ..reference import ITEM_RECORD_TYPES
+from ..reference import STUDENT_RECORD_TYPE
+from ..reference import Outcome
+from ..reference import RecordType
+from ..reference import Version
+from .base import SQLBase
+from .columns import RECORD_COLUMNS
+from .columns import REJECTED_COLUMNS
+from .columns import VERSION_COLUMNS
+from .columns import insert_sql
+from .ingest import INSERT_OUTBOX
+from .ingest import INSERT_REJECTED
+
+#: Ids per `IN (...)` list: far below both backends' parameter limits.
+_IN_CHUNK = 500
+_INSERT_VERSION = insert_sql("record_versions", VERSION_COLUMNS)
+# The WHERE makes "last writer by updated" hold even when two transactions race for one record.
+_UPSERT_CURRENT = (
+    insert_sql("records", RECORD_COLUMNS)
+    + " ON CONFLICT (key, type, record_id) DO UPDATE SET mode = excluded.mode, version_id = excluded.version_id, "
+      "updated = excluded.updated, is_deleted = excluded.is_deleted, received_at = excluded.received_at, "
+      "payload = excluded.payload "
+      "WHERE records.updated IS NULL OR excluded.updated IS NULL OR excluded.updated >= records.updated")
+
+
+def _loaded(payload) -> dict:
+    """A stored payload as a dict (PostgreSQL's JSONB arrives decoded, SQLite's text does not)."""
+    return json.loads(payload) if isinstance(payload, (str, bytes)) else payload
+
+
+def record_payload(meta: dict, record_type: str, version: Version, version_id: str) -> str:
+    """A record version as the outbox keeps it (the shape of an event's outbox payload)."""
+    return json.dumps({"event_id": version_id, "mode": meta["mode"], "source": meta["source"], "type": record_type,
+                       "record_id": version.record_id, "received_at": meta["received_at"], "data": version.data},
+                      separators=(",", ":"))
+
+
+class RecordsMixin(SQLBase):
+    """write_records(): one chunk of reference records; known(): what an interaction names."""
+
+    def write_records(self, record_type: RecordType, versions: list[Version], meta: dict, rejected: list[dict],
+                      refuse: Callable[[Version, str, str], dict]) -> list[Outcome]:
+        """Store one chunk of validated records of a type, with the rows refused from it, in one transaction.
+
+        `meta` holds key, mode, source, sent_by, request_id, batch_id and received_at. A record whose
+        reference is missing is refused: `refuse(version, code, message)` makes its rejected row.
+        """
+        self.ensure_migrated()
+        now = time.time()
+        with self._transaction() as conn:
+            current = self._current(conn, meta["key"], record_type.name, {v.record_id for v in versions})
+            named = {ref.type: self._current(conn, meta["key"], ref.type,
+                                             {v.data[ref.field] for v in versions if v.data.get(ref.field)})
+                     for ref in record_type.references}
+            outcomes, stored, refused = [], [], []
+            for version in versions:
+                missing = None if version.is_deleted else self._missing(record_type, version, named)
+                if missing:
+                    refused.append(refuse(version, "missing_reference", missing))
+                    outcomes.append(Outcome("refused", missing))
+                    continue
+                earlier = current.get(version.record_id)
+                if earlier is not None and earlier["data"] == version.data:
+                    outcomes.append(Outcome("unchanged"))
+                    continue
+                version_id = str(uuid.uuid4())
+                stale = (earlier is not None and version.updated is not None and earlier["updated"] is not None
+                         and version.updated < earlier["updated"])
+                stored.append((version, version_id, stale))
+                if stale:
+                    outcomes.append(Outcome("stale", f"Older than the stored version (updated {earlier['updated']}): "
+                                                             "kept in history only."))
+                else:
+                    current[version.record_id] = {"updated": version.updated, "is_deleted": version.is_deleted,
+                                                  "data": version.data}
+                    outcomes.append(Outcome("deleted" if version.is_deleted else "stored"))
+            self._store_versions(conn, record_type.name, stored, meta, now)
+            rows = rejected + refused
+            if rows:
+                conn.cursor().executemany(INSERT_REJECTED, [[row[c] for c in REJECTED_COLUMNS] for row in rows])
+        return outcomes
+
+    def _store_versions(self, conn, type_name: str, stored: list[tuple[Version, str, bool]], meta: dict,
+                        now: float) -> None:
+        """Append the versions to history, make the fresh ones current, and queue them for the targets."""
+        payloads = [(version, version_id, stale, json.dumps(version.data, separators=(",", ":")))
+                    for version, version_id, stale in stored]
+        conn.cursor().executemany(_INSERT_VERSION, [
+            (version_id, meta["key"], meta["mode"], type_name, version.record_id, version.updated,
+             int(version.is_deleted), meta["source"], meta["sent_by"], meta["request_id"], meta["batch_id"],
+             meta["received_at"], payload) for version, version_id, _, payload in payloads])
+        fresh = [p for p in payloads if not p[2]]
+        conn.cursor().executemany(_UPSERT_CURRENT, [
+            (meta["key"], meta["mode"], type_name, version.record_id, version_id, version.updated,
+             int(version.is_deleted), meta["received_at"], payload) for version, version_id, _, payload in fresh])
+        _, targets = self.targets_for(conn, meta["key"])
+        probe = {"source": meta["source"], "type": type_name}
+        wanting = [target_id for target_id, kind in targets if self.wants(kind, probe)]
+        conn.cursor().executemany(INSERT_OUTBOX, [
+            (target_id, meta["key"], version_id, meta["source"], record_payload(meta, type_name, version, version_id),
+             now, now) for version, version_id, _, _ in fresh for target_id in wanting])
+
+    def _current(self, conn, key: str, type_name: str, ids: set[str]) -> dict[str, dict]:
+        """The current rows of these ids of a type: updated, is_deleted and the record."""
+        found: dict[str, dict] = {}
+        ids = sorted(ids)
+        for start in range(0, len(ids), _IN_CHUNK):
+            part = ids[start:start + _IN_CHUNK]
+            for record_id, updated, is_deleted, payload in conn.execute(
+                    "SELECT record_id, updated, is_deleted, payload FROM records WHERE key = ? AND type = ? "
+                    f"AND record_id IN ({', '.join('?' for _ in part)})", (key, type_name, *part)).fetchall():
+                found[record_id] = {"updated": updated, "is_deleted": bool(is_deleted), "data": _loaded(payload)}
+        return found
+
+    @staticmethod
+    def _missing(record_type: RecordType, version: Version, named: dict[str, dict[str, dict]]) -> str | None:
+        """Why a record's references do not hold (a named record absent, deleted or of another shop), or None."""
+        for ref in record_type.references:
+            value = version.data.get(ref.field)
+            if not value:
+                continue
+            target = named[ref.type].get(value)
+            if target is None or target["is_deleted"]:
+                state = "was deleted" if target else "does not exist"
+                return f"{ref.field} {value} names a record of {ref.type} that {state}; send it to {ref.type} first."
+            for field in ref.same:
+                if target["data"].get(field) != version.data.get(field):
+                    return (f"{ref.field} {value} belongs to {field} {target['data'].get(field)}, "
+                            f"not {version.data.get(field)}.")
+        return None
+
+    def mark_known(self, conn, events: list[dict]) -> None:
+        """Set item_known and student_known on Cobi interactions: were they known records on arrival?"""
+        wanted: dict[tuple[str, str], set[str]] = {}
+        for event in events:
+            if event["source"] != "cobi":
+                continue
+            wanted.setdefault((event["key"], ITEM_RECORD_TYPES.get(event["item_type"], "")), set()).add(event["item_id"])
+            if event.get("student_id"):
+                wanted.setdefault((event["key"], STUDENT_RECORD_TYPE), set()).add(event["student_id"])
+        known = {(key, type_name, record_id)
+                 for (key, type_name), ids in wanted.items()
+                 for record_id, row in self._current(conn, key, type_name, ids).items() if not row["is_deleted"]}
+        for event in events:
+            if event["source"] == "cobi":
+                event["item_known"] = int((event["key"], ITEM_RECORD_TYPES.get(event["item_type"], ""),
+                                           event["item_id"]) in known)
+                event["student_known"] = (int((event["key"], STUDENT_RECORD_TYPE, event["student_id"]) in known)
+                                          if event.get("student_id") else None)
