@@ -32,7 +32,7 @@ class Result:
 
     index: int
     record_id: str | None
-    status: str  # stored, deleted, unchanged, stale, refused
+    status: str  # stored, deleted, stale, refused
     code: str = ""
     message: str = ""
     errors: dict = field(default_factory=dict)
@@ -58,7 +58,7 @@ class Chunk:
     def counts(self) -> dict[str, int]:
         """Records per status, and how many were received."""
         counts = {"received": len(self.results)}
-        for status in ("stored", "deleted", "unchanged", "stale", "refused"):
+        for status in ("stored", "deleted", "stale", "refused"):
             counts[status] = sum(r.status == status for r in self.results)
         return counts
 

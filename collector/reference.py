@@ -77,8 +77,8 @@ class Version:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of one record: stored, deleted, unchanged (the same as the current one), stale (older
-    than the current one: kept in history only), or refused (with why)."""
+    """What became of one record: stored, deleted, stale (older than the current one: kept in history
+    only), or refused (with why). A version identical to one kept before is answered as it was then."""
 
     status: str
     message: str = ""

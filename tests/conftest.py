@@ -14,6 +14,7 @@ import pytest
 
 from collector import create_app
 from collector import keys
+from collector import server_keys
 
 from support import pg
 from support.dataset import dataset_requests
@@ -120,6 +121,12 @@ def storage(app):
 def key(storage):
     """A live key with no origin restriction."""
     return keys.create_key(storage, "shop", [])
+
+
+@pytest.fixture
+def secret(storage, key):
+    """A secret server key of `key`'s site."""
+    return server_keys.create_server_key(storage, key)
 
 
 @pytest.fixture

@@ -45,9 +45,8 @@ def _summary(chunk: Chunk) -> tuple[int, str, str, str]:
         status, word, message = 400, "error", f"All {counts['received']} records were refused"
     else:
         status, word, message = 207, "partial", f"{len(refused)} of {counts['received']} records were refused"
-    kept = [f"{counts[s]} {s}" for s in ("unchanged", "stale") if counts[s]]
-    if kept:
-        message += f" ({', '.join(kept)})"
+    if counts["stale"]:
+        message += f" ({counts['stale']} stale: older than the stored version, kept in history only)"
     error = "; ".join(f"record {r.index}" + (f" ({r.record_id})" if r.record_id else "") + f": {r.message.rstrip('.')}"
                       for r in refused[:_NAMED])
     if len(refused) > _NAMED:

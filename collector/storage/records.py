@@ -73,20 +73,22 @@ class RecordsMixin(SQLBase):
                     outcomes.append(Outcome("refused", missing))
                     continue
                 earlier = current.get(version.record_id)
-                if earlier is not None and earlier["data"] == version.data:
-                    outcomes.append(Outcome("unchanged"))
-                    continue
-                version_id = str(uuid.uuid4())
                 stale = (earlier is not None and version.updated is not None and earlier["updated"] is not None
                          and version.updated < earlier["updated"])
-                stored.append((version, version_id, stale))
                 if stale:
                     outcomes.append(Outcome("stale", f"Older than the stored version (updated {earlier['updated']}): "
-                                                             "kept in history only."))
+                                                     "kept in history only."))
                 else:
+                    outcomes.append(Outcome("deleted" if version.is_deleted else "stored"))
+                # A version already kept (same fields, same updated time) is a request sent again: it
+                # changes nothing and is answered as it was the first time.
+                if earlier is not None and (earlier["data"] == version.data or version.updated is not None
+                                            and self._in_history(conn, meta["key"], record_type.name, version)):
+                    continue
+                stored.append((version, str(uuid.uuid4()), stale))
+                if not stale:
                     current[version.record_id] = {"updated": version.updated, "is_deleted": version.is_deleted,
                                                   "data": version.data}
-                    outcomes.append(Outcome("deleted" if version.is_deleted else "stored"))
             self._store_versions(conn, record_type.name, stored, meta, now)
             rows = rejected + refused
             if rows:
@@ -112,6 +114,15 @@ class RecordsMixin(SQLBase):
         conn.cursor().executemany(INSERT_OUTBOX, [
             (target_id, meta["key"], version_id, meta["source"], record_payload(meta, type_name, version, version_id),
              now, now) for version, version_id, _, _ in fresh for target_id in wanting])
+
+    def _in_history(self, conn, key: str, type_name: str, version: Version) -> bool:
+        """Whether this very version of a record (same updated time, same fields) was kept before."""
+        for (payload,) in conn.execute(
+                "SELECT payload FROM record_versions WHERE key = ? AND type = ? AND record_id = ? AND updated = ?",
+                (key, type_name, version.record_id, version.updated)).fetchall():
+            if _loaded(payload) == version.data:
+                return True
+        return False
 
     def _current(self, conn, key: str, type_name: str, ids: set[str]) -> dict[str, dict]:
         """The current rows of these ids of a type: updated, is_deleted and the record."""
