@@ -19,8 +19,8 @@ from flask import Request
 
 from .clock import now_iso
 from .errors import KeyRevoked
-from .errors import UnknownKey
 from .errors import Unauthorized
+from .errors import UnknownKey
 
 _ALPHABET = string.ascii_letters + string.digits
 PREFIX = "sk_"

@@ -15,6 +15,7 @@ import pytest
 from collector import create_app
 from collector import keys
 from collector import server_keys
+from collector.clock import now_iso
 
 from support import pg
 from support.dataset import dataset_requests
@@ -127,6 +128,16 @@ def key(storage):
 def secret(storage, key):
     """A secret server key of `key`'s site."""
     return server_keys.create_server_key(storage, key)
+
+
+@pytest.fixture
+def target(storage, key):
+    """Add a target for `key` to an upstream: target(kind, upstream) -> target id."""
+
+    def add(kind: str, upstream, secret: str = "upstream-secret") -> int:
+        return storage.add_target(key, kind, upstream.url, secret, now_iso())
+
+    return add
 
 
 @pytest.fixture

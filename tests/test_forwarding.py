@@ -14,7 +14,6 @@ from collections import Counter
 
 import pytest
 
-from collector.clock import now_iso
 from collector.forward.policy import Outcome
 from collector.forward.runner import Forwarder
 
@@ -23,46 +22,11 @@ from support.factories import bearer
 from support.factories import make_event
 from support.factories import make_interaction
 from support.factories import new_id
+from support.outbox import SETTINGS
+from support.outbox import drain
+from support.outbox import states
 from support.servers import ROOT
 from support.upstream import Upstream
-
-SETTINGS = {"FORWARD_BATCH": 100, "FORWARD_CONCURRENCY": 4, "FORWARD_LEASE_SECONDS": 60,
-            "FORWARD_TIMEOUT_SECONDS": 5, "FORWARD_MAX_AGE_HOURS": 72}
-
-
-def drain(storage, settings=None, until=None, timeout: float = 30.0) -> Forwarder:
-    """Run a forwarder in this process until `until()` holds (or nothing is pending) or the timeout passes."""
-    forwarder = Forwarder(storage, {**SETTINGS, **(settings or {})})
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        forwarder.step()
-        if until() if until else not _pending(storage):
-            break
-        time.sleep(0.05)
-    forwarder.storage.release(forwarder.owner)
-    forwarder.close()
-    return forwarder
-
-
-def _pending(storage) -> int:
-    """Rows not yet delivered or dead."""
-    return sum(r["count"] for r in storage.outbox_status(time.time()) if r["state"] == "pending")
-
-
-def states(db) -> Counter:
-    """Outbox rows by state."""
-    return Counter(r["state"] for r in db("SELECT state FROM outbox"))
-
-
-@pytest.fixture
-def target(storage, key):
-    """Add a target for `key` to an upstream: target(kind, upstream) -> target id."""
-
-    def add(kind: str, upstream: Upstream, secret: str = "upstream-secret") -> int:
-        return storage.add_target(key, kind, upstream.url, secret, now_iso())
-
-    return add
-
 
 DOC_EVENTS = [
     {"type": "order", "subtype": "started", "order_id": "o1",

@@ -10,7 +10,6 @@ from collector.clock import now_iso
 from collector.storage import base
 
 
-
 def test_forward_targets_lose_their_kind_constraint_and_keep_their_rows(backend, database_url, monkeypatch, db):
     every = base.migrations
     # The store as the version before kinds moved into code left it: migrations up to 0007.

@@ -10,11 +10,11 @@ import uuid
 from marshmallow import Schema
 from marshmallow import ValidationError
 from marshmallow import fields
-from marshmallow import validates_schema
 from marshmallow import validate
+from marshmallow import validates_schema
 
-from ..reference import RecordType
 from ..reference import STUDENT_RECORD_TYPE
+from ..reference import RecordType
 from ..reference import Reference
 from ..reference import register
 from .common import Uuid
@@ -121,7 +121,8 @@ _STUDENT = Reference("student_id", STUDENT_RECORD_TYPE)
 TYPES = (
     RecordType("customers", FAMILY, Customer(), "customer_id"),
     RecordType("transactions", FAMILY, Transaction(), "transaction_id", (
-        _SHOP, Reference("offer_id", "offers", same=("shop_id",)), Reference("branch_id", "branches", same=("shop_id",)),
+        _SHOP, Reference("offer_id", "offers", same=("shop_id",)),
+        Reference("branch_id", "branches", same=("shop_id",)),
     )),
     RecordType("offers", FAMILY, OfferSchema(), "offer_id", (_SHOP,)),
     RecordType("shops", FAMILY, Shop(), "shop_id"),

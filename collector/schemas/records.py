@@ -15,7 +15,6 @@ from marshmallow import validate
 from ..clock import iso
 from .common import EXTRAS_MAX_BYTES
 from .common import TEXT_MAX
-from .common import Uuid
 from .common import check_extras
 
 #: Bound for amounts and coordinates: what a shop can charge, what a map holds.

@@ -13,6 +13,7 @@ from ..errors import QueryError
 from ..errors import StorageError
 from .dialect import POSTGRES
 from .private import READER_ROLE
+from .private import REFUSED
 from .private import postgres_grants
 from .sql import SQLStorage
 
@@ -157,9 +158,7 @@ class PostgresStorage(SQLStorage):
         except psycopg.errors.ReadOnlySqlTransaction as exc:
             raise QueryError(f"collector query is read-only; this statement writes ({exc}).") from exc
         except psycopg.errors.InsufficientPrivilege as exc:
-            raise QueryError(f"{str(exc).strip()}: secrets (server_keys, forward_targets.secret, "
-                             "analyst_tokens.token_hash) are not readable by collector query, exports or "
-                             "reports; name other columns.") from exc
+            raise QueryError(f"{str(exc).strip()}: {REFUSED}.") from exc
         except psycopg.Error as exc:
             raise QueryError(str(exc).strip()) from exc
         finally:

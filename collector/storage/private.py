@@ -16,12 +16,9 @@ PRIVATE_COLUMNS = {"forward_targets": frozenset({"secret"}), "analyst_tokens": f
 #: The PostgreSQL role collector query reads as (created by migrate when the database user may).
 READER_ROLE = "collector_reader"
 
-_REFUSED = "{what} holds secrets and is not readable by collector query, exports or reports"
-
-
-def refusal(table: str, column: str | None = None) -> str:
-    """Why a read of a private table or column was refused."""
-    return _REFUSED.format(what=f"{table}.{column}" if column else table)
+#: Said when a read-only statement touched one of them.
+REFUSED = ("secrets (server_keys, forward_targets.secret, analyst_tokens.token_hash) are not readable by "
+           "collector query, exports or reports; name other columns")
 
 
 def sqlite_authorizer(action: int, arg1, arg2, database, trigger) -> int:

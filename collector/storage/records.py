@@ -159,7 +159,8 @@ class RecordsMixin(SQLBase):
         for event in events:
             if event["source"] != "cobi":
                 continue
-            wanted.setdefault((event["key"], ITEM_RECORD_TYPES.get(event["item_type"], "")), set()).add(event["item_id"])
+            item_type = ITEM_RECORD_TYPES.get(event["item_type"], "")
+            wanted.setdefault((event["key"], item_type), set()).add(event["item_id"])
             if event.get("student_id"):
                 wanted.setdefault((event["key"], STUDENT_RECORD_TYPE), set()).add(event["student_id"])
         known = {(key, type_name, record_id)

@@ -12,6 +12,7 @@ from urllib.parse import quote
 from ..errors import QueryError
 from ..errors import StorageError
 from .dialect import SQLITE
+from .private import REFUSED
 from .private import sqlite_authorizer
 from .sql import SQLStorage
 
@@ -189,8 +190,7 @@ class SQLiteStorage(SQLStorage):
             return columns, cur.fetchall()
         except sqlite3.Error as exc:
             if "not authorized" in str(exc) or "prohibited" in str(exc):
-                raise QueryError(f"{exc}: secrets (server_keys, forward_targets.secret, analyst_tokens.token_hash) "
-                                 "are not readable by collector query, exports or reports; name other columns.") from exc
+                raise QueryError(f"{exc}: {REFUSED}.") from exc
             if "readonly" in str(exc) or "read-only" in str(exc) or "query_only" in str(exc):
                 raise QueryError(f"collector query is read-only; this statement writes ({exc}).") from exc
             raise QueryError(str(exc)) from exc
