@@ -1,0 +1,60 @@
+"""Secret server keys: printed once, listed by prefix, never readable through the analysts' paths or logs."""
+
+from __future__ import annotations
+
+import pytest
+
+from collector import server_keys
+from collector.errors import QueryError
+
+from support.records import EXAMPLES
+from support.records import upload
+
+
+def _tables(storage) -> list[str]:
+    """Every table and view of the store (read with the writer's connection, as the collector does)."""
+    if storage.dialect.name == "sqlite":
+        rows = storage._read("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+                             "AND name NOT LIKE 'sqlite_%'")
+    else:
+        rows = storage._read("SELECT table_name AS name FROM information_schema.tables "
+                             "WHERE table_schema = current_schema()")
+    return sorted(r["name"] for r in rows)
+
+
+def test_a_secret_is_absent_from_select_star_of_every_table(cli, storage, key, client):
+    created = cli("keys", "secret", "create", key)
+    secret = created.stdout.strip()
+    assert secret.startswith("sk_live_") and len(secret) > 30 and "not shown again" in created.stderr
+    assert upload(client, secret, "shops", [EXAMPLES["shops"]]).status_code == 200
+    listing = cli("keys", "secret", "list", key).stdout
+    assert secret[:12] in listing and secret not in listing
+    tables = _tables(storage)
+    assert {"server_keys", "records", "record_versions", "cobi_shops", "forward_targets"} <= set(tables)
+    for table in tables:
+        result = cli("query", f"SELECT * FROM {table}", check=False)
+        assert secret not in result.stdout + result.stderr, table
+        assert server_keys.hash_secret(secret) not in result.stdout + result.stderr, table
+    refused = cli("query", "SELECT secret FROM server_keys", check=False)
+    assert refused.returncode == 1 and "not readable" in refused.stderr
+    # The columns beside a secret stay readable.
+    assert "shop" in cli("query", "SELECT key, name FROM keys").stdout
+
+
+@pytest.mark.parametrize("sql", ["SELECT count(*) FROM server_keys", "SELECT url, secret FROM forward_targets",
+                                 "SELECT token_hash FROM analyst_tokens",
+                                 "SELECT * FROM (SELECT * FROM server_keys) s",
+                                 "WITH s AS (SELECT secret FROM server_keys) SELECT * FROM s"])
+def test_the_read_only_path_refuses_every_way_to_a_secret(storage, secret, sql):
+    with pytest.raises(QueryError, match="not readable"):
+        storage.query(sql)
+
+
+def test_a_secret_is_never_logged(make_app, key, secret, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="collector")
+    client = make_app(LOG_LEVEL="DEBUG").test_client()
+    upload(client, secret, "shops", [EXAMPLES["shops"]])
+    upload(client, secret + "x", "shops", [EXAMPLES["shops"]])
+    assert caplog.records and all(secret not in r.getMessage() for r in caplog.records)
