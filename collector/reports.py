@@ -105,8 +105,8 @@ REPORTS: dict[str, Report] = {
         f"FROM interactions WHERE {_PERIOD} GROUP BY item_type, interaction_type "
         "ORDER BY interactions DESC, item_type, interaction_type"),
     "items": Report(
-        "Cobi items with the most interactions",
-        "SELECT item_type, item_id, count(*) AS interactions FROM interactions "
+        "Cobi items with the most interactions, named where the Data API sent them",
+        "SELECT item_type, item_id, max(item_name) AS name, count(*) AS interactions FROM interactions "
         f"WHERE {_PERIOD} GROUP BY item_type, item_id ORDER BY interactions DESC, item_type, item_id LIMIT 20"),
     "events": Report(
         "Events per day and type",

@@ -125,3 +125,21 @@ def test_report_command(cli, dataset):
     assert "Completed orders" in out.stderr
     bad = cli("report", "revenue", "--since", "last week", check=False)
     assert bad.returncode == 2 and "not a period bound" in bad.stderr
+
+
+def test_items_are_named_once_the_data_api_sent_them(client, storage, key, secret):
+    from support.factories import bearer
+    from support.factories import make_interaction
+    from support.records import EXAMPLES
+    from support.records import SHOP
+    from support.records import TAG
+    from support.records import upload
+
+    for item_type, item_id in (("SHOP", SHOP), ("TAG", TAG), ("SHOP", SHOP)):
+        interaction = make_interaction(item_type=item_type, item_id=item_id, event_timestamp="2026-11-20T10:00:00Z")
+        assert client.post("/user-interactions", json=interaction, headers=bearer(key)).status_code == 201
+    assert [r["name"] for r in run(storage, "items")] == [None, None]
+    upload(client, secret, "shops", [EXAMPLES["shops"]])
+    upload(client, secret, "tags", [EXAMPLES["tags"]])
+    assert [(r["item_type"], r["name"], int(r["interactions"])) for r in run(storage, "items")] == [
+        ("SHOP", "Campus Bookstore", 2), ("TAG", "Student Discount", 1)]
