@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 
+import iso3166
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import INCLUDE
@@ -11,7 +12,9 @@ from marshmallow import Schema
 from marshmallow import fields
 
 from .schemas import cobi
+from .schemas import cobi_data
 from .schemas import datacue
+from .schemas import records
 from .schemas.common import BoundedDict
 from .schemas.common import Id
 from .schemas.common import Timestamp
@@ -53,6 +56,16 @@ class BatchResultSchema(Schema):
     results = fields.List(fields.Dict())
 
 
+class DataResultSchema(Schema):
+    """Cobi's Data API answer: the request's id and type, and one entry per chunk of records."""
+
+    request_id = fields.String(required=True)
+    type = fields.String(required=True)
+    batches = fields.List(fields.Dict(), required=True, metadata={
+        "description": "batch (1-based), status (200, 207, 400) and data: status, type, message, request_id, "
+                       "batch_id, error, and the collector's counts and per-record errors"})
+
+
 def _custom_fields(converter):
     """Describe the collector's own field types in OpenAPI terms."""
     def described(_converter, field, **kwargs):
@@ -71,6 +84,10 @@ def _custom_fields(converter):
             return {"anyOf": [{"$ref": "#/components/schemas/CartLine"}, _ID]}
         if isinstance(field, BoundedDict):
             return {"type": "object"}
+        if isinstance(field, records.Region):
+            return {"type": "string", "enum": sorted(iso3166.countries_by_alpha2)}
+        if isinstance(field, records.RecordDate):
+            return {"type": "string", "format": "date"}
         return {}
     converter.add_attribute_function(described)
 
@@ -97,6 +114,34 @@ def _single_and_batch(spec: APISpec, single: str, batch: str, created: dict) -> 
                for status, text in _ERRORS.items()},
         },
     }}
+
+
+def _data_api(spec: APISpec, plugin: MarshmallowPlugin) -> None:
+    """One path per Cobi record type: `{"records": [...]}` with a secret key, answered with `batches[]`."""
+    spec.components.security_scheme("secret", {"type": "http", "scheme": "bearer",
+                                               "description": "a secret server key, sk_live_... or sk_test_..."})
+    spec.components.schema("DataResult", schema=DataResultSchema)
+    result = {"application/json": {"schema": {"$ref": "#/components/schemas/DataResult"}}}
+    errors = {**_ERRORS, "400": "Not JSON, no records, or every record refused (per record in `batches`); "
+                                "kept in `rejected`",
+              "401": "No secret key, an unknown or revoked one, or a publishable key", "404": "Unknown record type",
+              "403": "The secret's key was revoked", "413": "Over 5,000 records, or the body over its limit"}
+    errors.pop("409")
+    for record_type in cobi_data.TYPES:
+        name = record_type.schema.__class__.__name__.removesuffix("Schema").removesuffix("Fields")
+        spec.components.schema(f"Cobi{name}", schema=record_type.schema.__class__)
+        body = {"type": "object", "required": ["records"], "properties": {"records": {
+            "type": "array", "minItems": 1, "maxItems": cobi_data.MAX_RECORDS,
+            "items": {"$ref": f"#/components/schemas/Cobi{name}"}}}}
+        spec.path(f"/v1/data/{record_type.name}", operations={"post": {
+            "summary": f"Upsert {record_type.name} (Cobi Data API)", "security": [{"secret": []}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+            "responses": {
+                "200": {"description": "Every record stored (or already stored)", "content": result},
+                "207": {"description": "Some records refused (see batches[].data.errors)", "content": result},
+                **{status: {"description": text, "content": {"application/json": {"schema": _ERROR}}}
+                   for status, text in errors.items()},
+            }}})
 
 
 @functools.cache
@@ -162,6 +207,7 @@ def document() -> dict:
     spec.path("/v1/events", operations=events)
     spec.path("/user-interactions", operations=interactions)
     spec.path("/v1/user-interactions", operations=interactions)
+    _data_api(spec, plugin)
     for path, text in (("/healthz", "The process serves"), ("/readyz", "The database answers")):
         spec.path(path, operations={"get": {"responses": {
             "200": {"description": text},

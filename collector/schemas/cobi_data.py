@@ -19,6 +19,7 @@ from ..reference import Reference
 from ..reference import register
 from .common import Uuid
 from .common import text
+from .records import Flag
 from .records import RecordDate
 from .records import RecordSchema
 from .records import RecordTime
@@ -72,7 +73,7 @@ class OfferSchema(_schema("OfferFields", {
         _is_uuid, "allowed_branches is comma-separated branch ids; {bad!r} is not a UUID.")),
     "allowed_days": fields.String(allow_none=True, validate=comma_list(
         lambda day: day.lower() in _DAYS, "allowed_days is comma-separated week days; {bad!r} is not one.")),
-    "is_enabled": fields.Boolean(allow_none=True),
+    "is_enabled": Flag(allow_none=True),
 })):
     """An offer of a shop; its validity window must not end before it starts."""
 
@@ -86,7 +87,7 @@ class OfferSchema(_schema("OfferFields", {
 
 Shop = _schema("ShopSchema", {
     "shop_id": Uuid(required=True), "name": name(required=True), "region": Region(required=True),
-    "is_public": fields.Boolean(allow_none=True),
+    "is_public": Flag(allow_none=True),
 })
 Branch = _schema("BranchSchema", {
     "branch_id": Uuid(required=True), "shop_id": Uuid(required=True), "name": name(required=True),

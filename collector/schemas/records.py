@@ -42,9 +42,25 @@ class RecordTime(fields.AwareDateTime):
         """Read naive times as UTC."""
         super().__init__(default_timezone=UTC, **kwargs)
 
+    default_error_messages = {"range": "Not a time between the years 1 and 9999 in UTC."}
+
     def _deserialize(self, value, attr, data, **kwargs):
         """Return the time as ISO text with milliseconds and Z."""
-        return iso(super()._deserialize(value, attr, data, **kwargs))
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return iso(moment)
+        except OverflowError:  # 0001-01-01 at -08:00 is before year 1 in UTC (found by schemathesis: a 500)
+            raise self.make_error("range") from None
+
+
+class Flag(fields.Boolean):
+    """A JSON boolean, true or false: not 0, 1 or "yes" (Cobi's models say boolean)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        """Refuse anything but a JSON boolean."""
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
 
 
 class RecordDate(fields.Date):
@@ -91,7 +107,7 @@ class RecordSchema(Schema):
 
     created = RecordTime(allow_none=True)
     updated = RecordTime(allow_none=True)
-    is_deleted = fields.Boolean(allow_none=True)
+    is_deleted = Flag(allow_none=True)
 
     @post_load
     def bound_extras(self, data, **kwargs):
