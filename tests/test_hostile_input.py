@@ -9,10 +9,15 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from collector.schemas import cobi_data
+
 from support.contract import check_answer
 from support.factories import basic
 from support.factories import make_event
 from support.factories import make_interaction
+from support.records import EXAMPLES
+from support.records import ORDER
+from support.records import secret_header
 
 PATHS = ["/v1/events", "/user-interactions"]
 
@@ -64,3 +69,25 @@ def test_mutated_valid_events(client, key, data):
 def test_random_bytes(client, key, raw, content_type, encoding):
     headers = {**basic(key), "Content-Encoding": encoding} if encoding else basic(key)
     check_answer(client.post("/v1/events", data=raw, headers=headers, content_type=content_type or None))
+
+
+#: Field names of the Cobi record types, so mutated records reach their validation and dependency paths.
+RECORD_FIELDS = sorted({name for t in cobi_data.TYPES for name in t.schema.fields})
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_mutated_data_api_records(client, secret, data):
+    type_name = data.draw(st.sampled_from(ORDER))
+    draws = data.draw(st.dictionaries(st.sampled_from(RECORD_FIELDS), json_values, max_size=4))
+    record = {**EXAMPLES[type_name], **draws}
+    body = data.draw(st.sampled_from([{"records": [record]}, {"records": [record, EXAMPLES[type_name]]},
+                                      {"records": record}, record, [record]]))
+    check_answer(client.post(f"/v1/data/{type_name}", json=body, headers=secret_header(secret)))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(document=json_values, type_name=st.sampled_from([*ORDER, "nope"]))
+def test_random_json_to_the_data_api(client, secret, document, type_name):
+    check_answer(client.post(f"/v1/data/{type_name}", data=json.dumps(document), headers=secret_header(secret),
+                             content_type="application/json"))
