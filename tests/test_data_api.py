@@ -87,7 +87,7 @@ WRONG = [
     ("shops", "shop_id", "not-a-uuid"), ("shops", "region", "ZZ"), ("shops", "region", "CAN"),
     ("shops", "region", 12), ("shops", "is_public", "maybe"), ("shops", "is_public", 1),
     ("offers", "is_enabled", "true"), ("shops", "created", "yesterday"),
-    ("shops", "updated", "2023-13-45T00:00:00Z"), ("shops", "created", "0001-01-01T00:00:00-08:00"),
+    ("shops", "updated", "2023-13-45T00:00:00Z"), ("shops", "created", "0001-01-01T00:00:00+08:00"),
     ("shops", "is_deleted", "sometimes"), ("shops", "name", ""),
     ("customers", "birthdate", "03/04/2001"), ("customers", "user_id", 42), ("customers", "institute_id", "x"),
     ("transactions", "savings", -0.01), ("transactions", "amount", 0), ("transactions", "amount", -5),
