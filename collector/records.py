@@ -18,12 +18,10 @@ from .clock import utcnow
 from .errors import ApiError
 from .errors import InvalidRecord
 from .errors import MissingReference
-from .errors import PayloadTooLarge
 from .pipeline import rejected_row
 from .pipeline import summary
 from .reference import RecordType
 from .reference import Version
-from .schemas.common import json_size
 
 
 @dataclass
@@ -89,10 +87,12 @@ def _record_id(record_type: RecordType, item) -> str | None:
 
 
 def _validate(record_type: RecordType, index: int, item) -> Version:
-    """One record checked against its size cap and its type's schema, or ApiError."""
-    limit = current_app.config["MAX_EVENT_BYTES"]
-    if json_size(item) > limit:
-        raise PayloadTooLarge(f"The record is {json_size(item)} bytes; the limit is {limit}.")
+    """One record checked against its type's schema, or ApiError.
+
+    No size check of its own: every declared field is bounded by the schema and the undeclared ones
+    together by EXTRAS_MAX_BYTES, so a valid record is small; measuring each one cost a tenth of the
+    endpoint's time.
+    """
     if not isinstance(item, dict):
         raise InvalidRecord("A record must be a JSON object.")
     try:
