@@ -92,12 +92,24 @@ def test_daily_funnel(db, dataset):
         for key, visits in expected.items()}
 
 
-def test_the_schema_docs_examples_run(storage, dataset):
+def test_the_schema_docs_examples_run(client, storage, dataset, key, secret):
+    from support.factories import bearer
+    from support.factories import make_interaction
+    from support.records import EXAMPLES
+    from support.records import OFFER
+    from support.records import upload
+
     text = (Path(__file__).resolve().parent.parent / "docs" / "schema.md").read_text()
     examples = text.split("```sql", 1)[1].split("```", 1)[0]
     statements = [s.strip() for s in examples.split(";") if s.strip()]
-    assert len(statements) == 2
-    revenue = storage.query(statements[0])[1]
+    assert len(statements) == 4
+    for type_name in ("shops", "offers"):
+        assert upload(client, secret, type_name, [EXAMPLES[type_name]]).status_code == 200
+    interaction = make_interaction(item_type="OFFER", item_id=OFFER, interaction_type="DISCOUNT_CODE")
+    assert client.post("/user-interactions", json=interaction, headers=bearer(key)).status_code == 201
+    assert storage.query(statements[0])[1] == [("DISCOUNT_CODE", "10% off textbooks", "Campus Bookstore", 1)]
+    assert len(storage.query(statements[1])[1]) == 1
+    revenue = storage.query(statements[2])[1]
     assert [(day, currency, float(total)) for day, currency, total in revenue] == [("2026-11-20", "USD", 25.0)]
-    unanswered = storage.query(statements[1])[1]
+    unanswered = storage.query(statements[3])[1]
     assert [(term, int(n)) for term, n in unanswered] == [("lamp", 1)]
