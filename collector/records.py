@@ -102,7 +102,7 @@ def _validate(record_type: RecordType, index: int, item) -> Version:
     return Version(index=index, record_id=record_type.record_id(data), data=data)
 
 
-def store(upload: Upload, items: list, storage, source: str | None = None) -> Upload:
+def store(upload: Upload, items: list, storage) -> Upload:
     """Validate and store a request's records in chunks of DATA_CHUNK, each its own transaction.
 
     A chunk's answer exists only once it is committed; a storage failure stops the request (the client's
@@ -131,7 +131,7 @@ def store(upload: Upload, items: list, storage, source: str | None = None) -> Up
             return rejected_row(upload.key_row, record_type.family, error, json.dumps(version.data),
                                 event_id=version.record_id, received_at=received_at)
 
-        meta = {"key": upload.key_row["key"], "mode": upload.key_row["mode"], "source": source or record_type.family,
+        meta = {"key": upload.key_row["key"], "mode": upload.key_row["mode"], "source": record_type.family,
                 "sent_by": upload.sent_by, "request_id": upload.request_id, "batch_id": batch_id,
                 "received_at": iso(received_at)}
         outcomes = storage.write_records(record_type, versions, meta, rejected, refuse)

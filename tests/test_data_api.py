@@ -381,3 +381,17 @@ def test_interactions_record_whether_their_item_and_student_were_known(client, s
     rows = storage.query("SELECT item_known, student_known, item_name FROM interactions ORDER BY id")[1]
     assert rows == [(1, 1, "Campus Bookstore"), (0, 0, None), (1, None, "Campus Bookstore")]
     assert storage.query("SELECT count(*) FROM events WHERE source = 'datacue' AND item_known IS NOT NULL")[1] == [(0,)]
+
+
+def test_forgetting_a_person_erases_their_customer_record_and_its_history(client, storage, secret):
+    from collector.clock import now_iso
+
+    customer = EXAMPLES["customers"]
+    upload(client, secret, "customers", [customer])
+    upload(client, secret, "customers", [example("customers", gender="other")])
+    other = example("customers", customer_id=new_uuid(), user_id=new_uuid())
+    upload(client, secret, "customers", [other])
+    counts = storage.forget(customer["user_id"], None, False, now_iso())
+    assert counts["customers"] == 2
+    assert storage.query("SELECT customer_id FROM cobi_customers")[1] == [(other["customer_id"],)]
+    assert storage.query("SELECT count(*) FROM record_versions")[1][0][0] == 1

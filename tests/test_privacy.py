@@ -37,7 +37,8 @@ def _person_and_stranger(client, key, storage):
 def test_forget_erases_the_person_and_the_ids_linked_to_them(client, key, storage, db):
     _person_and_stranger(client, key, storage)
     counts = storage.forget("u1", None, False, now_iso())
-    assert counts == {"user_ids": 1, "anonymous_ids": 2, "events": 4, "lines": 1, "outbox": 4, "rejected": 1}
+    assert counts == {"user_ids": 1, "anonymous_ids": 2, "events": 4, "lines": 1, "outbox": 4, "rejected": 1,
+                      "customers": 0}
     left = db("SELECT anonymous_id, user_id FROM events")
     assert left == [{"anonymous_id": "a2", "user_id": None}]
     assert len(db("SELECT * FROM outbox")) == 1 and db("SELECT * FROM event_lines") == []

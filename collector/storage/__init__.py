@@ -65,6 +65,29 @@ class Storage(Protocol):
     def set_store(self, key: str, store: bool) -> bool:
         """Choose whether a key's events are kept in `events` as well as forwarded."""
 
+    # Secret server keys.
+
+    def add_server_key(self, row: dict) -> int:
+        """Store a server key (its secret, hash and prefix); return its id."""
+
+    def find_server_key(self, secret_hash: str) -> dict | None:
+        """The server key row with this hash (cached like key rows), or None."""
+
+    def server_keys_of(self, key: str) -> list[dict]:
+        """A site's active server keys, to check a body signed with one of them."""
+
+    def list_server_keys(self, key: str | None = None) -> list[dict]:
+        """Every server key (of one site, or all) by prefix; never the secret."""
+
+    def revoke_server_key(self, server_key_id: int, at: str) -> bool:
+        """Revoke a server key; False when there is no such active one."""
+
+    # Reference records.
+
+    def write_records(self, record_type, versions: list, meta: dict, rejected: list[dict], refuse) -> list:
+        """Store one chunk of validated records of a type and the rows refused from it, in one transaction;
+        return each record's Outcome (stored, deleted, stale, refused)."""
+
     # Forward targets and the outbox.
 
     def add_target(self, key: str, kind: str, url: str, secret: str, created_at: str) -> int:

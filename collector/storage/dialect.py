@@ -24,6 +24,8 @@ class Dialect:
     migration_lock: str | None
     #: `position of needle in haystack`, as a format string over two SQL expressions.
     position: str
+    #: A top-level field of a JSON column as text, as a format string over the column and the field.
+    json_field: str = "json_extract({column}, '$.{field}')"
 
     def sql(self, text: str) -> str:
         """The shared SQL (`?` placeholders) in this backend's placeholders."""
@@ -42,4 +44,4 @@ SQLITE = Dialect(name="sqlite", placeholder="?", claim_lock="", migration_lock=N
 #: spells "coll") serialises migrations across processes and nodes.
 POSTGRES = Dialect(name="postgres", placeholder="%s", claim_lock=" FOR UPDATE OF o SKIP LOCKED",
                    migration_lock=f"SELECT pg_advisory_xact_lock({0x636F6C6C})",
-                   position="strpos({haystack}, {needle})")
+                   position="strpos({haystack}, {needle})", json_field="{column}->>'{field}'")

@@ -41,7 +41,9 @@ class PrivacyMixin(SQLBase):
         with self._transaction() as conn:
             users, anonymous = _linked_ids(conn, {user_id} - {None}, {anonymous_id} - {None})
             counts = {"user_ids": len(users), "anonymous_ids": len(anonymous), "events": 0, "lines": 0,
-                      "outbox": 0, "rejected": 0}
+                      "outbox": 0, "rejected": 0, "customers": 0}
+            for value in users:
+                counts["customers"] += self._forget_customer(conn, value)
             for column, ids in (("user_id", users), ("anonymous_id", anonymous)):
                 for value in ids:
                     match = f"SELECT id FROM events WHERE {column} = ?"
@@ -59,6 +61,15 @@ class PrivacyMixin(SQLBase):
                                      "ON CONFLICT (id_hash) DO NOTHING", (id_hash(value), column, at))
         self._forget_cached()
         return counts
+
+    def _forget_customer(self, conn, user_id: str) -> int:
+        """Erase the Data API's customer records (every version) whose user_id is this person's; return
+        how many versions went. A customer is a person: birthdate, gender, institute."""
+        named = f"type = 'customers' AND {self.dialect.json_field.format(column='payload', field='user_id')} = ?"
+        conn.execute(f"DELETE FROM outbox WHERE event_id IN (SELECT version_id FROM record_versions WHERE {named})",
+                     (user_id,))
+        conn.execute(f"DELETE FROM records WHERE {named}", (user_id,))
+        return conn.execute(f"DELETE FROM record_versions WHERE {named}", (user_id,)).rowcount
 
     def prune(self, before: str, before_epoch: float) -> dict:
         """Delete events and rejected rows received before `before` (ISO text), and outbox rows created
