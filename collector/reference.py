@@ -97,7 +97,3 @@ def get(name: str) -> RecordType | None:
     """The record type with this name, or None."""
     return _TYPES.get(name)
 
-
-def family(name: str) -> list[RecordType]:
-    """Every registered type of one API family, in registration order."""
-    return [t for t in _TYPES.values() if t.family == name]

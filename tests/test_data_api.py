@@ -202,10 +202,8 @@ def test_a_favourite_without_its_own_id_is_one_per_student_and_shop(client, stor
 
 
 def _versions(storage, record_id):
-    return storage.query("SELECT json_extract(payload, '$.name') FROM record_versions WHERE record_id = ? ORDER BY id"
-                         if storage.dialect.name == "sqlite" else
-                         "SELECT payload->>'name' FROM record_versions WHERE record_id = ? ORDER BY id",
-                         (record_id,))[1]
+    name = storage.dialect.json_field.format(column="payload", field="name")
+    return storage.query(f"SELECT {name} FROM record_versions WHERE record_id = ? ORDER BY id", (record_id,))[1]
 
 
 def test_upserts_go_by_updated_and_history_keeps_every_version(client, storage, secret):

@@ -124,17 +124,21 @@ class RecordsMixin(SQLBase):
                 return True
         return False
 
-    def _current(self, conn, key: str, type_name: str, ids: set[str]) -> dict[str, dict]:
-        """The current rows of these ids of a type: updated, is_deleted and the record."""
-        found: dict[str, dict] = {}
+    @staticmethod
+    def _rows_of(conn, columns: str, key: str, type_name: str, ids: set[str], condition: str = ""):
+        """Yield `columns` of the current records of these ids of a type, a bounded IN list at a time."""
         ids = sorted(ids)
         for start in range(0, len(ids), _IN_CHUNK):
             part = ids[start:start + _IN_CHUNK]
-            for record_id, updated, is_deleted, payload in conn.execute(
-                    "SELECT record_id, updated, is_deleted, payload FROM records WHERE key = ? AND type = ? "
-                    f"AND record_id IN ({', '.join('?' for _ in part)})", (key, type_name, *part)).fetchall():
-                found[record_id] = {"updated": updated, "is_deleted": bool(is_deleted), "data": _loaded(payload)}
-        return found
+            yield from conn.execute(
+                f"SELECT {columns} FROM records WHERE key = ? AND type = ? {condition}"
+                f"AND record_id IN ({', '.join('?' for _ in part)})", (key, type_name, *part)).fetchall()
+
+    def _current(self, conn, key: str, type_name: str, ids: set[str]) -> dict[str, dict]:
+        """The current rows of these ids of a type: updated, is_deleted and the record."""
+        return {record_id: {"updated": updated, "is_deleted": bool(is_deleted), "data": _loaded(payload)}
+                for record_id, updated, is_deleted, payload
+                in self._rows_of(conn, "record_id, updated, is_deleted, payload", key, type_name, ids)}
 
     @staticmethod
     def _missing(record_type: RecordType, version: Version, named: dict[str, dict[str, dict]]) -> str | None:
@@ -163,9 +167,10 @@ class RecordsMixin(SQLBase):
             wanted.setdefault((event["key"], item_type), set()).add(event["item_id"])
             if event.get("student_id"):
                 wanted.setdefault((event["key"], STUDENT_RECORD_TYPE), set()).add(event["student_id"])
+        # Ids alone: an interaction's ingest need not read and decode the records it names.
         known = {(key, type_name, record_id)
                  for (key, type_name), ids in wanted.items()
-                 for record_id, row in self._current(conn, key, type_name, ids).items() if not row["is_deleted"]}
+                 for (record_id,) in self._rows_of(conn, "record_id", key, type_name, ids, "AND is_deleted = 0 ")}
         for event in events:
             if event["source"] == "cobi":
                 event["item_known"] = int((event["key"], ITEM_RECORD_TYPES.get(event["item_type"], ""),

@@ -38,8 +38,8 @@ def one_event(rows: list[dict], path: str, body: Callable[[dict], dict], authori
                              "Idempotency-Key": row["event_id"]})
 
 
-def every_event(event: dict) -> bool:
-    """The filter of a kind that takes every event (browser and interaction events, not reference records)."""
+def events_only(event: dict) -> bool:
+    """The filter of a kind that takes every event (browser and interaction events), not reference records."""
     return event["source"] in EVENT_SOURCES
 
 
@@ -61,7 +61,7 @@ class TargetKind:
     credential: Credential
     build: Callable[[list[dict]], Delivery]
     #: Whether a target of this kind takes an event (the event's outbox row is written only if so).
-    wants: Callable[[dict], bool] = every_event
+    wants: Callable[[dict], bool] = events_only
     #: Most events in one request: 1 for APIs that take one event per call, sent concurrently.
     batch: int = 1
     #: Which rows may share a request and how many: (lane, most rows) for an outbox row; None: all
