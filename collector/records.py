@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -55,10 +56,8 @@ class Chunk:
 
     def counts(self) -> dict[str, int]:
         """Records per status, and how many were received."""
-        counts = {"received": len(self.results)}
-        for status in ("stored", "deleted", "stale", "refused"):
-            counts[status] = sum(r.status == status for r in self.results)
-        return counts
+        tally = Counter(r.status for r in self.results)
+        return {"received": len(self.results), **{s: tally[s] for s in ("stored", "deleted", "stale", "refused")}}
 
 
 @dataclass
