@@ -45,6 +45,8 @@ class Api:
     batch_schema: Schema
     to_row: Callable[[dict, rows.RequestMeta, tuple], dict]
     single_response: Callable[[dict, dict | None], Response]
+    #: Whether a bare JSON array is a batch of items (DataCue's client sends events so).
+    array_is_batch: bool = False
 
 
 def describe(messages, prefix: str = "") -> list[str]:
@@ -163,6 +165,8 @@ def ingest(api: Api) -> Response:
     try:
         raw = read_body(request, max(config["MAX_BODY_BYTES"], config["MAX_BATCH_BYTES"]))
         document = parse_json(raw)
+        if isinstance(document, list) and api.array_is_batch:  # as DataCue's client batches events
+            document = {api.batch_field: document}
         if not isinstance(document, dict):
             raise InvalidEvent("The body must be a JSON object: one event, or a batch.")
         is_batch = api.batch_field in document

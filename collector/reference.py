@@ -36,6 +36,8 @@ class RecordType:
     references: tuple[Reference, ...] = ()
     #: The id of a record that may lack `id_field` (a favourite without its own id), from its other fields.
     fallback_id: Callable[[dict], str] | None = None
+    #: The id of a record whose id is several fields (a DataCue variant: product and variant), used always.
+    composite_id: Callable[[dict], str] | None = None
 
     @property
     def view(self) -> str:
@@ -44,6 +46,8 @@ class RecordType:
 
     def record_id(self, data: dict) -> str:
         """The id a validated record is stored under."""
+        if self.composite_id is not None:
+            return self.composite_id(data)
         value = data.get(self.id_field)
         if value is None and self.fallback_id is not None:
             return self.fallback_id(data)

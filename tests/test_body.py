@@ -82,11 +82,26 @@ def test_malformed_json_is_400_and_kept(client, key, db, data, fragment):
     assert row["reason"] == "malformed_json" and row["raw_bytes"] == len(data)
 
 
-@pytest.mark.parametrize("document", [[], "event", 3, None, [make_event()]])
+@pytest.mark.parametrize("document", ["event", 3, None])
 def test_body_must_be_an_object(client, key, document):
     response = _post(client, key, json.dumps(document).encode(), **{"Content-Type": "application/json"})
     assert response.status_code == 400
     assert "JSON object" in response.json["message"]
+
+
+def test_a_json_array_of_events_is_a_batch(client, key, db):
+    """DataCue's client batches events as a bare array; an empty one is an empty batch, refused."""
+    response = _post(client, key, json.dumps([make_event(), make_event()]).encode(),
+                     **{"Content-Type": "application/json"})
+    assert response.status_code == 200, response.json
+    assert len(db("SELECT event_id FROM events")) == 2
+    empty = _post(client, key, b"[]", **{"Content-Type": "application/json"})
+    assert (empty.status_code, empty.json["code"]) == (400, "invalid_batch")
+
+
+def test_cobi_interactions_take_no_bare_array(client, key):
+    response = client.post("/v1/user-interactions", data=b"[]", headers={**basic(key), "Content-Type": "application/json"})
+    assert response.status_code == 400 and "JSON object" in response.json["message"]
 
 
 def _padded(size: int) -> dict:

@@ -11,7 +11,9 @@ from flask import Response
 from flask import request
 
 #: Where browsers post events.
-INGEST_PATHS = frozenset({"/v1/events", "/v1/user-interactions", "/user-interactions"})
+INGEST_PATHS = frozenset({"/v1/events", "/", "/v1/user-interactions", "/user-interactions"})
+#: Methods a preflight may ask for (PUT: the DataCue docs' wishlist examples send it to /v1/events).
+_METHODS = frozenset({"POST", "PUT"})
 #: Request headers a page may send (lower case, as compared).
 ALLOW_HEADERS = frozenset({"authorization", "content-type", "content-encoding"})
 #: How long a browser may reuse a preflight's answer, in seconds.
@@ -38,12 +40,12 @@ def add_cors_headers(response: Response) -> Response:
         return response
     headers["Access-Control-Allow-Origin"] = origin
     headers["Access-Control-Expose-Headers"] = "Retry-After"
-    if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method", "").upper() == "POST":
+    if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method", "").upper() in _METHODS:
         asked = request.headers.get("Access-Control-Request-Headers", "").split(",")
         allowed = sorted({name.strip().lower() for name in asked} & ALLOW_HEADERS)
         if allowed:
             headers["Access-Control-Allow-Headers"] = ", ".join(allowed)
-        headers["Access-Control-Allow-Methods"] = "OPTIONS, POST"
+        headers["Access-Control-Allow-Methods"] = "OPTIONS, POST, PUT" if request.path == "/v1/events" else "OPTIONS, POST"
         headers["Access-Control-Max-Age"] = MAX_AGE
     return response
 

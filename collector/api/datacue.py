@@ -26,10 +26,13 @@ def _no_content(row: dict, earlier: dict | None):
 
 
 API = Api(source="datacue", batch_field="events", item_schema=datacue.EVENT, batch_schema=datacue.BATCH,
-          to_row=datacue_row, single_response=_no_content)
+          to_row=datacue_row, single_response=_no_content, array_is_batch=True)
 
 
-@bp.route("/v1/events", methods=["POST", "OPTIONS"], provide_automatic_options=False)
+# PUT too: the DataCue docs' wishlist examples send PUT. `/` is the events host's root, where DataCue's
+# official client (and its later docs) post events.
+@bp.route("/v1/events", methods=["POST", "PUT", "OPTIONS"], provide_automatic_options=False)
+@bp.route("/", methods=["POST", "OPTIONS"], provide_automatic_options=False)
 def events():
-    """Record one DataCue event or a batch of them."""
+    """Record one DataCue event or a batch of them (an object with `events`, or a JSON array)."""
     return preflight_or(lambda: ingest(API))

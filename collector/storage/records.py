@@ -140,6 +140,30 @@ class RecordsMixin(SQLBase):
                 for record_id, updated, is_deleted, payload
                 in self._rows_of(conn, "record_id, updated, is_deleted, payload", key, type_name, ids)}
 
+    def current_records(self, key: str, type_name: str, ids: set[str]) -> dict[str, dict]:
+        """The current rows (deleted ones too) of these ids of a type: updated, is_deleted, data."""
+        self.ensure_migrated()
+        with self._connection() as conn:
+            return self._current(conn, key, type_name, ids)
+
+    def records_where(self, key: str, type_name: str, field: str, value: str) -> dict[str, dict]:
+        """The current, not deleted records of a type whose `field` is `value` (a product's variants,
+        a user by email), by id."""
+        self.ensure_migrated()
+        column = self.dialect.json_field.format(column="payload", field=field)
+        with self._connection() as conn:
+            return {record_id: _loaded(payload) for record_id, payload in conn.execute(
+                f"SELECT record_id, payload FROM records WHERE key = ? AND type = ? AND is_deleted = 0 "
+                f"AND {column} = ?", (key, type_name, value)).fetchall()}
+
+    def record_ids(self, key: str, type_name: str) -> list[str]:
+        """The ids of a type's current, not deleted records (DataCue's overview), in order."""
+        self.ensure_migrated()
+        with self._connection() as conn:
+            return [record_id for (record_id,) in conn.execute(
+                "SELECT record_id FROM records WHERE key = ? AND type = ? AND is_deleted = 0 ORDER BY record_id",
+                (key, type_name)).fetchall()]
+
     @staticmethod
     def _missing(record_type: RecordType, version: Version, named: dict[str, dict[str, dict]]) -> str | None:
         """Why a record's references do not hold (a named record absent, deleted or of another shop), or None."""

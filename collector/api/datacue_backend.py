@@ -1,0 +1,215 @@
+"""DataCue's backend API: products, banners, users, orders and batch, with the site's key and secret.
+
+The paths are the DataCue docs' and those its official PHP client calls (2019: `POST /v1/orders`,
+`PUT /v1/orders/<id>` to cancel, `PUT /v1/batch/<type>`, the overview and `DELETE /v1/clients`).
+Single calls answer 201 (created) or 204 (updated, deleted) as the docs say; batches answer DataCue's
+`{"status": [...]}`, one entry per item, with 200, 207 or 400.
+"""
+
+from __future__ import annotations
+
+import functools
+from urllib.parse import unquote
+
+from flask import Blueprint
+from flask import Response
+from flask import g
+from flask import jsonify
+from flask import request
+from marshmallow import ValidationError
+
+from .. import backend
+from .. import limits
+from .. import server_keys
+from ..body import parse_json
+from ..body import read_body
+from ..errors import ApiError
+from ..errors import InvalidBatch
+from ..errors import InvalidRecord
+from ..errors import MissingReference
+from ..errors import NotFound
+from ..errors import PayloadTooLarge
+from ..errors import error_response
+from ..pipeline import rejected_row
+from ..pipeline import summary
+from ..schemas import datacue_backend as schema
+from ..storage import current_storage
+
+bp = Blueprint("datacue_backend", __name__)
+
+TYPES = {record_type.name: record_type for record_type in schema.TYPES}
+_OPERATIONS = {"POST": backend.create, "PUT": backend.update, "DELETE": backend.delete}
+#: The error an item's refusal is answered with when it was the request's only item.
+_ERRORS = {error.code: error for error in (InvalidRecord, MissingReference, NotFound)}
+
+
+class _NoContent(Response):
+    """An answer without a body (204), so without a Content-Type."""
+
+    default_mimetype = None
+
+
+class _Call:
+    """One authenticated backend request: its site, its secret's id, its store and its body."""
+
+    def __init__(self):
+        """Authenticate with the key and secret (either form), and apply the key's rate limits."""
+        self.storage = current_storage()
+        self.body = functools.cache(self._read)
+        self.key_row, server_key = server_keys.authenticate(request, self.storage, self.body)
+        self.sent_by = server_key["id"]
+        g.key_name = self.key_row["name"]
+        limits.check(self.key_row)
+
+    @staticmethod
+    def _read() -> bytes:
+        """The body; none for a GET or a DELETE that sends none (the client signs the empty text)."""
+        if request.method in ("GET", "DELETE") and not request.content_length and "chunked" not in \
+                request.headers.get("Transfer-Encoding", "").lower():
+            return b""
+        return read_body(request, schema.MAX_BODY_BYTES)
+
+    def document(self, parse):
+        """The body parsed by `parse(json)`; a body refused here is kept in `rejected` with its reason."""
+        raw = b""
+        try:
+            raw = self.body()
+            return parse(parse_json(raw))
+        except ApiError as error:
+            self.storage.write([], [rejected_row(self.key_row, schema.FAMILY, error, raw,
+                                                 size=len(raw) if raw else request.content_length or 0)])
+            raise
+
+    def run(self, operation, record_type, items: list) -> list[backend.Outcome]:
+        """Apply an operation to items of a type, counting what was accepted and refused."""
+        outcomes = operation(record_type, self.key_row, self.sent_by, items, self.storage)
+        g.accepted = sum(o.ok for o in outcomes)
+        g.rejected = len(outcomes) - g.accepted
+        return outcomes
+
+
+def _object(document) -> dict:
+    """A single record's body: a JSON object."""
+    if not isinstance(document, dict):
+        raise InvalidRecord("The body must be one JSON object.")
+    return document
+
+
+def _single(outcomes: list[backend.Outcome], status: int):
+    """A single call's answer: `status` when it was stored, else its item's error in the one shape."""
+    outcome = outcomes[0]
+    if not outcome.ok:
+        raise _ERRORS.get(outcome.code, InvalidRecord)(outcome.message, errors=outcome.errors)
+    if status == 204:
+        return _NoContent(status=204)
+    response = jsonify({**outcome.ids, "status": "OK", "result": outcome.status})
+    response.status_code = status
+    return response
+
+
+def _with_path_ids(document: dict, ids: dict) -> dict:
+    """The body with the ids its path names; a body naming other ids is refused."""
+    for name, value in ids.items():
+        if name in document and str(document[name]) != value:
+            raise InvalidRecord(f"The body's {name} {document[name]!r} differs from the path's {value!r}.",
+                                errors={name: ["Differs from the id in the path."]})
+    return {**document, **ids}
+
+
+def _path_ids(name: str, record_id: str, variant_id: str | None) -> dict:
+    """The ids a single record's path names."""
+    if name == "products":
+        return {"product_id": record_id, "variant_id": variant_id}
+    return {TYPES[name].id_field: record_id}
+
+
+@bp.post("/v1/<any(products, banners, users, orders):name>")
+def create(name: str):
+    """Create or replace one record (201)."""
+    call = _Call()
+    return _single(call.run(backend.create, TYPES[name], [call.document(_object)]), 201)
+
+
+@bp.route("/v1/products/<record_id>/<variant_id>", methods=["PUT", "DELETE"], defaults={"name": "products"})
+@bp.route("/v1/<any(banners, users, orders):name>/<record_id>", methods=["PUT", "DELETE"],
+          defaults={"variant_id": None})
+def one(name: str, record_id: str, variant_id: str | None):
+    """Update the fields a body names (PUT), or delete (an order: cancel) one record (204)."""
+    call = _Call()
+    ids = _path_ids(name, record_id, variant_id)
+    item = _with_path_ids(call.document(_object), ids) if request.method == "PUT" else ids
+    return _single(call.run(_OPERATIONS[request.method], TYPES[name], [item]), 204)
+
+
+@bp.delete("/v1/products/<product_id>")
+def product(product_id: str):
+    """Delete a product: every variant of it (204; 404 when it has none)."""
+    call = _Call()
+    outcomes = backend.delete_product(call.key_row, call.sent_by, product_id, call.storage)
+    g.accepted = sum(o.ok for o in outcomes)
+    return _NoContent(status=204)
+
+
+def _batch_items(document, path_type: str | None):
+    """A batch body's type and items: `{"type", "batch"}`, or `{"batch"}` under a path that names the type."""
+    if not isinstance(document, dict):
+        raise InvalidBatch('The body must be {"type": ..., "batch": [...]}.')
+    try:
+        loaded = schema.BATCH.load(document)
+    except ValidationError as exc:
+        raise InvalidBatch(f"The batch is invalid: {summary(exc.messages)}.", errors=exc.messages) from None
+    name = path_type or loaded.get("type")
+    if name is None:
+        raise InvalidBatch(f"Say what the batch holds: type is one of {', '.join(TYPES)}.",
+                           errors={"type": ["Missing data for required field."]})
+    if path_type and loaded.get("type") not in (None, path_type):
+        raise InvalidBatch(f"The body's type {loaded['type']!r} differs from the path's {path_type!r}.")
+    items = loaded["batch"]
+    if len(items) > schema.MAX_ITEMS:
+        raise PayloadTooLarge(f"The batch holds {len(items)} items; the limit is {schema.MAX_ITEMS}.")
+    return TYPES[name], items
+
+
+@bp.route("/v1/batch", methods=["POST", "PUT", "DELETE"], defaults={"name": None})
+@bp.route("/v1/batch/<any(products, banners, users, orders):name>", methods=["POST", "PUT", "DELETE"])
+def batch(name: str | None):
+    """Create, update or delete up to 500 records of one type; DataCue's per-item `status` list."""
+    call = _Call()
+    record_type, items = call.document(lambda document: _batch_items(document, name))
+    outcomes = call.run(_OPERATIONS[request.method], record_type, items)
+    body = {"type": record_type.name, "status": [o.as_dict() for o in outcomes]}
+    refused = [o for o in outcomes if not o.ok]
+    if len(refused) == len(outcomes):
+        return error_response(InvalidBatch(f"All {len(outcomes)} items were refused.",
+                                           errors={str(o.index): o.errors or {"_schema": [o.message]}
+                                                   for o in refused}, extra=body))
+    response = jsonify(body)
+    response.status_code = 207 if refused else 200
+    return response
+
+
+@bp.get("/v1/overview", defaults={"name": None})
+@bp.get("/v1/overview/<any(products, banners, users, orders):name>")
+def overview(name: str | None):
+    """The ids of the site's current records of each type (or one), as a client re-syncing asks."""
+    call = _Call()
+    names = [name] if name else list(TYPES)
+    found = {n: call.storage.record_ids(call.key_row["key"], n) for n in names}
+    if "products" in found:  # a variant's stored id is both ids, escaped: answer them apart
+        found["products"] = [dict(zip(("product_id", "variant_id"), map(unquote, record_id.split("/"))))
+                             for record_id in found["products"]]
+    return jsonify(found)
+
+
+@bp.delete("/v1/clients")
+def clear():
+    """Delete every backend record of the site (the client's `clear`); history keeps every version."""
+    call = _Call()
+    for record_type in (t for t in schema.TYPES if t.name != "orders"):
+        ids = call.storage.record_ids(call.key_row["key"], record_type.name)
+        rows = call.storage.current_records(call.key_row["key"], record_type.name, set(ids))
+        items = [backend.item_ids(record_type, row["data"]) for row in rows.values()]
+        for start in range(0, len(items), schema.MAX_ITEMS):
+            backend.delete(record_type, call.key_row, call.sent_by, items[start:start + schema.MAX_ITEMS],
+                           call.storage)
+    return _NoContent(status=204)
