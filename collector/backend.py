@@ -160,11 +160,12 @@ def update(record_type: RecordType, key_row: dict, sent_by, items: list, storage
     current = state.current(list(enumerate(items)))
     for index, item in enumerate(items):
         if record_type is ORDERS:
-            if not isinstance(item, dict) or set(item) - set(_ORDER_UPDATE):
+            if not isinstance(item, dict) or set(item) - set(_ORDER_UPDATE) or item.get("order_status") != "cancelled":
                 extra = sorted(set(item) - set(_ORDER_UPDATE)) if isinstance(item, dict) else []
                 state.refuse(index, item, InvalidRecord(
-                    "An order can only be cancelled: send order_status (and order_id), nothing else.",
-                    errors={name: ["Orders cannot be updated, only created or cancelled."] for name in extra}))
+                    'An order can only be cancelled: send "order_status": "cancelled" (and order_id), nothing else.',
+                    errors={name: ["Orders cannot be updated, only created or cancelled."]
+                            for name in extra or ["order_status"]}))
                 continue
             stored = _stored_id(record_type, item_ids(record_type, item))
             state.records.append((index, {**current.get(stored, {}), **item}))

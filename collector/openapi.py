@@ -14,6 +14,7 @@ from marshmallow import fields
 from .schemas import cobi
 from .schemas import cobi_data
 from .schemas import datacue
+from .schemas import datacue_backend
 from .schemas import records
 from .schemas.common import BoundedDict
 from .schemas.common import Id
@@ -144,6 +145,102 @@ def _data_api(spec: APISpec, plugin: MarshmallowPlugin) -> None:
             }}})
 
 
+class BackendBatchResultSchema(Schema):
+    """DataCue's batch answer: one status per item, in the order sent."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    type = fields.String(required=True)
+    status = fields.List(fields.Dict(), required=True, metadata={
+        "description": "per item: its ids, index, status (OK or error), and error (a sentence) with errors "
+                       "(per field) when refused"})
+
+
+def _responses(success: dict, errors: dict) -> dict:
+    """An operation's answers: its successes, then the errors in the one shape."""
+    return {**success, **{status: {"description": text, "content": {"application/json": {"schema": _ERROR}}}
+                          for status, text in errors.items()}}
+
+
+def _backend_api(spec: APISpec, plugin: MarshmallowPlugin) -> None:
+    """DataCue's backend API: single records (POST, PUT, DELETE), batches, the overview and clear."""
+    spec.components.security_scheme("key_and_secret", {
+        "type": "http", "scheme": "basic",
+        "description": "Basic base64(KEY:SECRET), or base64(KEY:hex(HMAC-SHA256(body, SECRET))) as DataCue's "
+                       "official client sends"})
+    spec.components.schema("BackendBatchResult", schema=BackendBatchResultSchema)
+    security = [{"key_and_secret": []}]
+    errors = {**_ERRORS, "400": "Not JSON, or the record is invalid (the message names each field); kept in "
+                                "`rejected`",
+              "401": "No secret, a wrong one, a signature over another body, or the key alone",
+              "403": "The secret's key was revoked", "404": "No such record",
+              "413": "Over 500 items, or the body over 5 MiB"}
+    errors.pop("409")
+    done = {"204": {"description": "Stored (updated, deleted or cancelled)"}}
+    json_body = {"application/json": {"schema": {"$ref": "#/components/schemas/BackendBatchResult"}}}
+    batch_answers = {"200": {"description": "Every item stored", "content": json_body},
+                     "207": {"description": "Some items refused (see status)", "content": json_body}}
+    for record_type in datacue_backend.TYPES:
+        name = "DataCue" + record_type.name.rstrip("s").capitalize()
+        whole = plugin.converter.schema2jsonschema(record_type.schema.__class__)
+        if "anonymous_ids" in whole["properties"]:  # one id alone, as the docs' examples send it, or a list
+            listed = whole["properties"]["anonymous_ids"]
+            whole["properties"]["anonymous_ids"] = {"nullable": True, "anyOf": [
+                {k: v for k, v in listed.items() if k != "nullable"}, _ID]}
+        spec.components.schema(name, whole)
+        # An update names only the fields it changes.
+        spec.components.schema(f"{name}Update", {**{k: v for k, v in whole.items() if k != "required"}})
+        path_ids = ["product_id", "variant_id"] if record_type.name == "products" else [record_type.id_field]
+        one = f"/v1/{record_type.name}/" + "/".join(f"{{{i}}}" for i in path_ids)
+        parameters = [{"name": i, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+                      for i in path_ids]
+        update = ({"type": "object", "required": ["order_status"], "additionalProperties": False,
+                   "properties": {"order_id": _ID, "order_status": {"type": "string", "enum": ["cancelled"]}}}
+                  if record_type.name == "orders" else {"$ref": f"#/components/schemas/{name}Update"})
+        spec.path(f"/v1/{record_type.name}", operations={"post": {
+            "summary": f"Create or replace one of {record_type.name}", "security": security,
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"$ref": f"#/components/schemas/{name}"}}}},
+            "responses": _responses({"201": {"description": "Stored", "content": {"application/json": {
+                "schema": {"type": "object"}}}}}, errors)}})
+        spec.path(one, operations={
+            "put": {"summary": f"Update the fields named (orders: cancel)", "security": security,
+                    "parameters": parameters,
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": update}}},
+                    "responses": _responses(done, errors)},
+            "delete": {"summary": "Delete (orders: cancel)", "security": security, "parameters": parameters,
+                       "responses": _responses(done, errors)}})
+    spec.path("/v1/products/{product_id}", operations={"delete": {
+        "summary": "Delete every variant of a product", "security": security,
+        "parameters": [{"name": "product_id", "in": "path", "required": True,
+                        "schema": {"type": "string", "minLength": 1}}],
+        "responses": _responses(done, errors)}})
+    names = [t.name for t in datacue_backend.TYPES]
+    batch = {"type": "object", "required": ["batch"], "properties": {
+        "type": {"type": "string", "enum": names},
+        "batch": {"type": "array", "minItems": 1, "maxItems": datacue_backend.MAX_ITEMS, "items": {"type": "object"}}}}
+    operation = {"security": security, "requestBody": {"required": True, "content": {"application/json": {
+        "schema": batch}}}, "responses": _responses(batch_answers, errors)}
+    spec.path("/v1/batch", operations={m: {**operation, "summary": f"Batch {s} (type in the body)"}
+                                       for m, s in (("post", "create"), ("put", "update"), ("delete", "delete"))})
+    spec.path("/v1/batch/{type}", operations={m: {
+        **operation, "summary": f"Batch {s} of one type",
+        "parameters": [{"name": "type", "in": "path", "required": True, "schema": {"type": "string", "enum": names}}]}
+        for m, s in (("post", "create"), ("put", "update"), ("delete", "delete"))})
+    ids = {"200": {"description": "The ids of the current records", "content": {"application/json": {
+        "schema": {"type": "object"}}}}}
+    spec.path("/v1/overview", operations={"get": {"summary": "Ids of every type's current records",
+                                                  "security": security, "responses": _responses(ids, errors)}})
+    spec.path("/v1/overview/{type}", operations={"get": {
+        "summary": "Ids of one type's current records", "security": security,
+        "parameters": [{"name": "type", "in": "path", "required": True, "schema": {"type": "string", "enum": names}}],
+        "responses": _responses(ids, errors)}})
+    spec.path("/v1/clients", operations={"delete": {
+        "summary": "Delete every product, banner and user of the site (kept in history)", "security": security,
+        "responses": _responses(done, errors)}})
+
+
 @functools.cache
 def document() -> dict:
     """Build the OpenAPI 3.0 document once."""
@@ -204,10 +301,12 @@ def document() -> dict:
     interactions = _single_and_batch(spec, "CobiInteraction", "CobiBatch", {"201": {
         "description": "One interaction stored; the body is the interaction with received_at",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CobiCreated"}}}}})
-    spec.path("/v1/events", operations=events)
+    spec.path("/v1/events", operations={**events, "put": events["post"]})
+    spec.path("/", operations=events)
     spec.path("/user-interactions", operations=interactions)
     spec.path("/v1/user-interactions", operations=interactions)
     _data_api(spec, plugin)
+    _backend_api(spec, plugin)
     for path, text in (("/healthz", "The process serves"), ("/readyz", "The database answers")):
         spec.path(path, operations={"get": {"responses": {
             "200": {"description": text},

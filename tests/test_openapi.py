@@ -3,6 +3,7 @@ valid or not, gets an answer the document describes, and never a 5xx."""
 
 from __future__ import annotations
 
+import base64
 import tempfile
 
 import pytest
@@ -16,6 +17,7 @@ from collector import create_app
 from collector import keys
 from collector import server_keys
 from collector.schemas import cobi_data
+from collector.schemas import datacue_backend
 
 # schemathesis reads the document when the module is collected, so the app is built here, over its
 # own SQLite file, with rate limits off (it sends many requests from one address).
@@ -25,12 +27,23 @@ APP = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{_FOLDER}/openapi
 KEY = keys.create_key(APP.extensions["collector.storage"], "contract", [])
 SECRET = server_keys.create_server_key(APP.extensions["collector.storage"], KEY)
 SCHEMA = schemathesis.openapi.from_wsgi("/openapi.json", APP)
+BACKEND = ("/v1/products", "/v1/banners", "/v1/users", "/v1/orders", "/v1/batch", "/v1/overview", "/v1/clients")
 
 
 def test_document_describes_the_public_endpoints():
     document = APP.test_client().get("/openapi.json").json
-    assert set(document["paths"]) == {"/v1/events", "/user-interactions", "/v1/user-interactions",
-                                      "/healthz", "/readyz", *(f"/v1/data/{t.name}" for t in cobi_data.TYPES)}
+    backend = {"/v1/batch", "/v1/batch/{type}", "/v1/overview", "/v1/overview/{type}", "/v1/clients",
+               "/v1/products/{product_id}", "/v1/products/{product_id}/{variant_id}"}
+    for record_type in datacue_backend.TYPES:
+        backend.add(f"/v1/{record_type.name}")
+        if record_type.name != "products":
+            backend.add(f"/v1/{record_type.name}/{{{record_type.id_field}}}")
+    assert set(document["paths"]) == {"/v1/events", "/", "/user-interactions", "/v1/user-interactions",
+                                      "/healthz", "/readyz", *(f"/v1/data/{t.name}" for t in cobi_data.TYPES),
+                                      *backend}
+    assert set(document["paths"]["/v1/events"]) == {"post", "put"}
+    assert sorted(document["components"]["schemas"]["DataCueProduct"]["required"]) == [
+        "category_1", "link", "photo_url", "price", "product_id", "variant_id"]
     shop = document["components"]["schemas"]["CobiShop"]
     assert sorted(shop["required"]) == ["name", "region", "shop_id"] and "CA" in shop["properties"]["region"]["enum"]
     events = document["components"]["schemas"]["DataCueEvent"]
@@ -49,6 +62,12 @@ def test_schemathesis(case):
     # The Data API takes the site's secret; the ingest endpoints its publishable key.
     # A Data API request with some invalid records stores the others and answers 207, as Cobi's partial
     # batches do: that is the design, not invalid data accepted (negative_data_rejection would say so).
-    data_api = case.operation.path.startswith("/v1/data/")
-    case.call_and_validate(headers={"Authorization": f"Bearer {SECRET if data_api else KEY}"},
-                           excluded_checks=[positive_data_acceptance, *([negative_data_rejection] if data_api else [])])
+    # DataCue's backend takes the key and the secret; its batches, like the Data API's, store the valid
+    # items of a partly invalid batch (207).
+    path = case.operation.path
+    data_api, backend = path.startswith("/v1/data/"), path.startswith(BACKEND)
+    partial = data_api or path.startswith("/v1/batch")
+    authorization = (f"Bearer {SECRET}" if data_api else
+                     "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode() if backend else f"Bearer {KEY}")
+    case.call_and_validate(headers={"Authorization": authorization},
+                           excluded_checks=[positive_data_acceptance, *([negative_data_rejection] if partial else [])])
