@@ -1,0 +1,112 @@
+-- DataCue's backend records (products per variant, banners, users, orders) as typed views of the current,
+-- not deleted records; and one orders view over both sides: an order the browser reported and the shop's
+-- backend sent is one order (key, order_id), cancelled when either side cancelled it.
+CREATE VIEW datacue_products AS
+SELECT r.key,
+       r.mode,
+       r.payload->>'product_id' AS product_id,
+       r.payload->>'variant_id' AS variant_id,
+       r.payload->>'name' AS name,
+       r.payload->>'brand' AS brand,
+       (r.payload->>'price')::double precision AS price,
+       (r.payload->>'full_price')::double precision AS full_price,
+       r.payload->>'category_1' AS category_1,
+       r.payload->>'category_2' AS category_2,
+       r.payload->>'category_3' AS category_3,
+       r.payload->>'category_4' AS category_4,
+       (r.payload->>'stock')::bigint AS stock,
+       (r.payload->>'available')::boolean AS available,
+       r.payload->>'color' AS color,
+       r.payload->>'size' AS size,
+       r.payload->>'photo_url' AS photo_url,
+       r.payload->>'link' AS link,
+       r.payload->>'owner_id' AS owner_id,
+       r.received_at,
+       r.version_id
+FROM records r WHERE r.type = 'products' AND r.is_deleted = 0;
+
+CREATE VIEW datacue_banners AS
+SELECT r.key,
+       r.mode,
+       r.payload->>'banner_id' AS banner_id,
+       r.payload->>'type' AS banner_type,
+       r.payload->>'name' AS name,
+       r.payload->>'category_1' AS category_1,
+       r.payload->>'category_2' AS category_2,
+       r.payload->>'category_3' AS category_3,
+       r.payload->>'category_4' AS category_4,
+       r.payload->>'photo_url' AS photo_url,
+       r.payload->>'link' AS link,
+       r.received_at,
+       r.version_id
+FROM records r WHERE r.type = 'banners' AND r.is_deleted = 0;
+
+CREATE VIEW datacue_users AS
+SELECT r.key,
+       r.mode,
+       r.payload->>'user_id' AS user_id,
+       r.payload->>'email' AS email,
+       r.payload->>'title' AS title,
+       r.payload->>'first_name' AS first_name,
+       r.payload->>'last_name' AS last_name,
+       (r.payload->>'email_subscriber')::boolean AS email_subscriber,
+       r.payload->>'timestamp' AS signed_up_at,
+       r.payload->'profile'->>'sex' AS sex,
+       r.payload->'profile'->>'location' AS location,
+       r.payload->'profile'->>'segment' AS segment,
+       r.received_at,
+       r.version_id
+FROM records r WHERE r.type = 'users' AND r.is_deleted = 0;
+
+CREATE VIEW datacue_orders AS
+SELECT r.key,
+       r.mode,
+       r.payload->>'order_id' AS order_id,
+       r.payload->>'user_id' AS user_id,
+       r.payload->>'order_status' AS status,
+       r.payload->>'timestamp' AS ordered_at,
+       (SELECT CASE WHEN count(*) > 0 AND count(*) = count(l->>'unit_price') AND count(DISTINCT l->>'currency') <= 1 THEN sum((l->>'unit_price')::double precision * coalesce((l->>'quantity')::double precision, 1)) END FROM jsonb_array_elements(CASE WHEN jsonb_typeof(r.payload->'cart') = 'array' THEN r.payload->'cart' ELSE '[]'::jsonb END) l) AS revenue,
+       (SELECT CASE WHEN count(DISTINCT l->>'currency') = 1 THEN max(l->>'currency') END FROM jsonb_array_elements(CASE WHEN jsonb_typeof(r.payload->'cart') = 'array' THEN r.payload->'cart' ELSE '[]'::jsonb END) l) AS currency,
+       coalesce(jsonb_array_length(CASE WHEN jsonb_typeof(r.payload->'cart') = 'array' THEN r.payload->'cart' END), 0) > 0 AS has_lines,
+       r.received_at,
+       r.version_id
+FROM records r WHERE r.type = 'orders' AND r.is_deleted = 0;
+
+DROP VIEW orders;
+CREATE VIEW orders AS
+WITH sides AS (
+    SELECT key, mode, order_id,
+           CASE WHEN subtype = 'cancelled' THEN 1 ELSE 0 END AS cancelled,
+           CASE WHEN subtype = 'completed' THEN 1 ELSE 0 END AS completed,
+           CASE WHEN subtype = 'completed' THEN revenue END AS revenue,
+           CASE WHEN subtype = 'completed' THEN currency END AS currency,
+           user_id, anonymous_id,
+           CASE WHEN subtype = 'started' THEN event_time END AS started_at,
+           CASE WHEN subtype = 'completed' THEN event_time END AS completed_at,
+           CASE WHEN subtype = 'cancelled' THEN event_time END AS cancelled_at,
+           0 AS from_backend
+    FROM events WHERE source = 'datacue' AND type = 'order' AND order_id IS NOT NULL
+    UNION ALL
+    SELECT key, mode, order_id,
+           CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END,
+           CASE WHEN has_lines THEN 1 ELSE 0 END,
+           CASE WHEN has_lines THEN revenue END,
+           CASE WHEN has_lines THEN currency END,
+           user_id, NULL,
+           NULL,
+           CASE WHEN has_lines THEN coalesce(ordered_at, received_at) END,
+           CASE WHEN status = 'cancelled' THEN received_at END,
+           1
+    FROM datacue_orders
+)
+SELECT key, mode, order_id,
+       CASE WHEN max(cancelled) = 1 THEN 'cancelled'
+            WHEN max(completed) = 1 THEN 'completed'
+            ELSE 'started' END AS status,
+       coalesce(max(CASE WHEN from_backend = 1 THEN revenue END), max(revenue)) AS revenue,
+       coalesce(max(CASE WHEN from_backend = 1 THEN currency END), max(currency)) AS currency,
+       max(user_id) AS user_id, max(anonymous_id) AS anonymous_id,
+       min(started_at) AS started_at, min(completed_at) AS completed_at, min(cancelled_at) AS cancelled_at,
+       CASE WHEN min(from_backend) = 1 THEN 'backend' WHEN max(from_backend) = 1 THEN 'both' ELSE 'browser' END AS sources
+FROM sides
+GROUP BY key, mode, order_id;
