@@ -138,6 +138,16 @@ class _Request:
         return [outcomes[i] for i in sorted(outcomes)]
 
 
+def merged(current: dict, changes: dict) -> dict:
+    """A record with an update's fields; an object field (profile, extra) keeps the keys the update
+    does not name, so `{"profile": {"location": "singapore"}}` changes the location alone."""
+    record = dict(current)
+    for name, value in changes.items():
+        earlier = record.get(name)
+        record[name] = {**earlier, **value} if isinstance(earlier, dict) and isinstance(value, dict) else value
+    return record
+
+
 def _label(ids: dict) -> str:
     """Ids as a message names them: product_id p1, variant_id v1."""
     return ", ".join(f"{name} {value}" for name, value in ids.items())
@@ -172,7 +182,7 @@ def update(record_type: RecordType, key_row: dict, sent_by, items: list, storage
             continue
         found = state.target(index, item, current)
         if found is not None:
-            state.records.append((index, {**found, **item}))
+            state.records.append((index, merged(found, item)))
     return state.finish()
 
 

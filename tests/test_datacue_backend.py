@@ -1,0 +1,265 @@
+"""DataCue's backend API (products, banners, users, orders, batch) on both backends, with the docs' own bodies."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from collector import keys
+from collector import reports
+from collector import server_keys
+
+from support.datacue_backend import BANNER
+from support.datacue_backend import BANNER_UPDATE
+from support.datacue_backend import ORDER
+from support.datacue_backend import ORDER_REVENUE
+from support.datacue_backend import PRODUCT
+from support.datacue_backend import PRODUCT_BATCH
+from support.datacue_backend import PRODUCT_UPDATE
+from support.datacue_backend import USER
+from support.datacue_backend import USER_BATCH
+from support.datacue_backend import USER_BATCH_DELETE
+from support.datacue_backend import USER_BATCH_UPDATE
+from support.datacue_backend import USER_UPDATE
+from support.datacue_backend import auth
+from support.datacue_backend import send
+from support.factories import basic
+from support.factories import make_event
+
+#: Each type's required fields, as the docs' tables give them less those their own examples leave out.
+REQUIRED = {
+    "products": (PRODUCT, ["product_id", "variant_id", "category_1", "price", "photo_url", "link"]),
+    "banners": (BANNER, ["banner_id", "type", "category_1", "photo_url", "link"]),
+    "users": (USER, ["user_id"]),
+    "orders": (ORDER, ["order_id", "cart"]),
+}
+
+
+@pytest.fixture
+def call(client, key, secret):
+    """Send to the backend API with the site's key and secret: call(method, path, document=None)."""
+    return lambda method, path, document=None, signed=False: send(client, key, secret, method, path, document, signed)
+
+
+def test_the_docs_examples_verbatim(call, db):
+    assert call("POST", "/v1/products", PRODUCT).status_code == 201
+    assert call("PUT", "/v1/products/p1/v1", PRODUCT_UPDATE).status_code == 204
+    batch = call("POST", "/v1/batch", PRODUCT_BATCH)
+    assert batch.status_code == 200, batch.json
+    assert [s["status"] for s in batch.json["status"]] == ["OK", "OK"]
+    assert call("POST", "/v1/banners", BANNER).status_code == 201
+    assert call("PUT", "/v1/banners/b1", BANNER_UPDATE).status_code == 204
+    assert call("POST", "/v1/users", USER).status_code == 201
+    assert call("PUT", "/v1/users/u1", USER_UPDATE).status_code == 204
+    assert db("SELECT product_id, variant_id, name, price, stock, available, category_2 FROM datacue_products "
+              "ORDER BY product_id") == [
+        {"product_id": "P1", "variant_id": "V2", "name": None, "price": 50.0, "stock": None, "available": None,
+         "category_2": None},
+        {"product_id": "P2", "variant_id": "V1", "name": None, "price": 30.0, "stock": None, "available": None,
+         "category_2": None},
+        {"product_id": "p1", "variant_id": "v1", "name": "cool jeans", "price": 25000.0, "stock": 6,
+         "available": False, "category_2": "jeans"}]
+    [banner] = db("SELECT banner_id, banner_type, link, name FROM datacue_banners")
+    assert banner == {"banner_id": "b1", "banner_type": "sub", "link": "/new-link", "name": "friendly name for b1"}
+    [user] = db("SELECT user_id, email, first_name, location, sex, segment, signed_up_at FROM datacue_users")
+    # The update named the profile's location alone: the rest of the profile stays.
+    assert user == {"user_id": "u1", "email": "xyz@abc.com", "first_name": "John", "location": "singapore",
+                    "sex": "male", "segment": "platinum", "signed_up_at": "2018-04-05T02:29:04.000Z"}
+
+
+@pytest.mark.parametrize("type_name,field", [(t, f) for t, (_, fields) in REQUIRED.items() for f in fields])
+def test_each_required_field(call, db, type_name, field):
+    example = {k: v for k, v in REQUIRED[type_name][0].items() if k != field}
+    response = call("POST", f"/v1/{type_name}", example)
+    assert (response.status_code, response.json["code"]) == (400, "invalid_record"), response.json
+    assert field in response.json["errors"]
+    assert db("SELECT reason FROM rejected") == [{"reason": "invalid_record"}]
+
+
+@pytest.mark.parametrize("type_name,field,value", [
+    ("products", "price", "cheap"), ("products", "stock", 2.5), ("products", "available", "yes"),
+    ("banners", "type", "side"), ("users", "email", "not an email"), ("users", "timestamp", "yesterday"),
+    ("orders", "order_status", "lost"), ("orders", "cart", []),
+])
+def test_formats(call, type_name, field, value):
+    response = call("POST", f"/v1/{type_name}", {**REQUIRED[type_name][0], field: value})
+    assert response.status_code == 400 and field in response.json["errors"], response.json
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_both_auth_forms(call, db, signed):
+    assert call("POST", "/v1/products", PRODUCT, signed=signed).status_code == 201
+    assert call("DELETE", "/v1/products/p1/v1", signed=signed).status_code == 204
+    assert db("SELECT count(*) AS n FROM datacue_products") == [{"n": 0}]
+
+
+def test_refused_credentials(client, storage, key, secret):
+    body = json.dumps(PRODUCT).encode()
+
+    def post(headers):
+        return client.post("/v1/products", data=body, headers={"Content-Type": "application/json", **headers})
+
+    alone = post(basic(key))
+    assert alone.status_code == 401 and "secret" in alone.json["message"]
+    assert post(auth(key, "sk_live_wrong")).status_code == 401
+    other_body = json.dumps({**PRODUCT, "price": 1}).encode()
+    assert post(auth(key, secret, other_body, signed=True)).status_code == 401
+    other_site = server_keys.create_server_key(storage, keys.create_key(storage, "other", []))
+    mixed = post(auth(key, other_site))
+    assert mixed.status_code == 401 and "different sites" in mixed.json["message"]
+    assert post(auth(key, secret, body, signed=True)).status_code == 201
+
+
+def test_create_update_delete_keeps_history(call, db):
+    for document in (BANNER, {**BANNER, "name": "renamed"}):
+        assert call("POST", "/v1/banners", document).status_code == 201
+    assert call("POST", "/v1/banners", {**BANNER, "name": "renamed"}).status_code == 201  # a resend: nothing new
+    assert call("DELETE", "/v1/banners/b1").status_code == 204
+    assert db("SELECT count(*) AS n FROM datacue_banners") == [{"n": 0}]
+    assert [r["is_deleted"] for r in db("SELECT is_deleted FROM record_versions WHERE type = 'banners' ORDER BY id")] \
+        == [0, 0, 1]
+    missing = call("DELETE", "/v1/banners/b1")
+    assert (missing.status_code, missing.json["code"]) == (404, "not_found")
+    assert call("PUT", "/v1/banners/b9", BANNER_UPDATE).status_code == 404
+
+
+def test_a_body_naming_another_id_than_its_path(call):
+    response = call("PUT", "/v1/users/u1", {"user_id": "u2"})
+    assert response.status_code == 400 and "path" in response.json["message"]
+
+
+def test_delete_a_product_with_all_its_variants(call, db):
+    for variant in ("v1", "v2"):
+        assert call("POST", "/v1/products", {**PRODUCT, "variant_id": variant}).status_code == 201
+    assert call("POST", "/v1/products", {**PRODUCT, "product_id": "p2"}).status_code == 201
+    assert call("DELETE", "/v1/products/p1").status_code == 204
+    assert db("SELECT product_id FROM datacue_products") == [{"product_id": "p2"}]
+    assert call("DELETE", "/v1/products/p1").status_code == 404
+
+
+def test_batch_users_create_update_by_email_and_delete(call, db):
+    assert call("POST", "/v1/batch", USER_BATCH).status_code == 200
+    updated = call("PUT", "/v1/batch", USER_BATCH_UPDATE)
+    assert updated.status_code == 200, updated.json
+    assert db("SELECT user_id, first_name, last_name FROM datacue_users ORDER BY user_id") == [
+        {"user_id": "u1", "first_name": "Paulo", "last_name": None},
+        {"user_id": "u2", "first_name": None, "last_name": "Rabani"},
+        {"user_id": "u3", "first_name": "Hisham", "last_name": None}]
+    unknown = call("PUT", "/v1/batch", {"type": "users", "batch": [{"first_name": "X", "email": "no@one.com"}]})
+    assert unknown.status_code == 400 and "no@one.com" in unknown.json["status"][0]["error"]
+    assert call("DELETE", "/v1/batch", USER_BATCH_DELETE).status_code == 200
+    assert db("SELECT count(*) AS n FROM datacue_users") == [{"n": 0}]
+
+
+def test_batch_of_each_type_under_its_path(call, db):
+    """The official client's form: PUT /v1/batch/<type> with {"batch": [...]}."""
+    assert call("POST", "/v1/batch", {"type": "banners", "batch": [BANNER, {**BANNER, "banner_id": "b2"}]}).status_code \
+        == 200
+    assert call("PUT", "/v1/batch/banners", {"batch": [{"banner_id": "b1", "link": "/x"}]}).status_code == 200
+    assert call("POST", "/v1/batch", {"type": "orders", "batch": [ORDER, {**ORDER, "order_id": "o2"}]}).status_code \
+        == 200
+    cancel = call("PUT", "/v1/batch/orders", {"batch": [{"order_id": "o2", "order_status": "cancelled"}]})
+    assert cancel.status_code == 200, cancel.json
+    assert call("DELETE", "/v1/batch", {"type": "products", "batch": [{"product_id": "nope", "variant_id": "v"}]}) \
+        .status_code == 400
+    assert db("SELECT banner_id, link FROM datacue_banners ORDER BY banner_id") == [
+        {"banner_id": "b1", "link": "/x"}, {"banner_id": "b2", "link": "path/to/anything"}]
+    assert db("SELECT order_id, status FROM datacue_orders ORDER BY order_id") == [
+        {"order_id": "o1", "status": "completed"}, {"order_id": "o2", "status": "cancelled"}]
+
+
+def test_a_partial_batch_answers_207_item_by_item(call, db):
+    response = call("POST", "/v1/batch", {"type": "products", "batch": [PRODUCT, {"product_id": "p2"}]})
+    assert response.status_code == 207
+    ok, refused = response.json["status"]
+    assert ok == {"product_id": "p1", "variant_id": "v1", "index": 0, "status": "OK", "result": "stored"}
+    assert refused["status"] == "error" and refused["index"] == 1 and "price" in refused["errors"]
+    assert "category_1" in refused["error"]
+    assert db("SELECT reason FROM rejected") == [{"reason": "invalid_record"}]
+
+
+def test_orders_are_created_and_cancelled_never_edited(call):
+    assert call("POST", "/v1/orders", ORDER).status_code == 201
+    edit = call("PUT", "/v1/orders/o1", {"order_status": "cancelled", "user_id": "u9"})
+    assert edit.status_code == 400 and "user_id" in edit.json["errors"]
+
+
+def _revenue(storage) -> list[tuple]:
+    """(orders, revenue) per day of the live revenue report over the order's day."""
+    columns, rows = reports.run(storage, "revenue", "2018-04-04T00:00:00Z", "2018-04-06T00:00:00Z")
+    return [(int(r[columns.index("orders")]), float(r[columns.index("revenue")])) for r in rows]
+
+
+def _browser_order(client, key, subtype: str) -> None:
+    """The browser's report of order o1 (completed with its lines, or cancelled), at the order's time."""
+    fields = {"order_id": "o1"}
+    if subtype == "completed":
+        fields["cart"] = ORDER["cart"]
+    event = make_event("order", subtype, user={"user_id": "u1"}, **fields)
+    event["timestamp"] = "2018-04-04T23:30:00Z"
+    assert client.post("/v1/events", json=event, headers=basic(key)).status_code == 204
+
+
+def test_a_backend_order_cancelled_by_the_browser_is_one_cancelled_order(client, key, call, storage, db):
+    assert call("POST", "/v1/orders", ORDER).status_code == 201
+    assert _revenue(storage) == [(1, float(ORDER_REVENUE))]
+    _browser_order(client, key, "completed")
+    assert _revenue(storage) == [(1, float(ORDER_REVENUE))]  # both sides: one order, counted once
+    _browser_order(client, key, "cancelled")
+    assert db("SELECT order_id, status, sources FROM orders") == [
+        {"order_id": "o1", "status": "cancelled", "sources": "both"}]
+    assert _revenue(storage) == []
+
+
+def test_a_browser_order_cancelled_by_the_backend(client, key, call, storage, db):
+    _browser_order(client, key, "completed")
+    assert _revenue(storage) == [(1, float(ORDER_REVENUE))]
+    assert call("PUT", "/v1/orders/o1", {"order_status": "cancelled"}).status_code == 204
+    assert db("SELECT order_id, status, sources FROM orders") == [
+        {"order_id": "o1", "status": "cancelled", "sources": "both"}]
+    assert _revenue(storage) == []
+
+
+def test_deleting_an_order_cancels_it(call, db):
+    assert call("POST", "/v1/orders", ORDER).status_code == 201
+    assert call("DELETE", "/v1/orders/o1").status_code == 204
+    assert db("SELECT status FROM orders") == [{"status": "cancelled"}]
+
+
+@pytest.mark.parametrize("count,status", [(500, 200), (501, 413)])
+def test_at_most_500_items(call, count, status):
+    users = [{"user_id": f"u{n}"} for n in range(count)]
+    response = call("POST", "/v1/batch", {"type": "users", "batch": users})
+    assert response.status_code == status
+    if status == 413:
+        assert "500" in response.json["message"]
+
+
+@pytest.mark.parametrize("extra,status", [(0, 200), (1, 413)])
+def test_a_body_of_5_mib(client, key, secret, extra, status):
+    batch = json.dumps({"type": "users", "batch": [{"user_id": "u1"}]}).encode()
+    body = batch[:-1] + b" " * (5 * 1024 * 1024 - len(batch) + extra) + b"}"
+    response = client.post("/v1/batch", data=body, headers=auth(key, secret, body, signed=True))
+    assert response.status_code == status, response.get_data(as_text=True)[:200]
+
+
+def test_overview_and_clear(call):
+    assert call("POST", "/v1/batch", PRODUCT_BATCH).status_code == 200
+    assert call("POST", "/v1/users", USER).status_code == 201
+    overview = call("GET", "/v1/overview", signed=True)
+    assert overview.json["products"] == [{"product_id": "P1", "variant_id": "V2"},
+                                         {"product_id": "P2", "variant_id": "V1"}]
+    assert overview.json["users"] == ["u1"]
+    assert call("DELETE", "/v1/clients", signed=True).status_code == 204
+    assert call("GET", "/v1/overview/products", signed=True).json == {"products": []}
+
+
+def test_events_by_put_at_v1_events_and_at_the_root(client, key, db):
+    """The docs' wishlist examples PUT to /v1/events; DataCue's client posts to the events host's root."""
+    assert client.put("/v1/events", json=make_event("wishlist", "add", product_id="p1"), headers=basic(key)) \
+        .status_code == 204
+    assert client.post("/", json=make_event(), headers=basic(key)).status_code == 204
+    assert client.post("/", json=[make_event(), make_event()], headers=basic(key)).status_code == 200
+    assert [r["type"] for r in db("SELECT type FROM events ORDER BY id")] == ["wishlist", "pageview", "pageview",
+                                                                             "pageview"]
