@@ -80,6 +80,10 @@ class _Request:
         self.record_type, self.key_row, self.sent_by, self.storage = record_type, key_row, sent_by, storage
         self.records: list[tuple[int, dict]] = []
         self.refused: dict[int, Outcome] = {}
+        #: Stored ids whose current version is a deletion (filled by current()).
+        self.deleted: set[str] = set()
+        #: Items answered without a new version (a record deleted before, deleted again).
+        self.done: dict[int, Outcome] = {}
 
     def refuse(self, index: int, item, error: ApiError) -> None:
         """Refuse an item before it is a record: answered, and kept in `rejected`."""
@@ -96,6 +100,7 @@ class _Request:
             if stored is not None:
                 ids.add(stored)
         rows = self.storage.current_records(self.key_row["key"], self.record_type.name, ids)
+        self.deleted = {record_id for record_id, row in rows.items() if row["is_deleted"]}
         return {record_id: row["data"] for record_id, row in rows.items() if not row["is_deleted"]}
 
     def target(self, index: int, item, current: dict[str, dict]) -> dict | None:
@@ -126,7 +131,7 @@ class _Request:
 
     def finish(self) -> list[Outcome]:
         """Store the whole records and answer every item, in the order sent."""
-        outcomes = dict(self.refused)
+        outcomes = {**self.refused, **self.done}
         if self.records:
             upload = store(Upload(self.record_type, self.key_row, self.sent_by),
                            [record for _, record in self.records], self.storage)
@@ -196,6 +201,11 @@ def delete(record_type: RecordType, key_row: dict, sent_by, items: list, storage
             state.records.append((index, {**current.get(stored, {}), "order_id": item["order_id"],
                                           "order_status": "cancelled"}))
             continue
+        stored = _stored_id(record_type, item_ids(record_type, item)) if isinstance(item, dict) else None
+        if stored in state.deleted:
+            # Deleting is idempotent: a client retrying a deletion whose answer it lost is told it is done.
+            state.done[index] = Outcome(index, item_ids(record_type, item), True, "deleted")
+            continue
         found = state.target(index, item, current)
         if found is not None:
             state.records.append((index, {**found, "is_deleted": True}))
@@ -206,6 +216,8 @@ def delete_product(key_row: dict, sent_by, product_id: str, storage) -> list[Out
     """Delete every variant of a product; NotFound when it has none."""
     variants = storage.records_where(key_row["key"], PRODUCTS.name, "product_id", product_id)
     if not variants:
+        if storage.records_where(key_row["key"], PRODUCTS.name, "product_id", product_id, deleted=True):
+            return []  # every variant deleted before: done, as a retried deletion expects
         raise NotFound(f"Product not found: product_id {product_id}.")
     return delete(PRODUCTS, key_row, sent_by, [{"product_id": v["product_id"], "variant_id": v["variant_id"]}
                                                for v in variants.values()], storage)

@@ -119,9 +119,13 @@ def test_create_update_delete_keeps_history(call, db):
     assert db("SELECT count(*) AS n FROM datacue_banners") == [{"n": 0}]
     assert [r["is_deleted"] for r in db("SELECT is_deleted FROM record_versions WHERE type = 'banners' ORDER BY id")] \
         == [0, 0, 1]
-    missing = call("DELETE", "/v1/banners/b1")
+    # Deleting again (a client retrying a deletion whose answer it lost) is done, and adds nothing.
+    assert call("DELETE", "/v1/banners/b1").status_code == 204
+    assert len(db("SELECT id FROM record_versions WHERE type = 'banners'")) == 3
+    missing = call("DELETE", "/v1/banners/b9")
     assert (missing.status_code, missing.json["code"]) == (404, "not_found")
     assert call("PUT", "/v1/banners/b9", BANNER_UPDATE).status_code == 404
+    assert call("PUT", "/v1/banners/b1", BANNER_UPDATE).status_code == 404  # deleted: nothing to update
 
 
 def test_a_body_naming_another_id_than_its_path(call):
@@ -135,7 +139,8 @@ def test_delete_a_product_with_all_its_variants(call, db):
     assert call("POST", "/v1/products", {**PRODUCT, "product_id": "p2"}).status_code == 201
     assert call("DELETE", "/v1/products/p1").status_code == 204
     assert db("SELECT product_id FROM datacue_products") == [{"product_id": "p2"}]
-    assert call("DELETE", "/v1/products/p1").status_code == 404
+    assert call("DELETE", "/v1/products/p1").status_code == 204  # already deleted
+    assert call("DELETE", "/v1/products/p9").status_code == 404
 
 
 def test_batch_users_create_update_by_email_and_delete(call, db):

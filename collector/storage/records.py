@@ -146,15 +146,16 @@ class RecordsMixin(SQLBase):
         with self._connection() as conn:
             return self._current(conn, key, type_name, ids)
 
-    def records_where(self, key: str, type_name: str, field: str, value: str) -> dict[str, dict]:
-        """The current, not deleted records of a type whose `field` is `value` (a product's variants,
-        a user by email), by id."""
+    def records_where(self, key: str, type_name: str, field: str, value: str,
+                      deleted: bool = False) -> dict[str, dict]:
+        """The current records of a type whose `field` is `value` (a product's variants, a user by
+        email), by id: those not deleted, or (`deleted`) those deleted."""
         self.ensure_migrated()
         column = self.dialect.json_field.format(column="payload", field=field)
         with self._connection() as conn:
             return {record_id: _loaded(payload) for record_id, payload in conn.execute(
-                f"SELECT record_id, payload FROM records WHERE key = ? AND type = ? AND is_deleted = 0 "
-                f"AND {column} = ?", (key, type_name, value)).fetchall()}
+                f"SELECT record_id, payload FROM records WHERE key = ? AND type = ? AND is_deleted = ? "
+                f"AND {column} = ?", (key, type_name, int(deleted), value)).fetchall()}
 
     def record_ids(self, key: str, type_name: str) -> list[str]:
         """The ids of a type's current, not deleted records (DataCue's overview), in order."""
