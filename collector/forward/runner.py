@@ -89,8 +89,8 @@ class Forwarder:
         return results
 
     def _send(self, kind: TargetKind, rows: list[dict]) -> Outcome:
-        """Build and post one request of this kind; a row's failures so far set its back-off."""
-        return self._post(min(row["attempts"] for row in rows), kind.build(rows))
+        """Build and send one request of this kind; a row's failures so far set its back-off."""
+        return self._request(min(row["attempts"] for row in rows), kind.build(rows))
 
     def _connection(self, origin: tuple[str, str], fresh: bool = False) -> http.client.HTTPConnection:
         """This thread's keep-alive connection to an upstream (http.client: measurably lighter than a pool)."""
@@ -104,8 +104,9 @@ class Forwarder:
             self._opened.append(connections[origin])
         return connections[origin]
 
-    def _post(self, attempts: int, delivery: Delivery) -> Outcome:
-        """POST and judge the answer; connection errors and timeouts are retried later."""
+    def _request(self, attempts: int, delivery: Delivery) -> Outcome:
+        """Send (POST, or the delivery's method) and judge the answer; connection errors and timeouts are
+        retried later."""
         parts = urlsplit(delivery.url)
         origin, path = (parts.scheme, parts.netloc), parts.path + (f"?{parts.query}" if parts.query else "")
         for fresh in (False, True):
@@ -113,7 +114,7 @@ class Forwarder:
             connection = self._connection(origin, fresh)
             reused = connection.sock is not None
             try:
-                connection.request("POST", path, body=delivery.body, headers=delivery.headers)
+                connection.request(delivery.method, path, body=delivery.body, headers=delivery.headers)
                 response = connection.getresponse()
                 text = response.read()[:4096].decode("utf-8", "replace")
                 return judge(attempts, response.status, text, response.getheader("Retry-After"))

@@ -33,7 +33,8 @@ class Upstream:
             def do_POST(self):  # noqa: N802 (http.server's naming)
                 length = int(self.headers.get("Content-Length", 0))
                 raw = self.rfile.read(length)
-                request = {"time": time.monotonic(), "path": self.path, "headers": dict(self.headers),
+                request = {"time": time.monotonic(), "method": self.command, "path": self.path,
+                           "headers": dict(self.headers),
                            "raw": raw, "json": json.loads(raw) if raw else None}
                 with upstream.lock:
                     upstream.received.append(request)
@@ -44,6 +45,8 @@ class Upstream:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            do_PUT = do_DELETE = do_POST  # noqa: N815 (DataCue's batch delete; recorded alike)
 
             def log_message(self, *args):
                 pass

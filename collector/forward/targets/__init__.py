@@ -1,4 +1,4 @@
-"""The forward target registry: one module per kind (datacue.py, cobi.py, webhook.py).
+"""The forward target registry: one module per kind (datacue.py, datacue_backend.py, cobi.py, webhook.py).
 
 The runner, the CLI and the outbox filter read the kinds from here; a new kind is a module that
 defines a `TargetKind` and a line that registers it.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import cobi
 from . import datacue
+from . import datacue_backend
 from . import webhook
 from .kind import Credential
 from .kind import Delivery
@@ -47,5 +48,5 @@ def wants(kind: str, event: dict) -> bool:
     return found is not None and found.wants(event)
 
 
-for _module in (datacue, cobi, webhook):
+for _module in (datacue, datacue_backend, cobi, webhook):
     register(_module.KIND)

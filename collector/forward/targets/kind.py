@@ -9,11 +9,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Delivery:
-    """One request to an upstream: where, what, and with which headers (a POST)."""
+    """One request to an upstream: where, what, with which headers and method (a POST unless said)."""
 
     url: str
     body: bytes
     headers: dict[str, str]
+    method: str = "POST"
 
 
 @dataclass(frozen=True)
