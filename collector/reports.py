@@ -63,19 +63,24 @@ REPORTS: dict[str, Report] = {
         "FROM orders WHERE mode = ? AND completed_at >= ? AND completed_at < ? AND status = 'completed' "
         "GROUP BY substr(completed_at, 1, 10), currency ORDER BY day, currency"),
     "products": Report(
-        "Top products: viewed, put in carts, bought",
-        "SELECT product_id, sum(viewed) AS views, sum(carted) AS carted, sum(bought) AS bought FROM ("
-        f" SELECT product_id, 1 AS viewed, 0 AS carted, 0 AS bought FROM product_views WHERE {_PERIOD}"
-        " UNION ALL SELECT l.product_id, 0, coalesce(l.quantity, 1), 0 FROM event_lines l"
+        "Top products: viewed, put in carts, bought, with their names, brands, prices and categories",
+        "SELECT a.product_id, min(c.name) AS name, min(c.brand) AS brand, min(c.price) AS price,"
+        " min(c.category) AS category, min(c.source) AS catalogue,"
+        " sum(a.viewed) AS views, sum(a.carted) AS carted, sum(a.bought) AS bought FROM ("
+        f" SELECT key, product_id, 1 AS viewed, 0 AS carted, 0 AS bought FROM product_views WHERE {_PERIOD}"
+        " UNION ALL SELECT e.key, l.product_id, 0, coalesce(l.quantity, 1), 0 FROM event_lines l"
         f" JOIN events e ON e.id = l.event_pk WHERE e.type = 'viewcart' AND e.{_PERIOD.replace(' AND ', ' AND e.')}"
-        " UNION ALL SELECT ol.product_id, 0, 0, coalesce(ol.quantity, 1) FROM order_lines ol"
+        " UNION ALL SELECT ol.key, ol.product_id, 0, 0, coalesce(ol.quantity, 1) FROM order_lines ol"
         f" WHERE ol.{_PERIOD.replace(' AND ', ' AND ol.')}"
-        # Not a join with the orders view but one list of cancelled orders, which keeps the plan linear
-        # whatever the planner knows; one text value per order because SQLite's row-value IN is slow.
-        # A key has one mode, so key and order id name an order.
+        # Not a join with the orders view but one list of cancelled orders (by the browser or the
+        # backend), which keeps the plan linear whatever the planner knows; one text value per order
+        # because SQLite's row-value IN is slow. A key has one mode, so key and order id name an order.
         " AND ol.key || ' ' || ol.order_id NOT IN (SELECT key || ' ' || order_id FROM events"
-        " WHERE type = 'order' AND subtype = 'cancelled' AND order_id IS NOT NULL)"
-        ") AS activity GROUP BY product_id ORDER BY views DESC, bought DESC, product_id LIMIT 20",
+        " WHERE type = 'order' AND subtype = 'cancelled' AND order_id IS NOT NULL"
+        " UNION ALL SELECT key || ' ' || order_id FROM datacue_orders WHERE status = 'cancelled')"
+        # The catalogue has one row per site and product, so the join adds names without adding rows.
+        ") AS a LEFT JOIN catalogue c ON c.key = a.key AND c.product_id = a.product_id"
+        " GROUP BY a.product_id ORDER BY views DESC, bought DESC, a.product_id LIMIT 20",
         repeat=3),
     "searches": Report(
         "Top search terms, and how many were followed by no product view before the session's next search",
@@ -92,11 +97,15 @@ REPORTS: dict[str, Report] = {
         " sum(CASE WHEN subtype = 'remove' THEN 1 ELSE 0 END) AS removes "
         f"FROM events WHERE type = 'wishlist' AND {_PERIOD} GROUP BY product_id ORDER BY adds DESC, product_id"),
     "clicks": Report(
-        "Banner and product clicks, and clicks per 100 page views",
-        "SELECT c.subtype AS kind, coalesce(c.banner_id, c.product_id) AS id, count(*) AS clicks,"
+        "Banner and product clicks, with the banner's or product's name, and clicks per 100 page views",
+        "SELECT c.subtype AS kind, coalesce(c.banner_id, c.product_id) AS id,"
+        " min(CASE WHEN c.subtype = 'banner' THEN b.name ELSE g.name END) AS name, count(*) AS clicks,"
         " round(100.0 * count(*) / NULLIF((SELECT count(*) FROM pageviews p"
         f"  WHERE p.{_PERIOD.replace(' AND ', ' AND p.')}), 0), 2) AS per_100_pageviews "
-        f"FROM events c WHERE c.type = 'click' AND c.{_PERIOD.replace(' AND ', ' AND c.')} "
+        # One banner and one catalogue row per site and id: the joins name clicks without adding rows.
+        "FROM events c LEFT JOIN datacue_banners b ON b.key = c.key AND b.banner_id = c.banner_id"
+        " LEFT JOIN catalogue g ON g.key = c.key AND g.product_id = c.product_id"
+        f" WHERE c.type = 'click' AND c.{_PERIOD.replace(' AND ', ' AND c.')} "
         "GROUP BY c.subtype, coalesce(c.banner_id, c.product_id) ORDER BY clicks DESC, kind, id",
         repeat=2),
     "interactions": Report(

@@ -268,3 +268,34 @@ def test_events_by_put_at_v1_events_and_at_the_root(client, key, db):
     assert client.post("/", json=[make_event(), make_event()], headers=basic(key)).status_code == 200
     assert [r["type"] for r in db("SELECT type FROM events ORDER BY id")] == ["wishlist", "pageview", "pageview",
                                                                              "pageview"]
+
+
+def _report(storage, name: str) -> list[dict]:
+    """A live report over all time, as dicts."""
+    columns, rows = reports.run(storage, name, "2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z")
+    return [dict(zip(columns, row)) for row in rows]
+
+
+def test_reports_name_products_and_banners(client, key, call, storage, db):
+    assert call("POST", "/v1/products", PRODUCT).status_code == 201
+    assert call("POST", "/v1/products", {**PRODUCT, "variant_id": "v2", "price": 27000}).status_code == 201
+    assert call("POST", "/v1/banners", BANNER).status_code == 201
+    # A product the backend never sent, named by its page's datacueConfig.product_update.
+    update = [{"variant_id": "no-variants", "name": "Lamp", "price": 20, "brand": "Lumen", "category_ids": ["c7"]}]
+    for event in (make_event("pageview", "product", product_id="p1"),
+                  make_event("pageview", "product", product_id="p3", product_update=update),
+                  make_event("pageview", "product", product_id="p4", product_update=[{"name": "x", "price": "?"}]),
+                  make_event("click", "banner", banner_id="b1"), make_event("click", "product", product_id="p3")):
+        assert client.post("/v1/events", json=event, headers=basic(key)).status_code == 204
+    products = {r["product_id"]: r for r in _report(storage, "products")}
+    assert {k: products["p1"][k] for k in ("name", "brand", "price", "category", "catalogue")} == {
+        "name": "cool jeans", "brand": "zara", "price": 25000.0, "category": "men", "catalogue": "backend"}
+    assert int(products["p1"]["views"]) == 1  # two variants in the catalogue, one view
+    assert {k: products["p3"][k] for k in ("name", "brand", "price", "category", "catalogue")} == {
+        "name": "Lamp", "brand": "Lumen", "price": 20.0, "category": "c7", "catalogue": "browser"}
+    assert products["p4"]["name"] == "x" and products["p4"]["price"] is None  # a price that is no number
+    clicks = {(r["kind"], r["id"]): r["name"] for r in _report(storage, "clicks")}
+    assert clicks == {("banner", "b1"): "friendly name for b1", ("product", "p3"): "Lamp"}
+    assert db("SELECT product_id, source FROM catalogue ORDER BY product_id") == [
+        {"product_id": "p1", "source": "backend"}, {"product_id": "p3", "source": "browser"},
+        {"product_id": "p4", "source": "browser"}]

@@ -10,8 +10,15 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from collector.schemas import cobi_data
+from collector.schemas import datacue_backend
 
 from support.contract import check_answer
+from support.datacue_backend import BANNER
+from support.datacue_backend import ORDER as BACKEND_ORDER
+from support.datacue_backend import PRODUCT
+from support.datacue_backend import USER
+from support.datacue_backend import auth
+from support.datacue_backend import send
 from support.factories import basic
 from support.factories import make_event
 from support.factories import make_interaction
@@ -91,3 +98,32 @@ def test_mutated_data_api_records(client, secret, data):
 def test_random_json_to_the_data_api(client, secret, document, type_name):
     check_answer(client.post(f"/v1/data/{type_name}", data=json.dumps(document), headers=secret_header(secret),
                              content_type="application/json"))
+
+
+#: DataCue backend examples and the fields of its record types, so mutated items reach every path.
+BACKEND = {"products": PRODUCT, "banners": BANNER, "users": USER, "orders": BACKEND_ORDER}
+BACKEND_FIELDS = sorted({name for t in datacue_backend.TYPES for name in t.schema.fields} | {"batch", "type"})
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_mutated_datacue_backend_calls(client, key, secret, data):
+    type_name = data.draw(st.sampled_from(list(BACKEND)))
+    draws = data.draw(st.dictionaries(st.sampled_from(BACKEND_FIELDS), json_values, max_size=4))
+    item = {**BACKEND[type_name], **draws}
+    record_id = str(BACKEND[type_name].get("product_id") or BACKEND[type_name].get(f"{type_name[:-1]}_id"))
+    one = f"/v1/{type_name}/{record_id}" + ("/v1" if type_name == "products" else "")
+    method, path, body = data.draw(st.sampled_from([
+        ("POST", f"/v1/{type_name}", item), ("PUT", one, draws), ("DELETE", one, None),
+        ("POST", "/v1/batch", {"type": type_name, "batch": [item, BACKEND[type_name]]}),
+        ("PUT", f"/v1/batch/{type_name}", {"batch": [item]}), ("DELETE", "/v1/batch", {"type": type_name, "batch": [item]}),
+        ("POST", "/v1/batch", item), ("PUT", "/v1/batch", [item])]))
+    check_answer(send(client, key, secret, method, path, body, signed=data.draw(st.booleans())))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(document=json_values, path=st.sampled_from(["/v1/products", "/v1/users", "/v1/batch", "/v1/batch/orders",
+                                                   "/"]))
+def test_random_json_to_the_datacue_backend(client, key, secret, document, path):
+    headers = basic(key) if path == "/" else auth(key, secret)
+    check_answer(client.post(path, data=json.dumps(document), headers=headers, content_type="application/json"))

@@ -6,6 +6,11 @@ from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 
+from collector import server_keys
+
+from support.datacue_backend import PRODUCT
+from support.datacue_backend import USER
+from support.datacue_backend import send
 from support.dataset import DATASET
 from support.dataset import INTERACTIONS
 from support.dataset import LINES_O1
@@ -102,7 +107,7 @@ def test_the_schema_docs_examples_run(client, storage, dataset, key, secret):
     text = (Path(__file__).resolve().parent.parent / "docs" / "schema.md").read_text()
     examples = text.split("```sql", 1)[1].split("```", 1)[0]
     statements = [s.strip() for s in examples.split(";") if s.strip()]
-    assert len(statements) == 4
+    assert len(statements) == 6
     for type_name in ("shops", "offers"):
         assert upload(client, secret, type_name, [EXAMPLES[type_name]]).status_code == 200
     interaction = make_interaction(item_type="OFFER", item_id=OFFER, interaction_type="DISCOUNT_CODE")
@@ -111,5 +116,18 @@ def test_the_schema_docs_examples_run(client, storage, dataset, key, secret):
     assert len(storage.query(statements[1])[1]) == 1
     revenue = storage.query(statements[2])[1]
     assert [(day, currency, float(total)) for day, currency, total in revenue] == [("2026-11-20", "USD", 25.0)]
-    unanswered = storage.query(statements[3])[1]
+    unanswered = storage.query(statements[5])[1]
     assert [(term, int(n)) for term, n in unanswered] == [("lamp", 1)]
+    shop, shop_secret = dataset["live"], server_keys.create_server_key(storage, dataset["live"])
+    for variant in ("v1", "v2"):  # two variants: the product still counts its views once
+        assert send(client, shop, shop_secret, "POST", "/v1/products", {**PRODUCT, "variant_id": variant}) \
+            .status_code == 201
+    assert send(client, shop, shop_secret, "POST", "/v1/users", USER).status_code == 201
+    views = dict(storage.query("SELECT product_id, count(*) FROM product_views WHERE mode = 'live' "
+                               "GROUP BY product_id")[1])
+    named = {row[0]: row[1:] for row in storage.query(statements[3])[1]}
+    assert set(named) == set(views) and {p: int(row[-1]) for p, row in named.items()} == views
+    assert named["p1"][:3] == ("cool jeans", "zara", 25000.0) and named["p2"][0] is None
+    completed = storage.query("SELECT count(*) FROM orders WHERE mode = 'live' AND user_id = 'u1' "
+                              "AND status = 'completed'")[1][0][0]
+    assert [tuple(r) for r in storage.query(statements[4])[1]] == [("u1", "xyz@abc.com", "santiago", completed)]

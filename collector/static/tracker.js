@@ -6,7 +6,9 @@
  *
  * Calls made before it loads are queued by the one-line stub
  *   window.storefront=window.storefront||function(){(storefront.q=storefront.q||[]).push(arguments)}
- * and replayed in order. Every event gets an event_id and a timestamp, waits in this tab's queue
+ * and replayed in order; DataCue's calls (datacue.init, identify, track) by
+ *   window.datacue=window.datacue||{q:[]};['init','identify','track'].forEach(function(m){datacue[m]=datacue[m]||function(){datacue.q.push([m,arguments])}})
+ * likewise. Every event gets an event_id and a timestamp, waits in this tab's queue
  * (persisted in localStorage), goes out in batches, is retried with backoff until the collector
  * acknowledges it, and is beaconed when the page is hidden. The collector dedupes by event_id.
  */
@@ -266,10 +268,14 @@
     var type = cfg.page_type;
     var order = cfg.order_details || {};
     switch (type) {
+      // product_update and category_update ride along: the catalogue falls back to them where the
+      // shop's backend sent no record of the product.
       case 'product':
-        return {type: 'pageview', subtype: type, product_id: cfg.product_id, variant_id: cfg.variant_id};
+        return {type: 'pageview', subtype: type, product_id: cfg.product_id, variant_id: cfg.variant_id,
+          product_update: cfg.product_update};
       case 'category':
-        return {type: 'pageview', subtype: type, category_id: cfg.category_id, category_name: cfg.category_name};
+        return {type: 'pageview', subtype: type, category_id: cfg.category_id, category_name: cfg.category_name,
+          category_update: cfg.category_update};
       case 'search':
         return {type: type, term: cfg.term};
       case 'cart':
@@ -328,6 +334,7 @@
   }
 
   var queued = (w.storefront && w.storefront.q) || [];
+  var datacueQueued = (w.datacue && w.datacue.q) || [];
   w.storefront = storefront;
   // DataCue's browser API: init(key), identify(userId, profile), track(event, defer) -> Promise.
   w.datacue = {
@@ -353,6 +360,9 @@
   if ('user_id' in cfg) api.identify(cfg.user_id);
   queued.forEach(function (args) {
     storefront.apply(null, args);
+  });
+  datacueQueued.forEach(function (call) {
+    if (w.datacue[call[0]]) w.datacue[call[0]].apply(null, call[1]);
   });
   if (attr('auto') != 'false') pageview();
 

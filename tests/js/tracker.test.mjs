@@ -2,6 +2,8 @@
 // consent, privacy signals, payload shape, beacons and tabs. Run with `node --test tests/js/`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import vm from 'node:vm';
 import { FakeStorage, load, settle, events } from './harness.mjs';
 
 const KEY = { key: 'live_abc' };
@@ -234,6 +236,20 @@ test('calls queued by the stub replay in order; an unknown one only warns', asyn
   assert.deepEqual(page.warnings, ['storefront: unknown call trak']);
 });
 
+test("the README's datacue stub queues calls made before the script loads, replayed in order", async () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const stub = readme.match(/<script>(window\.datacue=.*)<\/script>/)[1];
+  const page = {};
+  page.window = page;
+  vm.createContext(page);
+  vm.runInContext(stub, page);
+  vm.runInContext("datacue.identify('u-7'); datacue.track({type: 'search', term: 'x'}); " +
+    "datacue.track({type: 'search', term: 'y'})", page);
+  const loaded = load({ attrs: { ...KEY, auto: 'false' }, win: { datacue: page.datacue } });
+  await loaded.runTimers();
+  assert.deepEqual(events(loaded.requests).map((e) => [e.event.term, e.user.user_id]), [['x', 'u-7'], ['y', 'u-7']]);
+});
+
 test('datacue.track(event, true) is held until the next page load', async () => {
   const storage = new FakeStorage();
   const page = load({ attrs: { ...KEY, auto: 'false' }, storage });
@@ -251,6 +267,11 @@ test('datacueConfig fires the matching event and sets the key and user', async (
     [{ page_type: 'home' }, { type: 'pageview', subtype: 'home' }],
     [{ page_type: 'product', product_id: 'p9', variant_id: 'v2' }, { type: 'pageview', subtype: 'product', product_id: 'p9', variant_id: 'v2' }],
     [{ page_type: 'category', category_id: 'c3' }, { type: 'pageview', subtype: 'category', category_id: 'c3' }],
+    [{ page_type: 'product', product_id: 'p9', product_update: [{ variant_id: 'v1', name: 'Lamp', price: 20 }] },
+      { type: 'pageview', subtype: 'product', product_id: 'p9',
+        product_update: [{ variant_id: 'v1', name: 'Lamp', price: 20 }] }],
+    [{ page_type: 'category', category_id: 'c3', category_update: { name: 'Lights', link: '/c/lights' } },
+      { type: 'pageview', subtype: 'category', category_id: 'c3', category_update: { name: 'Lights', link: '/c/lights' } }],
     [{ page_type: 'search', term: 'lamp' }, { type: 'search', term: 'lamp' }],
     [{ page_type: 'cart' }, { type: 'viewcart', cart: [] }],
     [{ page_type: 'order confirmation', order_id: 'o7', order_details: { cart: [{ product_id: 'p1' }] } },

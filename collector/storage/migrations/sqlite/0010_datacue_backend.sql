@@ -110,3 +110,27 @@ SELECT key, mode, order_id,
        CASE WHEN min(from_backend) = 1 THEN 'backend' WHEN max(from_backend) = 1 THEN 'both' ELSE 'browser' END AS sources
 FROM sides
 GROUP BY key, mode, order_id;
+
+-- One row per product a site sells: the backend's record where DataCue's backend API sent one (the first
+-- variant's name, brand and price), else what the latest product page reported in datacueConfig's
+-- product_update (source 'browser'), for a shop that sends no catalogue.
+CREATE VIEW catalogue AS
+WITH backend AS (
+    SELECT key, mode, product_id, min(name) AS name, min(brand) AS brand, min(price) AS price,
+           min(category_1) AS category
+    FROM datacue_products GROUP BY key, mode, product_id
+), reported AS (
+    SELECT key, mode, product_id,
+           json_extract(payload, '$.event.product_update[0].name') AS name,
+           json_extract(payload, '$.event.product_update[0].brand') AS brand,
+           CASE WHEN json_type(payload, '$.event.product_update[0].price') IN ('integer', 'real')
+                THEN json_extract(payload, '$.event.product_update[0].price') END AS price,
+           json_extract(payload, '$.event.product_update[0].category_ids[0]') AS category,
+           row_number() OVER (PARTITION BY key, mode, product_id ORDER BY event_time DESC, id DESC) AS n
+    FROM events WHERE source = 'datacue' AND type = 'pageview' AND subtype = 'product'
+      AND json_type(payload, '$.event.product_update[0]') = 'object'
+)
+SELECT key, mode, product_id, name, brand, price, category, 'backend' AS source FROM backend
+UNION ALL
+SELECT r.key, r.mode, r.product_id, r.name, r.brand, r.price, r.category, 'browser' FROM reported r
+WHERE r.n = 1 AND NOT EXISTS (SELECT 1 FROM backend b WHERE b.key = r.key AND b.product_id = r.product_id);
