@@ -299,3 +299,13 @@ def test_reports_name_products_and_banners(client, key, call, storage, db):
     assert db("SELECT product_id, source FROM catalogue ORDER BY product_id") == [
         {"product_id": "p1", "source": "backend"}, {"product_id": "p3", "source": "browser"},
         {"product_id": "p4", "source": "browser"}]
+
+
+def test_category_pages_name_their_categories(client, key, db):
+    for name in ("Lights", "Lamps and lights"):
+        event = make_event("pageview", "category", category_id="c7", category_update={"name": name, "link": "/c/7"})
+        assert client.post("/v1/events", json=event, headers=basic(key)).status_code == 204
+    assert client.post("/v1/events", json=make_event("pageview", "category", category_id="c8"),
+                       headers=basic(key)).status_code == 204
+    assert db("SELECT category_id, name, link, source FROM categories") == [
+        {"category_id": "c7", "name": "Lamps and lights", "link": "/c/7", "source": "browser"}]

@@ -134,3 +134,15 @@ SELECT key, mode, product_id, name, brand, price, category, 'backend' AS source 
 UNION ALL
 SELECT r.key, r.mode, r.product_id, r.name, r.brand, r.price, r.category, 'browser' FROM reported r
 WHERE r.n = 1 AND NOT EXISTS (SELECT 1 FROM backend b WHERE b.key = r.key AND b.product_id = r.product_id);
+
+-- Category names as category pages report them in datacueConfig's category_update (DataCue's backend
+-- API of this period has no categories): the latest per site and category id.
+CREATE VIEW categories AS
+SELECT key, mode, category_id, name, link, 'browser' AS source FROM (
+    SELECT key, mode, category_id,
+           payload->'event'->'category_update'->>'name' AS name,
+           payload->'event'->'category_update'->>'link' AS link,
+           row_number() OVER (PARTITION BY key, mode, category_id ORDER BY event_time DESC, id DESC) AS n
+    FROM events WHERE source = 'datacue' AND type = 'pageview' AND subtype = 'category'
+      AND category_id IS NOT NULL AND jsonb_typeof(payload->'event'->'category_update') = 'object'
+) AS reported WHERE n = 1;
