@@ -4,9 +4,11 @@
 
 Loads one shop, then posts requests of `--records` new transactions of that shop (each request new ids)
 to `POST /v1/data/transactions` on a real gunicorn over a SQLite file with synchronous=FULL (or a
-PostgreSQL server started for the run, fsync on), and reports records per second. The validation-only rate is the same records through the marshmallow schema in this
-process. The target: the endpoint at 70% or more of the validation-only rate. Numbers vary with the
-machine and its load: compare the ratio printed by one run.
+PostgreSQL server started for the run, fsync on), and reports records per second. The validation-only
+rate is the same records through the marshmallow schema in this process; the history-only rate is the
+same records' history rows written to a bare SQLite file, the least a store of every version costs. The
+target: the endpoint at 70% or more of the validation-only rate. Numbers vary with the machine and its
+load: compare the ratios printed by one run.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from collector import create_app  # noqa: E402
 from collector import server_keys  # noqa: E402
 from collector.reference import get  # noqa: E402
-from collector.storage.columns import VERSION_COLUMNS  # noqa: E402
 from collector.schemas import cobi_data  # noqa: E402, F401 (registers the types)
+from collector.storage.columns import VERSION_COLUMNS  # noqa: E402
 
 from support.records import EXAMPLES  # noqa: E402
 from support.servers import Gunicorn  # noqa: E402

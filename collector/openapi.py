@@ -205,7 +205,7 @@ def _backend_api(spec: APISpec, plugin: MarshmallowPlugin) -> None:
             "responses": _responses({"201": {"description": "Stored", "content": {"application/json": {
                 "schema": {"type": "object"}}}}}, errors)}})
         spec.path(one, operations={
-            "put": {"summary": f"Update the fields named (orders: cancel)", "security": security,
+            "put": {"summary": "Update the fields named (orders: cancel)", "security": security,
                     "parameters": parameters,
                     "requestBody": {"required": True, "content": {"application/json": {"schema": update}}},
                     "responses": _responses(done, errors)},

@@ -246,7 +246,8 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_sep("!", f"{len(skipped)} test(s) did not run: a fetched client's source is absent",
                                    red=True)
         for report in skipped:
-            terminalreporter.write_line(f"{report.nodeid}: {report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr}")
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+            terminalreporter.write_line(f"{report.nodeid}: {reason}")
 
 
 @pytest.hookimpl(wrapper=True)

@@ -100,7 +100,8 @@ def test_a_json_array_of_events_is_a_batch(client, key, db):
 
 
 def test_cobi_interactions_take_no_bare_array(client, key):
-    response = client.post("/v1/user-interactions", data=b"[]", headers={**basic(key), "Content-Type": "application/json"})
+    response = client.post("/v1/user-interactions", data=b"[]",
+                           headers={**basic(key), "Content-Type": "application/json"})
     assert response.status_code == 400 and "JSON object" in response.json["message"]
 
 

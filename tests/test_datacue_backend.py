@@ -159,8 +159,8 @@ def test_batch_users_create_update_by_email_and_delete(call, db):
 
 def test_batch_of_each_type_under_its_path(call, db):
     """The official client's form: PUT /v1/batch/<type> with {"batch": [...]}."""
-    assert call("POST", "/v1/batch", {"type": "banners", "batch": [BANNER, {**BANNER, "banner_id": "b2"}]}).status_code \
-        == 200
+    banners = [BANNER, {**BANNER, "banner_id": "b2"}]
+    assert call("POST", "/v1/batch", {"type": "banners", "batch": banners}).status_code == 200
     assert call("PUT", "/v1/batch/banners", {"batch": [{"banner_id": "b1", "link": "/x"}]}).status_code == 200
     assert call("POST", "/v1/batch", {"type": "orders", "batch": [ORDER, {**ORDER, "order_id": "o2"}]}).status_code \
         == 200
@@ -273,7 +273,7 @@ def test_events_by_put_at_v1_events_and_at_the_root(client, key, db):
 def _report(storage, name: str) -> list[dict]:
     """A live report over all time, as dicts."""
     columns, rows = reports.run(storage, name, "2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z")
-    return [dict(zip(columns, row)) for row in rows]
+    return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
 def test_reports_name_products_and_banners(client, key, call, storage, db):

@@ -116,7 +116,8 @@ def test_mutated_datacue_backend_calls(client, key, secret, data):
     method, path, body = data.draw(st.sampled_from([
         ("POST", f"/v1/{type_name}", item), ("PUT", one, draws), ("DELETE", one, None),
         ("POST", "/v1/batch", {"type": type_name, "batch": [item, BACKEND[type_name]]}),
-        ("PUT", f"/v1/batch/{type_name}", {"batch": [item]}), ("DELETE", "/v1/batch", {"type": type_name, "batch": [item]}),
+        ("PUT", f"/v1/batch/{type_name}", {"batch": [item]}),
+        ("DELETE", "/v1/batch", {"type": type_name, "batch": [item]}),
         ("POST", "/v1/batch", item), ("PUT", "/v1/batch", [item])]))
     check_answer(send(client, key, secret, method, path, body, signed=data.draw(st.booleans())))
 

@@ -45,7 +45,8 @@ def add_cors_headers(response: Response) -> Response:
         allowed = sorted({name.strip().lower() for name in asked} & ALLOW_HEADERS)
         if allowed:
             headers["Access-Control-Allow-Headers"] = ", ".join(allowed)
-        headers["Access-Control-Allow-Methods"] = "OPTIONS, POST, PUT" if request.path == "/v1/events" else "OPTIONS, POST"
+        methods = "OPTIONS, POST, PUT" if request.path == "/v1/events" else "OPTIONS, POST"
+        headers["Access-Control-Allow-Methods"] = methods
         headers["Access-Control-Max-Age"] = MAX_AGE
     return response
 

@@ -196,7 +196,7 @@ def overview(name: str | None):
     names = [name] if name else list(TYPES)
     found = {n: call.storage.record_ids(call.key_row["key"], n) for n in names}
     if "products" in found:  # a variant's stored id is both ids, escaped: answer them apart
-        found["products"] = [dict(zip(("product_id", "variant_id"), map(unquote, record_id.split("/"))))
+        found["products"] = [dict(zip(("product_id", "variant_id"), map(unquote, record_id.split("/")), strict=True))
                              for record_id in found["products"]]
     return jsonify(found)
 

@@ -62,11 +62,13 @@ Product = _schema("ProductSchema", {
     "product_id": Id(required=True), "variant_id": Id(required=True), **_category_fields(),
     "category_extra": BoundedDict(EXTRAS_MAX_BYTES, allow_none=True),
     # The field table marks name and stock required; the batch example, sent verbatim, has neither.
-    "name": text(allow_none=True), "brand": text(allow_none=True), "description": text(DESCRIPTION_MAX, allow_none=True),
+    "name": text(allow_none=True), "brand": text(allow_none=True),
+    "description": text(DESCRIPTION_MAX, allow_none=True),
     "color": text(allow_none=True), "size": text(allow_none=True),
     "price": Money(required=True), "full_price": Money(allow_none=True),
     "available": Flag(allow_none=True),
-    "stock": fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=-1_000_000_000, max=1_000_000_000)),
+    "stock": fields.Integer(strict=True, allow_none=True,
+                            validate=validate.Range(min=-1_000_000_000, max=1_000_000_000)),
     "extra": BoundedDict(EXTRAS_MAX_BYTES, allow_none=True),
     "photo_url": text(URL_MAX, required=True), "link": text(URL_MAX, required=True), "owner_id": Id(allow_none=True),
 })
