@@ -153,6 +153,19 @@ class _Request:
         return outcomes
 
 
+def parsed_body(storage, key_row: dict, source: str, body: Callable[[], bytes], parse: Callable):
+    """`parse(json)` of a server API's body; a body refused on the way (too large, not JSON, not the
+    shape `parse` wants) is kept in `rejected` with its reason, then answered."""
+    raw = b""
+    try:
+        raw = body()
+        return parse(parse_json(raw))
+    except ApiError as error:
+        storage.write([], [rejected_row(key_row, source, error, raw,
+                                        size=len(raw) if raw else request.content_length or 0)])
+        raise
+
+
 def ingest(api: Api) -> Response:
     """Handle one POST to an ingest endpoint, single or batch."""
     storage = current_storage()

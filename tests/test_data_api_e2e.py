@@ -4,9 +4,6 @@ see names, and a Cobi upstream on loopback receives every record exactly once.""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections import Counter
 from datetime import UTC
 from datetime import datetime
@@ -22,29 +19,19 @@ from support.records import SHOP
 from support.records import example
 from support.records import new_uuid
 from support.records import secret_header
-from support.servers import ROOT
 from support.servers import Gunicorn
+from support.servers import collector_cli
 from support.servers import prepare_store
 from support.upstream import Upstream
-
-
-def _collector(path: str, *args: str) -> str:
-    """Run the collector's CLI against the store; its stdout."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}
-    env["COLLECTOR_DATABASE_URL"] = f"sqlite:///{path}"
-    result = subprocess.run([sys.executable, "-m", "collector.cli", *args], env=env, cwd=ROOT, capture_output=True,
-                            text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 @pytest.mark.slow
 def test_reference_data_then_interactions_under_gunicorn(tmp_path):
     path, log = str(tmp_path / "data.sqlite3"), str(tmp_path / "gunicorn.log")
     key = prepare_store(path, "campus")
-    secret = _collector(path, "keys", "secret", "create", key).strip()
+    secret = collector_cli(path, "keys", "secret", "create", key).strip()
     with Upstream(lambda r: (200, {"Content-Type": "application/json"}, b"{}")) as upstream:
-        _collector(path, "forward", "add", key, "--cobi", upstream.url, "--upstream-token", "cobi-token")
+        collector_cli(path, "forward", "add", key, "--cobi", upstream.url, "--upstream-token", "cobi-token")
         branches = [example("branches", branch_id=new_uuid(), name=f"Branch {n}") for n in range(20)]
         transactions = [example("transactions", transaction_id=new_uuid(), branch_id=...) for _ in range(300)]
         sent = {"shops": [EXAMPLES["shops"]], "branches": branches, "tags": [EXAMPLES["tags"]],
@@ -64,15 +51,15 @@ def test_reference_data_then_interactions_under_gunicorn(tmp_path):
                                         json=make_interaction(item_type=item_type, item_id=item_id,
                                                               event_timestamp=today))
                 assert response.status_code == 201
-        _collector(path, "forward", "run", "--once")
+        collector_cli(path, "forward", "run", "--once")
 
-    offers = json.loads(_collector(path, "query", "--format", "json",
+    offers = json.loads(collector_cli(path, "query", "--format", "json",
                                    "SELECT o.name AS offer, s.name AS shop FROM cobi_offers o "
                                    "JOIN cobi_shops s ON s.key = o.key AND s.shop_id = o.shop_id"))
     assert offers == [{"offer": "10% off textbooks", "shop": "Campus Bookstore"}]
-    assert json.loads(_collector(path, "query", "--format", "json", "SELECT count(*) AS n FROM cobi_transactions")) \
+    assert json.loads(collector_cli(path, "query", "--format", "json", "SELECT count(*) AS n FROM cobi_transactions")) \
         == [{"n": 300}]
-    items = json.loads(_collector(path, "report", "items", "--format", "json"))
+    items = json.loads(collector_cli(path, "report", "items", "--format", "json"))
     assert [(i["item_type"], i["name"], int(i["interactions"])) for i in items] == [
         ("OFFER", "10% off textbooks", 2), ("SHOP", "Campus Bookstore", 1), ("TAG", None, 1)]
 

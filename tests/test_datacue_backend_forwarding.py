@@ -6,9 +6,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
-import subprocess
-import sys
 from collections import Counter
 
 import pytest
@@ -20,8 +17,8 @@ from support.datacue_backend import auth
 from support.datacue_backend import send
 from support.outbox import drain
 from support.outbox import states
-from support.servers import ROOT
 from support.servers import Gunicorn
+from support.servers import collector_cli
 from support.servers import prepare_store
 from support.upstream import Upstream
 
@@ -67,23 +64,14 @@ def test_a_wrong_upstream_secret_is_refused_and_kept(client, storage, key, secre
     assert len(upstream.received) == 1 and states(db) == Counter({"dead": 1})
 
 
-def _collector(path: str, *args: str) -> str:
-    """Run the collector's CLI against the store; its stdout."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}
-    env["COLLECTOR_DATABASE_URL"] = f"sqlite:///{path}"
-    result = subprocess.run([sys.executable, "-m", "collector.cli", *args], env=env, cwd=ROOT, capture_output=True,
-                            text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
 
 @pytest.mark.slow
 def test_a_product_update_under_gunicorn_is_forwarded_exactly_once(tmp_path):
     path = str(tmp_path / "backend.sqlite3")
     key = prepare_store(path, "shop")
-    secret = _collector(path, "keys", "secret", "create", key).strip()
+    secret = collector_cli(path, "keys", "secret", "create", key).strip()
     with Upstream(_verified) as upstream:
-        _collector(path, "forward", "add", key, "--datacue_backend", upstream.url,
+        collector_cli(path, "forward", "add", key, "--datacue_backend", upstream.url,
                    "--upstream-key-secret", f"{UPSTREAM_KEY}:{UPSTREAM_SECRET}")
         with Gunicorn(path, workers=2) as server:
             body = json.dumps(PRODUCT).encode()
@@ -93,10 +81,10 @@ def test_a_product_update_under_gunicorn_is_forwarded_exactly_once(tmp_path):
             for _ in range(2):  # a client retrying after a lost answer: the second changes nothing
                 assert requests.put(f"{server.url}/v1/products/p1/v1", data=update,
                                     headers=auth(key, secret, update, True), timeout=30).status_code == 204
-        _collector(path, "forward", "run", "--once")
-        _collector(path, "forward", "run", "--once")
+        collector_cli(path, "forward", "run", "--once")
+        collector_cli(path, "forward", "run", "--once")
     sent = [p for r in upstream.received for p in r["json"]["batch"]]
     assert [(p["stock"], p.get("available")) for p in sent] == [(5, None), (0, False)]
     assert all(r["headers"]["Authorization"].startswith("Basic ") for r in upstream.received)
-    status = _collector(path, "query", "--format", "json", "SELECT state, count(*) AS n FROM outbox GROUP BY state")
+    status = collector_cli(path, "query", "--format", "json", "SELECT state, count(*) AS n FROM outbox GROUP BY state")
     assert json.loads(status) == [{"state": "delivered", "n": 2}]

@@ -13,14 +13,12 @@ from marshmallow import ValidationError
 
 from .. import limits
 from .. import server_keys
-from ..body import parse_json
 from ..body import read_body
-from ..errors import ApiError
 from ..errors import InvalidBatch
 from ..errors import NotFound
 from ..errors import PayloadTooLarge
 from ..errors import error_response
-from ..pipeline import rejected_row
+from ..pipeline import parsed_body
 from ..pipeline import summary
 from ..records import Chunk
 from ..records import Upload
@@ -88,19 +86,17 @@ def upload(name: str):
     key_row, server_key = server_keys.authenticate(request, storage, body)
     g.key_name = key_row["name"]
     limits.check(key_row)
-    raw = b""
-    try:
-        raw = body()
-        document = parse_json(raw)
-        try:
-            items = cobi_data.BATCH.load(document if isinstance(document, dict) else {"records": None})["records"]
-        except ValidationError as exc:
-            raise InvalidBatch(f"The body must be {{\"records\": [...]}} with 1 to {cobi_data.MAX_RECORDS} "
-                               f"records: {summary(exc.messages)}.", errors=exc.messages) from None
-        if len(items) > cobi_data.MAX_RECORDS:
-            raise PayloadTooLarge(f"The request holds {len(items)} records; the limit is {cobi_data.MAX_RECORDS}.")
-    except ApiError as error:
-        storage.write([], [rejected_row(key_row, record_type.family, error, raw,
-                                        size=len(raw) if raw else request.content_length or 0)])
-        raise
+    items = parsed_body(storage, key_row, record_type.family, body, _records)
     return _answer(store(Upload(record_type, key_row, server_key["id"]), items, storage))
+
+
+def _records(document) -> list:
+    """A Data API body's records: `{"records": [...]}`, 1 to MAX_RECORDS of them."""
+    try:
+        items = cobi_data.BATCH.load(document if isinstance(document, dict) else {"records": None})["records"]
+    except ValidationError as exc:
+        raise InvalidBatch(f"The body must be {{\"records\": [...]}} with 1 to {cobi_data.MAX_RECORDS} "
+                           f"records: {summary(exc.messages)}.", errors=exc.messages) from None
+    if len(items) > cobi_data.MAX_RECORDS:
+        raise PayloadTooLarge(f"The request holds {len(items)} records; the limit is {cobi_data.MAX_RECORDS}.")
+    return items

@@ -21,16 +21,14 @@ from marshmallow import ValidationError
 from .. import backend
 from .. import limits
 from .. import server_keys
-from ..body import parse_json
 from ..body import read_body
-from ..errors import ApiError
 from ..errors import InvalidBatch
 from ..errors import InvalidRecord
 from ..errors import MissingReference
 from ..errors import NotFound
 from ..errors import PayloadTooLarge
 from ..errors import error_response
-from ..pipeline import rejected_row
+from ..pipeline import parsed_body
 from ..pipeline import summary
 from ..schemas import datacue_backend as schema
 from ..storage import current_storage
@@ -71,14 +69,7 @@ class _Call:
 
     def document(self, parse):
         """The body parsed by `parse(json)`; a body refused here is kept in `rejected` with its reason."""
-        raw = b""
-        try:
-            raw = self.body()
-            return parse(parse_json(raw))
-        except ApiError as error:
-            self.storage.write([], [rejected_row(self.key_row, schema.FAMILY, error, raw,
-                                                 size=len(raw) if raw else request.content_length or 0)])
-            raise
+        return parsed_body(self.storage, self.key_row, schema.FAMILY, self.body, parse)
 
     def run(self, operation, record_type, items: list) -> list[backend.Outcome]:
         """Apply an operation to items of a type, counting what was accepted and refused."""

@@ -35,6 +35,16 @@ def prepare_store(store: str, key_name: str) -> str:
         storage.close()
 
 
+def collector_cli(path: str, *args: str) -> str:
+    """Run the collector's CLI against a SQLite store, as an operator would; its stdout (exit 0 asserted)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}
+    env["COLLECTOR_DATABASE_URL"] = f"sqlite:///{path}"
+    result = subprocess.run([sys.executable, "-m", "collector.cli", *args], env=env, cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def stored_event_ids(path: str) -> set[str]:
     """The event ids a SQLite store holds, read after the server is gone."""
     conn = sqlite3.connect(path)
