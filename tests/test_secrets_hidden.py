@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from collector import server_keys
 from collector.errors import QueryError
 
+from support.datacue_backend import PRODUCT
+from support.datacue_backend import auth
+from support.datacue_backend import send
 from support.records import EXAMPLES
 from support.records import upload
 
@@ -57,4 +62,10 @@ def test_a_secret_is_never_logged(make_app, key, secret, caplog):
     client = make_app(LOG_LEVEL="DEBUG").test_client()
     upload(client, secret, "shops", [EXAMPLES["shops"]])
     upload(client, secret + "x", "shops", [EXAMPLES["shops"]])
-    assert caplog.records and all(secret not in r.getMessage() for r in caplog.records)
+    # DataCue's backend, in both auth forms, and refused: the secret nor its signature is logged.
+    for signed in (False, True):
+        send(client, key, secret, "POST", "/v1/products", PRODUCT, signed=signed)
+        send(client, key, secret + "x", "PUT", "/v1/users/u1", {"email": "a@b.com"}, signed=signed)
+    signature = auth(key, secret, json.dumps(PRODUCT).encode(), signed=True)["Authorization"]
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) >= 6 and all(secret not in m and signature not in m for m in messages)
