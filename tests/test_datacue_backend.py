@@ -168,8 +168,14 @@ def test_batch_of_each_type_under_its_path(call, db):
     assert cancel.status_code == 200, cancel.json
     assert call("DELETE", "/v1/batch", {"type": "products", "batch": [{"product_id": "nope", "variant_id": "v"}]}) \
         .status_code == 400
-    assert db("SELECT banner_id, link FROM datacue_banners ORDER BY banner_id") == [
-        {"banner_id": "b1", "link": "/x"}, {"banner_id": "b2", "link": "path/to/anything"}]
+    assert call("POST", "/v1/batch/products", PRODUCT_BATCH).status_code == 200
+    assert call("PUT", "/v1/batch/products", {"batch": [{"product_id": "P1", "variant_id": "V2", "stock": 3}]}) \
+        .status_code == 200
+    assert call("DELETE", "/v1/batch/products", {"batch": [{"product_id": "P2", "variant_id": "V1"}]}).status_code \
+        == 200
+    assert call("DELETE", "/v1/batch", {"type": "banners", "batch": [{"banner_id": "b2"}]}).status_code == 200
+    assert db("SELECT product_id, stock FROM datacue_products") == [{"product_id": "P1", "stock": 3}]
+    assert db("SELECT banner_id, link FROM datacue_banners ORDER BY banner_id") == [{"banner_id": "b1", "link": "/x"}]
     assert db("SELECT order_id, status FROM datacue_orders ORDER BY order_id") == [
         {"order_id": "o1", "status": "completed"}, {"order_id": "o2", "status": "cancelled"}]
 
