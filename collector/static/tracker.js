@@ -361,8 +361,9 @@
   queued.forEach(function (args) {
     storefront.apply(null, args);
   });
+  // The stub queues only init, identify and track, which all exist.
   datacueQueued.forEach(function (call) {
-    if (w.datacue[call[0]]) w.datacue[call[0]].apply(null, call[1]);
+    w.datacue[call[0]].apply(null, call[1]);
   });
   if (attr('auto') != 'false') pageview();
 
