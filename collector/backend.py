@@ -80,17 +80,18 @@ class _Request:
         self.record_type, self.key_row, self.sent_by, self.storage = record_type, key_row, sent_by, storage
         self.records: list[tuple[int, dict]] = []
         self.refused: dict[int, Outcome] = {}
+        self.rejected: list[dict] = []
         #: Stored ids whose current version is a deletion (filled by current()).
         self.deleted: set[str] = set()
         #: Items answered without a new version (a record deleted before, deleted again).
         self.done: dict[int, Outcome] = {}
 
     def refuse(self, index: int, item, error: ApiError) -> None:
-        """Refuse an item before it is a record: answered, and kept in `rejected`."""
+        """Refuse an item before it is a record: answered, and kept in `rejected` (written by finish)."""
         self.refused[index] = Outcome(index, item_ids(self.record_type, item), False, code=error.code,
                                       message=error.message, errors=error.errors)
-        self.storage.write([], [rejected_row(self.key_row, self.record_type.family, error,
-                                             json.dumps(item, ensure_ascii=False, default=str))])
+        self.rejected.append(rejected_row(self.key_row, self.record_type.family, error,
+                                          json.dumps(item, ensure_ascii=False, default=str)))
 
     def current(self, items: list[tuple[int, object]]) -> dict[str, dict]:
         """The current records the items name, by stored id (a user named by email alone found by it)."""
@@ -132,6 +133,8 @@ class _Request:
     def finish(self) -> list[Outcome]:
         """Store the whole records and answer every item, in the order sent."""
         outcomes = {**self.refused, **self.done}
+        if self.rejected:  # one transaction for all, before any answer
+            self.storage.write([], self.rejected)
         if self.records:
             upload = store(Upload(self.record_type, self.key_row, self.sent_by),
                            [record for _, record in self.records], self.storage)
