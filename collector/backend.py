@@ -156,6 +156,14 @@ def merged(current: dict, changes: dict) -> dict:
     return record
 
 
+def _cancel(state: _Request, current: dict[str, dict], index: int, item: dict) -> None:
+    """Queue an order's cancellation: its current record (none, for an order only the browser reported)
+    marked cancelled."""
+    stored = _stored_id(ORDERS, item_ids(ORDERS, item))
+    state.records.append((index, {**current.get(stored, {}), "order_id": item.get("order_id"),
+                                  "order_status": "cancelled"}))
+
+
 def _label(ids: dict) -> str:
     """Ids as a message names them: product_id p1, variant_id v1."""
     return ", ".join(f"{name} {value}" for name, value in ids.items())
@@ -178,15 +186,14 @@ def update(record_type: RecordType, key_row: dict, sent_by, items: list, storage
     current = state.current(list(enumerate(items)))
     for index, item in enumerate(items):
         if record_type is ORDERS:
-            if not isinstance(item, dict) or set(item) - set(_ORDER_UPDATE) or item.get("order_status") != "cancelled":
-                extra = sorted(set(item) - set(_ORDER_UPDATE)) if isinstance(item, dict) else []
+            extra = sorted(set(item) - set(_ORDER_UPDATE)) if isinstance(item, dict) else []
+            if not isinstance(item, dict) or extra or item.get("order_status") != "cancelled":
                 state.refuse(index, item, InvalidRecord(
                     'An order can only be cancelled: send "order_status": "cancelled" (and order_id), nothing else.',
                     errors={name: ["Orders cannot be updated, only created or cancelled."]
                             for name in extra or ["order_status"]}))
-                continue
-            stored = _stored_id(record_type, item_ids(record_type, item))
-            state.records.append((index, {**current.get(stored, {}), **item}))
+            else:
+                _cancel(state, current, index, item)
             continue
         found = state.target(index, item, current)
         if found is not None:
@@ -200,9 +207,7 @@ def delete(record_type: RecordType, key_row: dict, sent_by, items: list, storage
     current = state.current(list(enumerate(items)))
     for index, item in enumerate(items):
         if record_type is ORDERS and isinstance(item, dict) and "order_id" in item:
-            stored = _stored_id(record_type, item_ids(record_type, item))
-            state.records.append((index, {**current.get(stored, {}), "order_id": item["order_id"],
-                                          "order_status": "cancelled"}))
+            _cancel(state, current, index, item)
             continue
         stored = _stored_id(record_type, item_ids(record_type, item)) if isinstance(item, dict) else None
         if stored in state.deleted:
