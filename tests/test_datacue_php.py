@@ -108,6 +108,10 @@ def test_the_official_php_client_examples(tmp_path, php, source):
     storage = create_app({"DATABASE_URL": f"sqlite:///{store}"}).extensions["collector.storage"]
     secret = server_keys.create_server_key(storage, key)
     storage.close()
+    listed = subprocess.run(["git", "-C", str(source), "ls-tree", "-r", "--name-only", COMMIT, "examples/"],
+                            check=True, capture_output=True, text=True).stdout.split()
+    # Every example script of the release runs: every call the client makes.
+    assert set(SCRIPTS) == {name.removeprefix("examples/") for name in listed} - {"config.php"}
     with Gunicorn(store, workers=1) as server:
         client = _client(tmp_path / "datacue-php", server.url, key, secret)
         # users/update.php updates a user "p1" that no other example creates: the shop has it already.
