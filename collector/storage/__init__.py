@@ -88,6 +88,16 @@ class Storage(Protocol):
         """Store one chunk of validated records of a type and the rows refused from it, in one transaction;
         return each record's Outcome (stored, deleted, stale, refused)."""
 
+    def current_records(self, key: str, type_name: str, ids: set[str]) -> dict[str, dict]:
+        """The current rows (deleted ones too) of these ids of a type: updated, is_deleted, data."""
+
+    def records_where(self, key: str, type_name: str, field: str, value: str,
+                      deleted: bool = False) -> dict[str, dict]:
+        """The current records of a type whose `field` is `value`, not deleted (or, `deleted`, deleted)."""
+
+    def record_ids(self, key: str, type_name: str) -> list[str]:
+        """The ids of a type's current, not deleted records, in order."""
+
     # Forward targets and the outbox.
 
     def add_target(self, key: str, kind: str, url: str, secret: str, created_at: str) -> int:
