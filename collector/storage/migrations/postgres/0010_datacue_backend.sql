@@ -111,6 +111,14 @@ SELECT key, mode, order_id,
 FROM sides
 GROUP BY key, mode, order_id;
 
+-- The product and category pages that report names (datacueConfig's product_update, category_update):
+-- partial indexes, so the views below read only those pages, and a shop whose pages report none pays
+-- nothing at ingest or in its reports. The views repeat these WHERE terms so that the planner uses them.
+CREATE INDEX events_product_updates ON events (key, mode, product_id, event_time)
+    WHERE type = 'pageview' AND subtype = 'product' AND (payload->'event') ? 'product_update';
+CREATE INDEX events_category_updates ON events (key, mode, category_id, event_time)
+    WHERE type = 'pageview' AND subtype = 'category' AND (payload->'event') ? 'category_update';
+
 -- One row per product a site sells: the backend's record where DataCue's backend API sent one (the first
 -- variant's name, brand and price), else what the latest product page reported in datacueConfig's
 -- product_update (source 'browser'), for a shop that sends no catalogue.
@@ -127,8 +135,8 @@ WITH backend AS (
                 THEN (payload->'event'->'product_update'->0->>'price')::double precision END AS price,
            payload->'event'->'product_update'->0->'category_ids'->>0 AS category,
            row_number() OVER (PARTITION BY key, mode, product_id ORDER BY event_time DESC, id DESC) AS n
-    FROM events WHERE source = 'datacue' AND type = 'pageview' AND subtype = 'product'
-      AND jsonb_typeof(payload->'event'->'product_update'->0) = 'object'
+    FROM events WHERE type = 'pageview' AND subtype = 'product' AND (payload->'event') ? 'product_update'
+      AND source = 'datacue' AND jsonb_typeof(payload->'event'->'product_update'->0) = 'object'
 )
 SELECT key, mode, product_id, name, brand, price, category, 'backend' AS source FROM backend
 UNION ALL
@@ -143,6 +151,6 @@ SELECT key, mode, category_id, name, link, 'browser' AS source FROM (
            payload->'event'->'category_update'->>'name' AS name,
            payload->'event'->'category_update'->>'link' AS link,
            row_number() OVER (PARTITION BY key, mode, category_id ORDER BY event_time DESC, id DESC) AS n
-    FROM events WHERE source = 'datacue' AND type = 'pageview' AND subtype = 'category'
-      AND category_id IS NOT NULL AND jsonb_typeof(payload->'event'->'category_update') = 'object'
+    FROM events WHERE type = 'pageview' AND subtype = 'category' AND (payload->'event') ? 'category_update'
+      AND source = 'datacue' AND category_id IS NOT NULL AND jsonb_typeof(payload->'event'->'category_update') = 'object'
 ) AS reported WHERE n = 1;
