@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from .errors import ApiError
 from .errors import InvalidRecord
@@ -70,6 +71,13 @@ def _stored_id(record_type: RecordType, ids: dict) -> str | None:
         return None
     value = ids.get(record_type.id_field)
     return None if value is None else str(value)
+
+
+def ids_of(record_type: RecordType, record_id: str) -> dict:
+    """The ids a stored record id stands for: a variant's product and variant apart, else the type's id."""
+    if record_type is PRODUCTS:
+        return dict(zip(("product_id", "variant_id"), map(unquote, record_id.split("/")), strict=True))
+    return {record_type.id_field: record_id}
 
 
 class _Request:

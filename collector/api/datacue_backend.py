@@ -9,7 +9,6 @@ Single calls answer 201 (created) or 204 (updated, deleted) as the docs say; bat
 from __future__ import annotations
 
 import functools
-from urllib.parse import unquote
 
 from flask import Blueprint
 from flask import Response
@@ -73,10 +72,14 @@ class _Call:
 
     def run(self, operation, record_type, items: list) -> list[backend.Outcome]:
         """Apply an operation to items of a type, counting what was accepted and refused."""
-        outcomes = operation(record_type, self.key_row, self.sent_by, items, self.storage)
-        g.accepted = sum(o.ok for o in outcomes)
-        g.rejected = len(outcomes) - g.accepted
-        return outcomes
+        return _counted(operation(record_type, self.key_row, self.sent_by, items, self.storage))
+
+
+def _counted(outcomes: list[backend.Outcome]) -> list[backend.Outcome]:
+    """Outcomes, counted for the request's log line (accepted, rejected)."""
+    g.accepted = sum(o.ok for o in outcomes)
+    g.rejected = len(outcomes) - g.accepted
+    return outcomes
 
 
 def _object(document) -> dict:
@@ -136,8 +139,7 @@ def one(name: str, record_id: str, variant_id: str | None):
 def product(product_id: str):
     """Delete a product: every variant of it (204; 404 when it has none)."""
     call = _Call()
-    outcomes = backend.delete_product(call.key_row, call.sent_by, product_id, call.storage)
-    g.accepted = sum(o.ok for o in outcomes)
+    _counted(backend.delete_product(call.key_row, call.sent_by, product_id, call.storage))
     return _NoContent(status=204)
 
 
@@ -185,11 +187,15 @@ def overview(name: str | None):
     """The ids of the site's current records of each type (or one), as a client re-syncing asks."""
     call = _Call()
     names = [name] if name else list(TYPES)
-    found = {n: call.storage.record_ids(call.key_row["key"], n) for n in names}
-    if "products" in found:  # a variant's stored id is both ids, escaped: answer them apart
-        found["products"] = [dict(zip(("product_id", "variant_id"), map(unquote, record_id.split("/")), strict=True))
-                             for record_id in found["products"]]
-    return jsonify(found)
+    # Products as product and variant pairs; the other types as their ids.
+    return jsonify({n: [ids if n == "products" else ids[TYPES[n].id_field] for ids in _current_ids(call, TYPES[n])]
+                    for n in names})
+
+
+def _current_ids(call: _Call, record_type) -> list[dict]:
+    """The ids of a type's current records of the site, in order."""
+    return [backend.ids_of(record_type, record_id)
+            for record_id in call.storage.record_ids(call.key_row["key"], record_type.name)]
 
 
 @bp.delete("/v1/clients")
@@ -197,9 +203,7 @@ def clear():
     """Delete every backend record of the site (the client's `clear`); history keeps every version."""
     call = _Call()
     for record_type in (t for t in schema.TYPES if t.name != "orders"):
-        ids = call.storage.record_ids(call.key_row["key"], record_type.name)
-        rows = call.storage.current_records(call.key_row["key"], record_type.name, set(ids))
-        items = [backend.item_ids(record_type, row["data"]) for row in rows.values()]
+        items = _current_ids(call, record_type)
         for start in range(0, len(items), schema.MAX_ITEMS):
             backend.delete(record_type, call.key_row, call.sent_by, items[start:start + schema.MAX_ITEMS],
                            call.storage)

@@ -6,9 +6,8 @@
  *
  * Calls made before it loads are queued by the one-line stub
  *   window.storefront=window.storefront||function(){(storefront.q=storefront.q||[]).push(arguments)}
- * and replayed in order; DataCue's calls (datacue.init, identify, track) by
- *   window.datacue=window.datacue||{q:[]};['init','identify','track'].forEach(function(m){datacue[m]=datacue[m]||function(){datacue.q.push([m,arguments])}})
- * likewise. Every event gets an event_id and a timestamp, waits in this tab's queue
+ * and replayed in order; DataCue's calls made that early (datacue.init, identify, track) join the same
+ * queue through the README's stub, which defines `datacue` over `storefront`. Every event gets an event_id and a timestamp, waits in this tab's queue
  * (persisted in localStorage), goes out in batches, is retried with backoff until the collector
  * acknowledges it, and is beaconed when the page is hidden. The collector dedupes by event_id.
  */
@@ -283,10 +282,8 @@
       case 'order confirmation':
         return {type: 'order', subtype: order.order_status == 'cancelled' ? 'cancelled' : 'completed',
           order_id: cfg.order_id, cart: order.cart};
-      case 'home':
-        return {type: 'pageview', subtype: 'home'};
     }
-    return {type: 'pageview', subtype: 'page'};
+    return {type: 'pageview', subtype: type == 'home' ? type : 'page'};
   }
 
   // The page's own event: the script tag's data-page (a DataCue event as JSON), or datacueConfig's,
@@ -300,6 +297,10 @@
     interaction: interaction,
     pageview: pageview,
     flush: flush,
+    init: function (k) {
+      key = k;
+      flush();
+    },
     identify: function (id, traits) {
       userId = id;
       put('sc:uid', id);
@@ -317,6 +318,11 @@
       }
     },
     // The opt-out is stored (the one thing kept without consent) and holds on every later page.
+    // DataCue's track: an event, and a Promise as its library returns.
+    track: function (data, defer) {
+      storefront('event', data, defer);
+      return Promise.resolve({});
+    },
     optout: function () {
       queue = [];
       save();
@@ -334,20 +340,9 @@
   }
 
   var queued = (w.storefront && w.storefront.q) || [];
-  var datacueQueued = (w.datacue && w.datacue.q) || [];
   w.storefront = storefront;
-  // DataCue's browser API: init(key), identify(userId, profile), track(event, defer) -> Promise.
-  w.datacue = {
-    init: function (k) {
-      key = k;
-      flush();
-    },
-    identify: api.identify,
-    track: function (data, defer) {
-      storefront('event', data, defer);
-      return Promise.resolve({});
-    }
-  };
+  // DataCue's browser API is this one: init(key), identify(userId, profile), track(event, defer) -> Promise.
+  w.datacue = api;
   if (off) return warn('not tracking: ' + off);
 
   if (persist) remember();
@@ -360,10 +355,6 @@
   if ('user_id' in cfg) api.identify(cfg.user_id);
   queued.forEach(function (args) {
     storefront.apply(null, args);
-  });
-  // The stub queues only init, identify and track, which all exist.
-  datacueQueued.forEach(function (call) {
-    w.datacue[call[0]].apply(null, call[1]);
   });
   if (attr('auto') != 'false') pageview();
 

@@ -238,14 +238,14 @@ test('calls queued by the stub replay in order; an unknown one only warns', asyn
 
 test("the README's datacue stub queues calls made before the script loads, replayed in order", async () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const stub = readme.match(/<script>(window\.datacue=.*)<\/script>/)[1];
+  const stub = readme.match(/<script>(window\.storefront=.*window\.datacue=.*)<\/script>/)[1];
   const page = {};
   page.window = page;
   vm.createContext(page);
   vm.runInContext(stub, page);
   vm.runInContext("datacue.identify('u-7'); datacue.track({type: 'search', term: 'x'}); " +
     "datacue.track({type: 'search', term: 'y'})", page);
-  const loaded = load({ attrs: { ...KEY, auto: 'false' }, win: { datacue: page.datacue } });
+  const loaded = load({ attrs: { ...KEY, auto: 'false' }, win: { storefront: page.storefront, datacue: page.datacue } });
   await loaded.runTimers();
   assert.deepEqual(events(loaded.requests).map((e) => [e.event.term, e.user.user_id]), [['x', 'u-7'], ['y', 'u-7']]);
 });
