@@ -31,6 +31,7 @@ from collector import server_keys  # noqa: E402
 from collector.reference import get  # noqa: E402
 from collector.schemas import cobi_data  # noqa: E402, F401 (registers the types)
 from collector.storage.columns import VERSION_COLUMNS  # noqa: E402
+from collector.storage.columns import insert_sql  # noqa: E402
 
 from support.records import EXAMPLES  # noqa: E402
 from support.servers import Gunicorn  # noqa: E402
@@ -66,7 +67,7 @@ def history_rate(count: int, repeat: int) -> float:
     prepare_store(path, "floor")
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA synchronous=FULL")
-    insert = f"INSERT INTO record_versions ({', '.join(VERSION_COLUMNS)}) VALUES ({', '.join('?' * 13)})"
+    insert = insert_sql("record_versions", VERSION_COLUMNS)
     best = 0.0
     for _ in range(repeat):
         records = transactions(count)
@@ -76,7 +77,7 @@ def history_rate(count: int, repeat: int) -> float:
             conn.execute("BEGIN IMMEDIATE")
             conn.executemany(insert, [
                 (str(uuid.uuid4()), "key", "live", "transactions", r["transaction_id"], r.get("updated"), 0,
-                 "cobi-data", 1, request_id, request_id, received_at, json.dumps(r, separators=(",", ":")))
+                 "cobi-data", 1, request_id, request_id, received_at, json.dumps(r, separators=(",", ":")), None)
                 for r in records[first:first + 1000]])
             conn.execute("COMMIT")
         best = max(best, count / (time.perf_counter() - start))

@@ -10,12 +10,14 @@ from . import dashboard
 from . import headers
 from . import limits
 from . import logs
+from .api import capillary
 from .api import cobi
 from .api import cobi_data
 from .api import cors
 from .api import datacue
 from .api import datacue_backend
 from .api import health
+from .api import imports
 from .api import reports as reports_api  # not `reports`: that name is collector.reports
 from .api import static
 from .errors import register_error_handlers
@@ -43,7 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     headers.init_app(app)
     cors.init_app(app)
     limits.init_app(app)
-    for blueprint in (datacue.bp, cobi.bp, cobi_data.bp, datacue_backend.bp, health.bp, static.bp, reports_api.bp,
-                      dashboard.bp):
+    for blueprint in (datacue.bp, cobi.bp, cobi_data.bp, datacue_backend.bp, imports.bp, capillary.bp, health.bp,
+                      static.bp, reports_api.bp, dashboard.bp):
         app.register_blueprint(blueprint)
     return app

@@ -77,6 +77,11 @@ def parse_json(data: bytes):
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise MalformedJson(f"The body is not valid UTF-8 (byte {exc.start}).") from None
+    return parse_text(text)
+
+
+def parse_text(text: str):
+    """Parse JSON text (a body, or a line of an imported file), refusing what no store can keep."""
     try:
         document = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:

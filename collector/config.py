@@ -31,6 +31,13 @@ SETTINGS: dict[str, tuple[object, str]] = {
                                  "measured after gzip decompression."),
     "DATA_CHUNK": (1000, "Records of one Data API request stored per transaction (one entry in the answer's "
                          "`batches`)."),
+    "MAX_UPLOAD_BYTES": (1073741824, "Largest file an import job takes (`POST /v1/imports`, Capillary's coupon "
+                                     "upload), as uploaded (gzip counts compressed); over it: 413."),
+    "IMPORT_CHUNK": (1000, "Rows of an import job stored per transaction; a worker that dies resumes after the "
+                           "last committed chunk."),
+    "IMPORT_LEASE_SECONDS": (30, "How long a worker holds an import job without committing a chunk before "
+                                 "another worker may take it over."),
+    "IMPORT_MAX_ROWS": (10000000, "Most rows in one imported file; a larger one fails before anything is stored."),
     "TRUSTED_PROXIES": (0, "Number of reverse proxies in front of the collector whose "
                            "`X-Forwarded-For` entry is trusted."),
     "IP_STORAGE": ("truncate", "What is stored of the client IP: `truncate` (IPv4 /24, IPv6 /48), `full` or `none`."),
@@ -81,7 +88,8 @@ def validate(config: dict) -> None:
     for name, default in DEFAULTS.items():
         if isinstance(default, int) and (not isinstance(config[name], int) or config[name] < 0):
             raise ConfigError(f"{name} must be a non-negative integer, got {config[name]!r}")
-    if config["DATA_CHUNK"] < 1:
-        raise ConfigError("DATA_CHUNK must be at least 1")
+    for name in ("DATA_CHUNK", "IMPORT_CHUNK", "IMPORT_LEASE_SECONDS"):
+        if config[name] < 1:
+            raise ConfigError(f"{name} must be at least 1")
     if not 0 <= config["IPV4_PREFIX"] <= 32 or not 0 <= config["IPV6_PREFIX"] <= 128:
         raise ConfigError("IPV4_PREFIX must be 0-32 and IPV6_PREFIX 0-128")

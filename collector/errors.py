@@ -78,6 +78,13 @@ class QueryError(CollectorError):
     code = "bad_query"
 
 
+class JobLeaseLost(CollectorError):
+    """An import worker's write found the job held by another worker (its lease ran out): rolled back."""
+
+    status = 409
+    code = "job_lease_lost"
+
+
 class UnknownKey(CollectorError):
     """A command named a publishable key the store does not have."""
 
@@ -218,9 +225,13 @@ class HttpError(ApiError):
         self.code = re.sub(r"[^a-z0-9]+", "_", error.name.lower()).strip("_")  # 'Method Not Allowed'
 
 
-def error_response(error: CollectorError):
-    """Render an error as a JSON response with its status and headers."""
-    response = jsonify(error.body())
+def error_response(error: CollectorError, extra: dict | None = None):
+    """Render an error as a JSON response with its status and headers (and `extra` keys in its body, as
+    an API whose clients look for them wants: Capillary's `success` and `status`)."""
+    if isinstance(error, StorageError):
+        log.warning("storage unavailable: %s", error)
+        error.headers.setdefault("Retry-After", str(current_app.config["RETRY_AFTER_SECONDS"]))
+    response = jsonify({**error.body(), **(extra or {})})
     response.status_code = error.status
     response.headers.update(error.headers)
     return response
@@ -231,9 +242,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CollectorError)
     def handle_collector_error(error: CollectorError):
-        if isinstance(error, StorageError):
-            log.warning("storage unavailable: %s", error)
-            error.headers.setdefault("Retry-After", str(current_app.config["RETRY_AFTER_SECONDS"]))
         return error_response(error)
 
     @app.errorhandler(HTTPException)

@@ -6,9 +6,11 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask import Request
 from flask import Response
 from flask import current_app
 from flask import g
+from flask import has_request_context
 from flask import jsonify
 from flask import request
 from marshmallow import Schema
@@ -73,32 +75,54 @@ def summary(messages, limit: int = 3) -> str:
     return text
 
 
-def rejected_row(key_row: dict, source: str, error: ApiError, raw: bytes | str, event_id=None,
-                 size: int | None = None, received_at=None) -> dict:
-    """The `rejected` row of something refused from a valid key: the reason and the body, bounded."""
+@dataclass(frozen=True)
+class Client:
+    """Who sent a request, as far as its events may record it: the address, the user agent, the language."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+    language: str | None = None
+
+    @classmethod
+    def of(cls, req: Request) -> Client:
+        """The client of an HTTP request (an import job has none: `Client()`)."""
+        return cls(ip=req.remote_addr, user_agent=req.headers.get("User-Agent", "")[:UA_MAX] or None,
+                   # The visitor's first language preference, for events whose context does not name one.
+                   language=req.accept_languages.best[:35] if req.accept_languages else None)
+
+
+def rejected_row(key_row: dict, source: str, error: ApiError, raw: bytes | str | None, event_id=None,
+                 size: int | None = None, received_at=None, client: Client | None = None,
+                 job_id: int | None = None, row_no: int | None = None) -> dict:
+    """The `rejected` row of something refused from a valid key: the reason and the body, bounded.
+
+    Refused in a request, the row names its client; refused in an import job, the job and the file's row
+    (`raw` None keeps the reason alone: a forgotten person's row).
+    """
     config = current_app.config
     if isinstance(raw, str):
         raw = raw.encode("utf-8", "replace")
     limit = config["REJECTED_RAW_MAX_BYTES"]
     privacy = (config["IP_STORAGE"], config["IPV4_PREFIX"], config["IPV6_PREFIX"])
+    if client is None:
+        client = Client.of(request) if has_request_context() else Client()
     return {
         "key": key_row["key"], "mode": key_row["mode"], "source": source,
         "event_id": event_id if isinstance(event_id, str) else None,
         "reason": error.code, "message": error.message,
         "errors": json.dumps(error.errors) if error.errors else None,
         # NUL cannot be stored in a text column (PostgreSQL refuses it): kept as U+FFFD.
-        "raw": raw[:limit].decode("utf-8", "replace").replace("\x00", "\ufffd"),
-        "raw_bytes": len(raw) if size is None else size,
-        "ip": rows.stored_ip(request.remote_addr, *privacy),
-        "user_agent": request.headers.get("User-Agent", "")[:UA_MAX] or None,
-        "received_at": iso(received_at or utcnow()),
+        "raw": None if raw is None else raw[:limit].decode("utf-8", "replace").replace("\x00", "\ufffd"),
+        "raw_bytes": (len(raw) if raw is not None else 0) if size is None else size,
+        "ip": rows.stored_ip(client.ip, *privacy), "user_agent": client.user_agent,
+        "received_at": iso(received_at or utcnow()), "job_id": job_id, "row_no": row_no,
     }
 
 
-class _Request:
-    """The state of one ingest request as it moves through the pipeline."""
+class Intake:
+    """The state of one request's (or one import chunk's) events as they move through the pipeline."""
 
-    def __init__(self, api: Api, key_row: dict, storage: Storage):
+    def __init__(self, api: Api, key_row: dict, storage: Storage, client: Client):
         """Capture what the request tells about every event in it."""
         config = current_app.config
         self.api = api
@@ -107,26 +131,24 @@ class _Request:
         self.key_row = key_row
         self.received_at = utcnow()
         self.privacy = (config["IP_STORAGE"], config["IPV4_PREFIX"], config["IPV6_PREFIX"])
-        self.ip = request.remote_addr
-        self.user_agent = request.headers.get("User-Agent", "")[:UA_MAX] or None
-        # The visitor's first language preference, for events whose context does not name one.
-        self.language = request.accept_languages.best[:35] if request.accept_languages else None
+        self.client = client
         self.rejected: list[dict] = []
         self._meta: rows.RequestMeta | None = None
 
     def meta(self, sent_at) -> rows.RequestMeta:
         """Return the per-request details each row needs (one object per batch, not per event)."""
         if self._meta is None or self._meta.sent_at != sent_at:
+            client = self.client
             self._meta = rows.RequestMeta(key=self.key_row["key"], mode=self.key_row["mode"],
-                                          received_at=self.received_at, sent_at=sent_at,
-                                          ip=self.ip, user_agent=self.user_agent, language=self.language)
+                                          received_at=self.received_at, sent_at=sent_at, ip=client.ip,
+                                          user_agent=client.user_agent, language=client.language)
         return self._meta
 
     def reject(self, error: ApiError, raw: bytes | str, event_id=None, size: int | None = None) -> None:
         """Keep a refused body or batch item, bounded, with the reason (not a forgotten person's)."""
         if not isinstance(error, Suppressed):
             self.rejected.append(rejected_row(self.key_row, self.api.source, error, raw, event_id=event_id,
-                                              size=size, received_at=self.received_at))
+                                              size=size, received_at=self.received_at, client=self.client))
 
     def load(self, item, sent_at) -> dict:
         """Validate one event against the size cap and schema and map it to a row, or raise ApiError."""
@@ -145,9 +167,10 @@ class _Request:
             raise Suppressed("This visitor asked to be forgotten; their events are not stored.")
         return row
 
-    def write(self, events: list[dict]) -> list[dict | None]:
-        """Store accepted events and rejected rows together; only then may the answer be sent."""
-        outcomes = self.storage.write(events, self.rejected)
+    def write(self, events: list[dict], progress=None) -> list[dict | None]:
+        """Store accepted events and rejected rows together (and an import job's progress); only then may
+        the answer be sent."""
+        outcomes = self.storage.write(events, self.rejected, progress)
         g.accepted = len(events)
         g.rejected = len(self.rejected)
         return outcomes
@@ -172,7 +195,7 @@ def ingest(api: Api) -> Response:
     key_row = authenticate(request, storage)
     g.key_name = key_row["name"]
     limits.check(key_row)
-    state = _Request(api, key_row, storage)
+    state = Intake(api, key_row, storage, Client.of(request))
     config = state.config
     raw = b""
     try:
@@ -209,7 +232,7 @@ def _conflict(api: Api, earlier: dict | None) -> EventIdConflict | None:
                            "nothing was stored. Give each event its own id.")
 
 
-def _batch(state: _Request, document: dict) -> Response:
+def _batch(state: Intake, document: dict) -> Response:
     """Validate each event of a batch on its own, store the good ones, answer per event."""
     config = state.config
     try:

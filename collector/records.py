@@ -35,6 +35,8 @@ class Result:
     code: str = ""
     message: str = ""
     errors: dict = field(default_factory=dict)
+    #: Whether this very version was kept before (sent again): nothing changed.
+    repeated: bool = False
 
     def as_dict(self) -> dict:
         """The result as an answer lists it."""
@@ -62,13 +64,25 @@ class Chunk:
 
 @dataclass
 class Upload:
-    """One request's records, written chunk by chunk."""
+    """One request's records (or one import chunk's), written chunk by chunk."""
 
     record_type: RecordType
     key_row: dict
     sent_by: int | None
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     chunks: list[Chunk] = field(default_factory=list)
+    #: From an import job: the job, and each item's row in its file (number, text), in the items' order.
+    job_id: int | None = None
+    rows: list[tuple[int, str]] | None = None
+
+    def rejected_row(self, index: int, error: ApiError, item, record_id: str | None, received_at) -> dict:
+        """The `rejected` row of item `index`: the JSON a request sent, or the row of an imported file."""
+        raw = json.dumps(item, ensure_ascii=False, default=str)
+        row_no = None
+        if self.rows is not None:
+            row_no, raw = self.rows[index]
+        return rejected_row(self.key_row, self.record_type.family, error, raw, event_id=record_id,
+                            received_at=received_at, job_id=self.job_id, row_no=row_no)
 
     def refused(self) -> int:
         """Records refused over the whole request."""
@@ -101,46 +115,45 @@ def _validate(record_type: RecordType, index: int, item) -> Version:
     return Version(index=index, record_id=record_type.record_id(data), data=data)
 
 
-def store(upload: Upload, items: list, storage) -> Upload:
+def store(upload: Upload, items: list, storage, progress=None, rejected: list[dict] | None = None) -> Upload:
     """Validate and store a request's records in chunks of DATA_CHUNK, each its own transaction.
 
     A chunk's answer exists only once it is committed; a storage failure stops the request (the client's
-    retry finds the committed chunks unchanged).
+    retry finds the committed chunks unchanged). An import job's chunk is one transaction, whatever its
+    size, with its `progress` and the `rejected` rows of its file that never became items.
     """
     record_type = upload.record_type
-    size = current_app.config["DATA_CHUNK"]
+    size = current_app.config["DATA_CHUNK"] if progress is None else max(len(items), 1)
     received_at = utcnow()
-    for start in range(0, len(items), size):
+    starts = range(0, len(items), size) if items or progress is None else [0]
+    for start in starts:
         batch_id = str(uuid.uuid4())
         results: dict[int, Result] = {}
-        versions, rejected = [], []
+        versions, refused_rows = [], list(rejected or ())
         for index, item in enumerate(items[start:start + size], start):
             try:
                 versions.append(_validate(record_type, index, item))
             except ApiError as error:
                 record_id = _record_id(record_type, item)
-                rejected.append(rejected_row(upload.key_row, record_type.family, error,
-                                             json.dumps(item, ensure_ascii=False), event_id=record_id,
-                                             received_at=received_at))
+                refused_rows.append(upload.rejected_row(index, error, item, record_id, received_at))
                 results[index] = Result(index, record_id, "refused", error.code, error.message, error.errors or {})
 
         def refuse(version: Version, code: str, message: str) -> dict:
             """The rejected row of a record whose reference is missing."""
-            error = MissingReference(message)
-            return rejected_row(upload.key_row, record_type.family, error, json.dumps(version.data),
-                                event_id=version.record_id, received_at=received_at)
+            return upload.rejected_row(version.index, MissingReference(message), version.data, version.record_id,
+                                       received_at)
 
         meta = {"key": upload.key_row["key"], "mode": upload.key_row["mode"], "source": record_type.family,
                 "sent_by": upload.sent_by, "request_id": upload.request_id, "batch_id": batch_id,
-                "received_at": iso(received_at)}
-        outcomes = storage.write_records(record_type, versions, meta, rejected, refuse)
+                "received_at": iso(received_at), "job_id": upload.job_id}
+        outcomes = storage.write_records(record_type, versions, meta, refused_rows, refuse, progress)
         for version, outcome in zip(versions, outcomes, strict=True):
             if outcome.status == "refused":
                 results[version.index] = Result(version.index, version.record_id, "refused", MissingReference.code,
                                                 outcome.message)
             else:
                 results[version.index] = Result(version.index, version.record_id, outcome.status,
-                                                message=outcome.message)
+                                                message=outcome.message, repeated=outcome.repeated)
         upload.chunks.append(Chunk(len(upload.chunks) + 1, batch_id, [results[i] for i in sorted(results)]))
     g.accepted = upload.received() - upload.refused()
     g.rejected = upload.refused()

@@ -86,6 +86,8 @@ class Outcome:
 
     status: str
     message: str = ""
+    #: Whether this very version was kept before (a request or a file sent again): nothing changed.
+    repeated: bool = False
 
 
 _TYPES: dict[str, RecordType] = {}

@@ -77,6 +77,12 @@ def _by_secret(storage, secret: str) -> dict:
     return row
 
 
+def by_secret(storage, secret: str) -> tuple[dict, dict]:
+    """(key row, server key row) of a secret sent alone (Capillary's token header), or 401/403."""
+    server_key = _by_secret(storage, secret.strip())
+    return _site(storage, server_key), server_key
+
+
 def authenticate(request: Request, storage, body: Callable[[], bytes]) -> tuple[dict, dict]:
     """Return (key row, server key row) for a request carrying a site's secret, or raise 401/403.
 

@@ -17,6 +17,9 @@ from .data import query
 from .data import report
 from .forwarding import forward
 from .forwarding import outbox
+from .imports import import_command
+from .imports import jobs
+from .imports import worker
 from .keys import keys
 from .privacy import forget
 from .privacy import prune
@@ -38,5 +41,6 @@ def migrate():
     click.echo("applied: " + ", ".join(applied) if applied else "schema is up to date", err=True)
 
 
-for _command in (keys, tokens, forward, outbox, query, report, export, copy_command, forget, prune):
+for _command in (keys, tokens, forward, outbox, worker, import_command, jobs, query, report, export, copy_command,
+                 forget, prune):
     main.add_command(_command)

@@ -66,7 +66,7 @@ def secret():
     """Secret server keys: what a shop's servers send to the Data API and the backend API."""
 
 
-def _site_key(storage, key_or_name: str) -> str:
+def site_key(storage, key_or_name: str) -> str:
     """A key given by its value or by the name of an active key."""
     if storage.get_key(key_or_name) is not None:
         return key_or_name
@@ -81,7 +81,7 @@ def _site_key(storage, key_or_name: str) -> str:
 def secret_create(key):
     """Make a secret for KEY's site (a key or the name of one) and print it once, alone on stdout."""
     storage = current_storage()
-    click.echo(server_keys.create_server_key(storage, _site_key(storage, key)))
+    click.echo(server_keys.create_server_key(storage, site_key(storage, key)))
     click.echo("keep it on your servers: it is not shown again, and it must never reach a browser", err=True)
 
 
@@ -91,7 +91,7 @@ def secret_list(key):
     """Show the secrets of KEY's site (or of every site) by their prefix; never the secrets."""
     storage = current_storage()
     rows = [(s["id"], s["prefix"] + "…", s["key"], s["name"], s["created_at"], s["revoked_at"] or "")
-            for s in storage.list_server_keys(_site_key(storage, key) if key else None)]
+            for s in storage.list_server_keys(site_key(storage, key) if key else None)]
     click.echo(tabulate(rows, headers=["id", "secret", "key", "name", "created", "revoked"]))
 
 

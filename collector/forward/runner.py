@@ -40,10 +40,14 @@ class Forwarder:
         self._local = threading.local()
         self._opened: list[http.client.HTTPConnection] = []  # every connection, to close them all at the end
 
-    def run(self, once: bool = False, idle: float = 0.5) -> None:
-        """Drain until SIGTERM or SIGINT (or, with once, until nothing is due); then release what is held."""
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: self.stopping.set())
+    def run(self, once: bool = False, idle: float = 0.5, signals: bool = True) -> None:
+        """Drain until SIGTERM or SIGINT (or, with once, until nothing is due); then release what is held.
+
+        Without `signals` the caller (the worker, running this in a thread) sets `stopping` itself.
+        """
+        if signals:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, lambda *_: self.stopping.set())
         log.info("forwarder %s started", self.owner)
         try:
             while not self.stopping.is_set():

@@ -12,16 +12,19 @@ EVENT_COLUMNS = (
 )
 LINE_COLUMNS = ("line_no", "product_id", "variant_id", "quantity", "unit_price", "currency")
 REJECTED_COLUMNS = ("key", "mode", "source", "event_id", "reason", "message", "errors", "raw", "raw_bytes",
-                    "ip", "user_agent", "received_at")
+                    "ip", "user_agent", "received_at", "job_id", "row_no")
 KEY_COLUMNS = ("key", "name", "mode", "origins", "created_at", "revoked_at")
 TARGET_COLUMNS = ("key", "kind", "url", "secret", "created_at", "removed_at")
 SERVER_KEY_COLUMNS = ("key", "prefix", "secret_hash", "secret", "created_at", "revoked_at")
 #: Every accepted version of a reference record, and the current one per id.
 VERSION_COLUMNS = ("version_id", "key", "mode", "type", "record_id", "updated", "is_deleted", "source", "sent_by",
-                   "request_id", "batch_id", "received_at", "payload")
+                   "request_id", "batch_id", "received_at", "payload", "job_id")
 RECORD_COLUMNS = ("key", "mode", "type", "record_id", "version_id", "updated", "is_deleted", "received_at", "payload")
 TOKEN_COLUMNS = ("name", "token_hash", "created_at", "revoked_at")
 SUPPRESSED_COLUMNS = ("id_hash", "kind", "created_at")
+#: Columns of `import_jobs` written when a job is created (its counts and lease move as it runs).
+JOB_COLUMNS = ("key", "mode", "kind", "format", "file_name", "file_ref", "file_bytes", "options", "series_id",
+               "sent_by", "status", "lease_owner", "lease_until", "created_at", "updated_at")
 #: What `collector copy` moves of an outbox row (leases stay behind: a held row is simply due again).
 OUTBOX_COLUMNS = ("target_id", "key", "event_id", "source", "payload", "state", "attempts", "next_attempt_at",
                   "created_at", "delivered_at", "last_status", "last_error")

@@ -20,6 +20,8 @@ class Dialect:
     placeholder: str
     #: Appended to the outbox claim's SELECT so that two forwarders never lease one row.
     claim_lock: str
+    #: Appended to a claim's SELECT of one table's rows, so that two workers never take the same one.
+    skip_locked: str
     #: Taken before a migration runs, so that only one process migrates (None: the write lock does it).
     migration_lock: str | None
     #: `position of needle in haystack`, as a format string over two SQL expressions.
@@ -36,12 +38,13 @@ class Dialect:
         return self.position.format(haystack=haystack, needle=needle) + " > 0"
 
 
-#: SQLite: BEGIN IMMEDIATE already serialises claims and migrations.
-SQLITE = Dialect(name="sqlite", placeholder="?", claim_lock="", migration_lock=None,
+#: SQLite: BEGIN IMMEDIATE already serialises claims (of outbox rows and import jobs) and migrations.
+SQLITE = Dialect(name="sqlite", placeholder="?", claim_lock="", skip_locked="", migration_lock=None,
                  position="instr({haystack}, {needle})")
 
 #: PostgreSQL: row locks skip what another forwarder holds; an advisory lock (any constant; this one
 #: spells "coll") serialises migrations across processes and nodes.
 POSTGRES = Dialect(name="postgres", placeholder="%s", claim_lock=" FOR UPDATE OF o SKIP LOCKED",
+                   skip_locked=" FOR UPDATE SKIP LOCKED",
                    migration_lock=f"SELECT pg_advisory_xact_lock({0x636F6C6C})",
                    position="strpos({haystack}, {needle})", json_field="{column}->>'{field}'")

@@ -44,16 +44,22 @@ class IngestMixin(SQLBase):
         super().__init__(*args, **kwargs)
         self._group = GroupCommit(self._write_group)
 
-    def write(self, events: list[dict], rejected: list[dict]) -> list[dict | None]:
+    def write(self, events: list[dict], rejected: list[dict], progress=None) -> list[dict | None]:
         """Store events, their lines, their outbox rows and rejected rows atomically; report duplicates.
 
         Returns, per event, None when it was stored now, or the earlier row (`payload`, `received_at`,
         `source`) when its (key, event_id) was already there. Concurrent calls share a transaction
-        (group commit); each returns only once its rows are committed.
+        (group commit); each returns only once its rows are committed. An import job's chunk brings its
+        `progress` (jobs.Progress), committed in the same transaction, alone.
         """
-        if not events and not rejected:  # a refusal kept nowhere (a forgotten visitor): no transaction to sync
-            return []
+        if not events and not rejected and progress is None:
+            return []  # a refusal kept nowhere (a forgotten visitor): no transaction to sync
         self.ensure_migrated()
+        if progress is not None:  # one import worker writes alone: nothing to group with
+            with self._transaction() as conn:
+                outcomes = self._write_one(conn, events, rejected, time.time())
+                self._advance(conn, progress, outcomes, len(rejected))
+            return outcomes
         return self._group.submit((events, rejected))
 
     def targets_for(self, conn, key: str) -> tuple[bool, list[tuple[int, str]]]:

@@ -16,6 +16,7 @@ from .private import READER_ROLE
 from .private import REFUSED
 from .private import postgres_grants
 from .sql import SQLStorage
+from .uploads import DatabaseUploads
 
 #: Errors that mean "the database cannot be used just now": answered 503, never 500.
 _UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, psycopg_pool.PoolTimeout,
@@ -62,8 +63,8 @@ def _unavailable_as_storage_error():
         raise StorageError(f"database unavailable: {exc}") from exc
 
 
-class PostgresStorage(SQLStorage):
-    """Events in PostgreSQL; every collector node and forwarder can share one database."""
+class PostgresStorage(DatabaseUploads, SQLStorage):
+    """Events in PostgreSQL; every collector node and worker can share one database, uploads included."""
 
     dialect = POSTGRES
 

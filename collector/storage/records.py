@@ -52,11 +52,12 @@ class RecordsMixin(SQLBase):
     """write_records(): one chunk of reference records; known(): what an interaction names."""
 
     def write_records(self, record_type: RecordType, versions: list[Version], meta: dict, rejected: list[dict],
-                      refuse: Callable[[Version, str, str], dict]) -> list[Outcome]:
+                      refuse: Callable[[Version, str, str], dict], progress=None) -> list[Outcome]:
         """Store one chunk of validated records of a type, with the rows refused from it, in one transaction.
 
-        `meta` holds key, mode, source, sent_by, request_id, batch_id and received_at. A record whose
-        reference is missing is refused: `refuse(version, code, message)` makes its rejected row.
+        `meta` holds key, mode, source, sent_by, request_id, batch_id, received_at and (from an import)
+        job_id. A record whose reference is missing is refused: `refuse(version, code, message)` makes its
+        rejected row. An import job's chunk brings its `progress` (jobs.Progress), committed with it.
         """
         self.ensure_migrated()
         now = time.time()
@@ -84,6 +85,7 @@ class RecordsMixin(SQLBase):
                 # changes nothing and is answered as it was the first time.
                 if earlier is not None and (earlier["data"] == version.data or version.updated is not None
                                             and self._in_history(conn, meta["key"], record_type.name, version)):
+                    outcomes[-1] = Outcome(outcomes[-1].status, outcomes[-1].message, repeated=True)
                     continue
                 stored.append((version, str(uuid.uuid4()), stale))
                 if not stale:
@@ -93,6 +95,8 @@ class RecordsMixin(SQLBase):
             rows = rejected + refused
             if rows:
                 conn.cursor().executemany(INSERT_REJECTED, [[row[c] for c in REJECTED_COLUMNS] for row in rows])
+            if progress is not None:
+                self._advance(conn, progress, outcomes, len(rows))
         return outcomes
 
     def _store_versions(self, conn, type_name: str, stored: list[tuple[Version, str, bool]], meta: dict,
@@ -103,7 +107,7 @@ class RecordsMixin(SQLBase):
         conn.cursor().executemany(_INSERT_VERSION, [
             (version_id, meta["key"], meta["mode"], type_name, version.record_id, version.updated,
              int(version.is_deleted), meta["source"], meta["sent_by"], meta["request_id"], meta["batch_id"],
-             meta["received_at"], payload) for version, version_id, _, payload in payloads])
+             meta["received_at"], payload, meta.get("job_id")) for version, version_id, _, payload in payloads])
         fresh = [p for p in payloads if not p[2]]
         conn.cursor().executemany(_UPSERT_CURRENT, [
             (meta["key"], meta["mode"], type_name, version.record_id, version_id, version.updated,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .ingest import IngestMixin
+from .jobs import JobsMixin
 from .keys import KeysMixin
 from .outbox import OutboxMixin
 from .privacy import PrivacyMixin
@@ -13,7 +14,7 @@ from .transfer import TransferMixin
 
 
 class SQLStorage(IngestMixin, RecordsMixin, KeysMixin, ServerKeysMixin, OutboxMixin, TokensMixin, PrivacyMixin,
-                 TransferMixin):
+                 TransferMixin, JobsMixin):
     """The storage logic; a backend subclass supplies connections, transactions, `query` and its dialect."""
 
     def recent(self, key: str, limit: int) -> list[dict]:

@@ -15,6 +15,7 @@ from .dialect import SQLITE
 from .private import REFUSED
 from .private import sqlite_authorizer
 from .sql import SQLStorage
+from .uploads import FileUploads
 
 #: The first line of a migration that rebuilds a table (SQLite cannot drop a constraint or a column
 #: in place): it runs with foreign keys off, and is checked for broken references before it commits.
@@ -56,8 +57,8 @@ def _rollback(conn: sqlite3.Connection) -> None:
         pass
 
 
-class SQLiteStorage(SQLStorage):
-    """Events in one SQLite file, safe for several gunicorn workers writing at once."""
+class SQLiteStorage(FileUploads, SQLStorage):
+    """Events in one SQLite file, safe for several gunicorn workers writing at once; uploads beside it."""
 
     dialect = SQLITE
 

@@ -1,0 +1,176 @@
+"""What can be imported, and how a chunk of each kind's rows is stored: through the very schema and write
+path of its API (DataCue browser events and Cobi interactions through the ingest pipeline; Cobi Data
+API, DataCue backend records and coupons through the one record path), in one transaction with the job's
+progress.
+
+Kinds: `events`, `interactions`, each Cobi Data API type, each DataCue backend type, `coupons`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from marshmallow import Schema
+
+from ..api import cobi as cobi_api
+from ..api import datacue as datacue_api
+from ..errors import ApiError
+from ..errors import InvalidEvent
+from ..errors import Suppressed
+from ..pipeline import Api
+from ..pipeline import Client
+from ..pipeline import Intake
+from ..pipeline import rejected_row
+from ..records import Upload
+from ..records import store as store_records
+from ..reference import RecordType
+from ..schemas import capillary
+from ..schemas import cobi_data
+from ..schemas import datacue_backend
+from ..storage.jobs import Progress
+from . import rows as file_rows
+from .rows import Row
+
+#: The namespace of the event ids an import derives for rows that bring none (uuid5 of the row's content):
+#: the same row imported again has the same id, so it is stored once.
+_ROW_IDS = uuid.UUID("6f1c3c0e-1d0a-4f59-9a55-3b1b7c0a5e21")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Rows of one job on their way to the store, in one transaction with the job's progress."""
+
+    job: dict
+    key_row: dict
+    rows: list[Row]
+    progress: Progress
+
+
+@dataclass(frozen=True)
+class ImportKind:
+    """One kind of data a file can hold."""
+
+    name: str
+    #: What the data is, for the documentation and errors: e.g. "DataCue browser events".
+    title: str
+    #: The schema a row is checked against (its fields are the CSV columns).
+    schema: Schema
+    #: Groups of columns of which a CSV header must have one each.
+    required: tuple[tuple[str, ...], ...]
+    #: Stores a chunk and its progress in one transaction.
+    store: Callable[[Chunk, object], None]
+
+    def layout(self, options: dict) -> file_rows.Layout:
+        """How this kind's CSV files are read: named columns, or Capillary's positional ones."""
+        if options.get("layout") == "capillary":
+            from .capillary import positional  # the upload route's layout, for coupons alone
+
+            return positional(options)
+        return file_rows.named(self.schema, self.required)
+
+
+def _required(schema: Schema) -> tuple[tuple[str, ...], ...]:
+    """The columns a schema's required fields need: the field, or dotted columns under it."""
+    return tuple((name,) for name, field in schema.fields.items() if field.required)
+
+
+def _refused(chunk: Chunk, source: str, row: Row, error: ApiError) -> dict:
+    """The rejected row of a file's row: the reason, the row's text (not a forgotten person's), its place."""
+    raw = None if isinstance(error, Suppressed) else row.text
+    return rejected_row(chunk.key_row, source, error, raw, size=len(row.text.encode()), job_id=chunk.job["id"],
+                        row_no=row.number)
+
+
+def row_event_id(item: dict) -> str:
+    """The id of an imported event that brings none: derived from its content, so a file sent again, or a
+    row repeated in it, is stored once."""
+    return str(uuid.uuid5(_ROW_IDS, json.dumps(item, sort_keys=True, separators=(",", ":"), default=str)))
+
+
+def _events(api: Api, time_field: str) -> Callable[[Chunk, object], None]:
+    """The store of a kind of events: each row through the API's ingest pipeline, as a batch item is."""
+    def store(chunk: Chunk, storage) -> None:
+        intake = Intake(api, chunk.key_row, storage, Client())
+        accepted: list[tuple[Row, dict]] = []
+        for row in chunk.rows:
+            try:
+                if row.error is not None:
+                    raise row.error
+                item = row.item
+                if not item.get(time_field):
+                    raise InvalidEvent(f"An imported event needs its {time_field}: when it happened.",
+                                       errors={time_field: ["Missing data for required field."]})
+                if not item.get("event_id"):
+                    item["event_id"] = row_event_id(item)
+                accepted.append((row, intake.load(item, None)))
+            except ApiError as error:
+                intake.rejected.append(_refused(chunk, api.source, row, error))
+
+        def settle(outcomes: list) -> tuple[int, int, list[dict]]:
+            """New events are stored; an id seen before is a duplicate, unless another API used it."""
+            stored = duplicates = 0
+            conflicts = []
+            for (row, _), earlier in zip(accepted, outcomes, strict=True):
+                if earlier is None:
+                    stored += 1
+                elif earlier.get("source") in (None, api.source):
+                    duplicates += 1
+                else:
+                    conflicts.append(_refused(chunk, api.source, row, InvalidEvent(
+                        f"This event_id was already used for a {earlier['source']} event; give each event its "
+                        "own id.")))
+            return stored, duplicates, conflicts
+
+        intake.write([event for _, event in accepted], dataclasses.replace(chunk.progress, settle=settle))
+    return store
+
+
+def _records(record_type: RecordType) -> Callable[[Chunk, object], None]:
+    """The store of a record type: the rows through the one record path, as an API request's records are."""
+    def store(chunk: Chunk, storage) -> None:
+        refused, items, places = [], [], []
+        for row in chunk.rows:
+            if row.error is not None:
+                refused.append(_refused(chunk, record_type.family, row, row.error))
+            else:
+                items.append(row.item)
+                places.append((row.number, row.text))
+
+        def settle(outcomes: list) -> tuple[int, int, list[dict]]:
+            """A version kept before is a duplicate; a refused one is counted by its rejected row."""
+            kept = [outcome for outcome in outcomes if outcome.status != "refused"]
+            duplicates = sum(outcome.repeated for outcome in kept)
+            return len(kept) - duplicates, duplicates, []
+
+        upload = Upload(record_type, chunk.key_row, chunk.job["sent_by"], job_id=chunk.job["id"], rows=places)
+        store_records(upload, items, storage, dataclasses.replace(chunk.progress, settle=settle), refused)
+    return store
+
+
+def _record_kind(record_type: RecordType, title: str) -> ImportKind:
+    """The kind of one record type."""
+    return ImportKind(record_type.name, title, record_type.schema, _required(record_type.schema),
+                      _records(record_type))
+
+
+_EVENT_REQUIRED = (("user",), ("event", "event.type"), ("timestamp",))
+KINDS: dict[str, ImportKind] = {
+    kind.name: kind for kind in (
+        ImportKind("events", "DataCue browser events, with their timestamps", datacue_api.API.item_schema,
+                   _EVENT_REQUIRED, _events(datacue_api.API, "timestamp")),
+        ImportKind("interactions", "Cobi user interactions", cobi_api.API.item_schema,
+                   _required(cobi_api.API.item_schema), _events(cobi_api.API, "event_timestamp")),
+        *(_record_kind(t, f"Cobi Data API {t.name}") for t in cobi_data.TYPES),
+        *(_record_kind(t, f"DataCue backend {t.name}") for t in datacue_backend.TYPES),
+        _record_kind(capillary.COUPONS, "coupon codes of a series"),
+    )
+}
+
+
+def get(name: str) -> ImportKind | None:
+    """The kind with this name, or None."""
+    return KINDS.get(name)
