@@ -90,15 +90,15 @@ def parse_text(text: str):
         raise MalformedJson(f"Malformed JSON: {exc}.") from None
     # JSON can carry a NUL only as the escape \u0000 (a raw control character is refused above), so
     # a body without that text needs no search for one: the common case walks the containers alone.
-    problem = _shape_problem(document, MAX_DEPTH, nul="\\u0000" in text)
+    problem = shape_problem(document, MAX_DEPTH, nul="\\u0000" in text)
     if problem:
         raise MalformedJson(f"The JSON {problem}.")
     return document
 
 
-def _shape_problem(document, limit: int, nul: bool = True) -> str | None:
+def shape_problem(document, limit: int = MAX_DEPTH, nul: bool = True) -> str | None:
     """Find nesting deeper than limit levels, or (when `nul`) a NUL character, which no database stores,
-    without recursing."""
+    without recursing (also for an imported CSV row's item)."""
     pending = [(document, 1)]
     while pending:
         value, depth = pending.pop()

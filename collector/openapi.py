@@ -11,6 +11,9 @@ from marshmallow import INCLUDE
 from marshmallow import Schema
 from marshmallow import fields
 
+from .imports import kinds as import_kinds
+from .imports import rows as import_rows
+from .schemas import capillary as capillary_schema
 from .schemas import cobi
 from .schemas import cobi_data
 from .schemas import datacue
@@ -241,6 +244,95 @@ def _backend_api(spec: APISpec, plugin: MarshmallowPlugin) -> None:
         "responses": _responses(done, errors)}})
 
 
+def _job_schema() -> dict:
+    """An import job as the jobs API answers it."""
+    count = {"type": "integer", "minimum": 0}
+    moment = {"type": "string", "format": "date-time"}
+    return {"type": "object", "required": ["id", "kind", "status", "counts", "links"], "properties": {
+        "id": {"type": "integer"}, "kind": {"type": "string", "enum": list(import_kinds.KINDS)},
+        "status": {"type": "string", "enum": ["STARTED", "PROCESSING", "COMPLETED", "COMPLETED_WITH_ERRORS",
+                                              "FAILED"]},
+        "reason": {"type": "string", "nullable": True, "description": "why the job FAILED"},
+        "file_name": {"type": "string"}, "file_bytes": count,
+        "format": {"type": "string", "enum": list(import_rows.FORMATS), "nullable": True},
+        "counts": {"type": "object", "properties": {
+            "rows": {**count, "nullable": True}, "processed": count, "stored": count, "duplicates": count,
+            "refused": count}},
+        "created_at": moment, "updated_at": moment, "started_at": {**moment, "nullable": True},
+        "finished_at": {**moment, "nullable": True},
+        "links": {"type": "object", "properties": {"self": {"type": "string"}, "errors": {"type": "string"}}}}}
+
+
+def _imports_api(spec: APISpec) -> None:
+    """Import jobs (a secret key) and Capillary's coupon upload (its token header)."""
+    spec.components.schema("ImportJob", _job_schema())
+    spec.components.security_scheme("capillary_token", {"type": "apiKey", "in": "header",
+                                                        "name": "X-CAP-API-OAUTH-TOKEN",
+                                                        "description": "the site's secret server key"})
+    job = {"application/json": {"schema": {"$ref": "#/components/schemas/ImportJob"}}}
+    errors = {**_ERRORS, "400": "No file, or an unknown kind or format; kept in `rejected` without the file",
+              "401": "No secret key, an unknown or revoked one, or a publishable key",
+              "403": "The secret's key was revoked", "413": "The file is over COLLECTOR_MAX_UPLOAD_BYTES",
+              "415": "Not multipart/form-data"}
+    errors.pop("409")
+    reading = {k: v for k, v in errors.items() if k in ("400", "401", "403", "429", "503")}
+    error_file = {"200": {"description": "The refused rows: row_number, reason, message, errors, row",
+                          "content": {"text/csv": {"schema": {"type": "string"}}}}}
+    largest = 2**63 - 1
+    job_id = [{"name": "job_id", "in": "path", "required": True,
+               "schema": {"type": "integer", "minimum": 1, "maximum": largest}}]
+    secret = [{"secret": []}]
+    spec.path("/v1/imports", operations={
+        "post": {"summary": "Upload a file of history as an import job", "security": secret,
+                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                     "type": "object", "required": ["file", "kind"], "properties": {
+                         "file": {"type": "string", "format": "binary"},
+                         "kind": {"type": "string", "enum": list(import_kinds.KINDS)},
+                         "format": {"type": "string", "enum": list(import_rows.FORMATS)}}}}}},
+                 "responses": _responses({"202": {"description": "The file and its job are stored; a worker runs it",
+                                                  "content": job}}, errors)},
+        "get": {"summary": "The site's import jobs, newest first", "security": secret, "parameters": [
+            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+            {"name": "before", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": largest}}],
+                "responses": _responses({"200": {"description": "A page of jobs and the next page's link",
+                                                 "content": {"application/json": {"schema": {
+                                                     "type": "object", "properties": {
+                                                         "jobs": {"type": "array", "items": {
+                                                             "$ref": "#/components/schemas/ImportJob"}},
+                                                         "next": {"type": "string", "nullable": True}}}}}}},
+                                        reading)}})
+    spec.path("/v1/imports/{job_id}", operations={"get": {
+        "summary": "An import job's status and counts", "security": secret, "parameters": job_id,
+        "responses": _responses({"200": {"description": "The job", "content": job}},
+                                {**reading, "404": "No such job of this site"})}})
+    spec.path("/v1/imports/{job_id}/errors", operations={"get": {
+        "summary": "An import job's refused rows, as CSV", "security": secret, "parameters": job_id,
+        "responses": _responses(error_file, {**reading, "404": "No such job of this site"})}})
+    series = [{"name": "couponSeriesId", "in": "path", "required": True,
+               "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"}}]
+    capillary = {"application/json": {"schema": {"type": "object", "required": ["success", "status", "result"],
+                                                  "properties": {"success": {"type": "boolean"},
+                                                                 "status": {"type": "integer"},
+                                                                 "result": {"type": "object"}}}}}
+    token = [{"capillary_token": []}, {"secret": []}]
+    spec.path("/coupon/api/v1/upload/file/{couponSeriesId}", operations={"post": {
+        "summary": "Upload coupon codes of a series (Capillary)", "security": token, "parameters": series,
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file", "customerIdentifier"], "properties": {
+                "file": {"type": "string", "format": "binary"},
+                "customerIdentifier": {"type": "string", "enum": list(capillary_schema.IDENTIFIERS)},
+                "customerIdentifierColumn": {"type": "string", "pattern": "^[0-9]{1,3}$"}}}}}},
+        "responses": _responses({"200": {"description": "The upload's job, in Capillary's body",
+                                         "content": capillary}}, errors)}})
+    spec.path("/coupon/api/v1/upload/getUploadStatus/{couponSeriesId}", operations={"get": {
+        "summary": "Every upload job of a series (Capillary)", "security": token, "parameters": series,
+        "responses": _responses({"200": {"description": "The series' jobs, in Capillary's body",
+                                         "content": capillary}}, reading)}})
+    spec.path("/coupon/api/v1/upload/errorFile/{job_id}", operations={"get": {
+        "summary": "A coupon upload's refused rows, as CSV (its errorFileUrl)", "security": token,
+        "parameters": job_id, "responses": _responses(error_file, {**reading, "404": "No such job of this site"})}})
+
+
 @functools.cache
 def document() -> dict:
     """Build the OpenAPI 3.0 document once."""
@@ -307,6 +399,7 @@ def document() -> dict:
     spec.path("/v1/user-interactions", operations=interactions)
     _data_api(spec, plugin)
     _backend_api(spec, plugin)
+    _imports_api(spec)
     for path, text in (("/healthz", "The process serves"), ("/readyz", "The database answers")):
         spec.path(path, operations={"get": {"responses": {
             "200": {"description": text},

@@ -54,7 +54,7 @@ def org_id(key: str) -> int:
 
 def _series(series: str) -> int:
     """The coupon series id of the path: an integer, as Capillary's are."""
-    if not series.isdigit() or len(series) > 18:
+    if not (series.isascii() and series.isdigit()) or len(series) > 18:
         raise BadParameter(f"couponSeriesId must be a whole number; got {series!r}.")
     return int(series)
 
@@ -106,7 +106,7 @@ def _options(series: int) -> dict:
     options = {"layout": "capillary", "series_id": str(series), "customer_identifier": identifier}
     if identifier != NOT_TAGGED:
         column = (request.form.get("customerIdentifierColumn") or "").strip()
-        if not column.isdigit() or int(column) > 1000:
+        if not (column.isascii() and column.isdigit()) or int(column) > 1000:
             raise BadParameter(f"customerIdentifierColumn must be the customer's column in the file, from 0; got "
                                f"{column!r}.", errors={"customerIdentifierColumn": ["Must be a column number."]})
         options["customer_column"] = int(column)

@@ -23,6 +23,8 @@ from .uploads import uploaded_file
 bp = Blueprint("imports", __name__)
 #: Jobs a listing shows at most, and by default.
 _MOST, _DEFAULT = 200, 50
+#: The largest job id a store can hold (a 64-bit integer).
+_LARGEST = 2**63 - 1
 
 
 @bp.post("/v1/imports")
@@ -46,7 +48,7 @@ def create():
 
 def own_job(key_row: dict, job_id: int) -> dict:
     """The job with this id if it is the site's, else NotFound (another site's jobs do not exist here)."""
-    job = current_storage().get_job(job_id)
+    job = current_storage().get_job(job_id) if job_id <= _LARGEST else None
     if job is None or job["key"] != key_row["key"]:
         raise NotFound(f"This key has no import job {job_id}.")
     return job
@@ -64,22 +66,21 @@ def listing():
     """The site's jobs, newest first, `limit` at a time; `next` names the following page."""
     key_row, _ = authenticate()
     limit = _number("limit", _DEFAULT, 1, _MOST)
-    before = _number("before", None, 1, None)
+    before = _number("before", None, 1, _LARGEST)
     found = current_storage().list_jobs(key_row["key"], limit, before)
     more = len(found) == limit
     return jsonify({"jobs": [jobs.public(job) for job in found],
                     "next": f"/v1/imports?limit={limit}&before={found[-1]['id']}" if more else None})
 
 
-def _number(name: str, default: int | None, low: int, high: int | None) -> int | None:
+def _number(name: str, default: int | None, low: int, high: int) -> int | None:
     """A whole-number query parameter within bounds, or BadParameter."""
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
-        bounds = f"{low} to {high}" if high is not None else f"at least {low}"
-        raise BadParameter(f"{name} must be a whole number, {bounds}; got {raw!r}.",
-                           errors={name: [f"Must be a whole number, {bounds}."]})
+    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
+        raise BadParameter(f"{name} must be a whole number, {low} to {high}; got {raw!r}.",
+                           errors={name: [f"Must be a whole number, {low} to {high}."]})
     return int(raw)
 
 

@@ -85,7 +85,7 @@ def _children(field: fields.Field | None) -> tuple[dict[str, fields.Field], bool
         return field.schema.fields, field.schema.unknown == INCLUDE
     if isinstance(field, TypedEvent):
         return _EVENT_FIELDS, True
-    if field is None:  # under an undeclared field, anything goes
+    if field is None or isinstance(field, fields.Dict):  # a free-form object, or an undeclared field
         return {}, True
     return None
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from ..body import parse_text
+from ..body import shape_problem
 from ..errors import ApiError
 from ..errors import BadRequest
 from ..errors import MalformedJson
@@ -147,7 +148,7 @@ def _csv_rows(text: io.TextIOWrapper, layout: Layout, items: bool, skip: int) ->
         except _DECODING as exc:
             raise _text_problem(exc, reader.line_num) from None
         if cells is None:
-            return
+            break
         start, line = line, reader.line_num + 1
         if not any(cell.strip() for cell in cells):
             continue
@@ -162,6 +163,10 @@ def _csv_rows(text: io.TextIOWrapper, layout: Layout, items: bool, skip: int) ->
         if items:
             try:
                 row.item = chosen.item(cells)
+                # As in a JSON body: no NUL (a cell's own, or escaped in a JSON cell), no endless nesting.
+                problem = shape_problem(row.item, nul="\x00" in row.text or "\\u0000" in row.text)
+                if problem:
+                    raise MalformedJson(f"The row {problem}.")
             except ApiError as error:
                 row.error = error
         yield row
@@ -230,6 +235,14 @@ class Source:
         self.format = format_of(declared, file_name, head)
         # Newlines as written: the csv module reads quoted line breaks itself.
         self.text = io.TextIOWrapper(buffered, encoding="utf-8-sig", newline="")
+
+    def __enter__(self) -> Source:
+        """Use it in a with block: its layers are closed at the end, however the pass ends."""
+        return self
+
+    def __exit__(self, *exc) -> None:
+        """Close the text and the layers under it."""
+        self.text.close()
 
     def rows(self, layout: Layout, items: bool = True, skip: int = 0) -> Iterator[Row]:
         """The file's rows after the first `skip`, in order; without `items`, only where each is (a first

@@ -116,9 +116,8 @@ class JobRunner:
                 if not self._first_pass(job, layout):
                     return False
             position = job["position"]
-            with self.storage.open_upload(job) as binary:
-                rows = Source(binary, job["format"], job["file_name"]).rows(layout, skip=position)
-                for chunk in _chunks(rows, self.chunk):
+            with self.storage.open_upload(job) as binary, Source(binary, job["format"], job["file_name"]) as source:
+                for chunk in _chunks(source.rows(layout, skip=position), self.chunk):
                     if self.stopping.is_set():
                         return False
                     end = chunk[-1].number
@@ -135,8 +134,7 @@ class JobRunner:
     def _first_pass(self, job: dict, layout) -> bool:
         """Read the file through before storing anything: its format and its number of rows (set on the
         job), or FileProblem saying why it cannot be read. False when this runner lost the job or stopped."""
-        with self.storage.open_upload(job) as binary:
-            source = Source(binary, job["format"], job["file_name"])
+        with self.storage.open_upload(job) as binary, Source(binary, job["format"], job["file_name"]) as source:
             total = 0
             for row in source.rows(layout, items=False):
                 total = row.number

@@ -66,3 +66,17 @@ SELECT r.key,
        r.version_id
 FROM records r JOIN record_versions v ON v.version_id = r.version_id
 WHERE r.type = 'coupons' AND r.is_deleted = 0;
+
+-- Events that name a coupon code: completed orders with `event.discount_code` and Cobi DISCOUNT_CODE
+-- interactions with `context.discount_code` (docs/decisions.md), to join with capillary_coupons.
+CREATE VIEW coupon_uses AS
+SELECT key, mode, payload->'event'->>'discount_code' AS code, source, event_id, type,
+       NULL::text AS interaction_type, order_id, revenue, currency, user_id, anonymous_id, event_time
+FROM events
+WHERE type = 'order' AND subtype = 'completed' AND payload->'event'->>'discount_code' IS NOT NULL
+UNION ALL
+SELECT key, mode, payload->'context'->>'discount_code' AS code, source, event_id, type,
+       interaction_type, NULL, NULL, NULL, user_id, anonymous_id, event_time
+FROM events
+WHERE type = 'interaction' AND interaction_type = 'DISCOUNT_CODE'
+  AND payload->'context'->>'discount_code' IS NOT NULL;
