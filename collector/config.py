@@ -37,6 +37,8 @@ SETTINGS: dict[str, tuple[object, str]] = {
                            "last committed chunk."),
     "IMPORT_LEASE_SECONDS": (30, "How long a worker holds an import job without committing a chunk before "
                                  "another worker may take it over."),
+    "IMPORT_PROCESSES": (0, "Processes that validate an import job's rows while the worker writes them: 1 is the "
+                            "worker alone; 0, half the machine's cores (at least 1)."),
     "IMPORT_MAX_ROWS": (10000000, "Most rows in one imported file; a larger one fails before anything is stored."),
     "TRUSTED_PROXIES": (0, "Number of reverse proxies in front of the collector whose "
                            "`X-Forwarded-For` entry is trusted."),

@@ -20,6 +20,14 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger("collector")
 
 
+def _rebuilt(cls: type, state: dict) -> CollectorError:
+    """An error unpickled: its class and its attributes, without calling its constructor again."""
+    error = cls.__new__(cls)
+    Exception.__init__(error, state["message"])
+    error.__dict__.update(state)
+    return error
+
+
 class CollectorError(Exception):
     """The root: a message for a person, an HTTP status and a machine code."""
 
@@ -36,6 +44,10 @@ class CollectorError(Exception):
         self.errors = errors
         self.headers = headers or {}
         self.extra = extra or {}
+
+    def __reduce__(self):
+        """Pickle with every part, not the message alone (import chunks are prepared in other processes)."""
+        return _rebuilt, (type(self), dict(self.__dict__))
 
     def body(self) -> dict:
         """Return the JSON body of this error."""

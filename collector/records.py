@@ -71,16 +71,17 @@ class Upload:
     sent_by: int | None
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     chunks: list[Chunk] = field(default_factory=list)
-    #: From an import job: the job, and each item's row in its file (number, text), in the items' order.
+    #: From an import job: the job, and each item's row in its file (with `number` and `text`), in order.
     job_id: int | None = None
-    rows: list[tuple[int, str]] | None = None
+    rows: list | None = None
 
     def rejected_row(self, index: int, error: ApiError, item, record_id: str | None, received_at) -> dict:
         """The `rejected` row of item `index`: the JSON a request sent, or the row of an imported file."""
-        raw = json.dumps(item, ensure_ascii=False, default=str)
-        row_no = None
+        row_no, raw = None, None
         if self.rows is not None:
-            row_no, raw = self.rows[index]
+            row_no, raw = self.rows[index].number, self.rows[index].text
+        else:
+            raw = json.dumps(item, ensure_ascii=False, default=str)
         return rejected_row(self.key_row, self.record_type.family, error, raw, event_id=record_id,
                             received_at=received_at, job_id=self.job_id, row_no=row_no)
 
@@ -115,46 +116,66 @@ def _validate(record_type: RecordType, index: int, item) -> Version:
     return Version(index=index, record_id=record_type.record_id(data), data=data)
 
 
-def store(upload: Upload, items: list, storage, progress=None, rejected: list[dict] | None = None) -> Upload:
+@dataclass
+class Checked:
+    """A chunk's items after validation: the versions to store, the refused ones' results and rejected rows."""
+
+    versions: list[Version]
+    results: dict[int, Result]
+    rejected: list[dict]
+
+
+def check(upload: Upload, items: list, start: int, received_at) -> Checked:
+    """Validate a chunk of a request's items (indexes from `start`); nothing is written."""
+    record_type = upload.record_type
+    checked = Checked([], {}, [])
+    for index, item in enumerate(items, start):
+        try:
+            checked.versions.append(_validate(record_type, index, item))
+        except ApiError as error:
+            record_id = _record_id(record_type, item)
+            checked.rejected.append(upload.rejected_row(index, error, item, record_id, received_at))
+            checked.results[index] = Result(index, record_id, "refused", error.code, error.message, error.errors or {})
+    return checked
+
+
+def commit(upload: Upload, checked: Checked, storage, received_at, progress=None) -> Chunk:
+    """Store a checked chunk in one transaction (with an import chunk's `progress`), and say what became of
+    each of its items; the chunk's answer exists only once it is committed."""
+    record_type = upload.record_type
+    batch_id = str(uuid.uuid4())
+    results = dict(checked.results)
+
+    def refuse(version: Version, code: str, message: str) -> dict:
+        """The rejected row of a record whose reference is missing."""
+        return upload.rejected_row(version.index, MissingReference(message), version.data, version.record_id,
+                                   received_at)
+
+    meta = {"key": upload.key_row["key"], "mode": upload.key_row["mode"], "source": record_type.family,
+            "sent_by": upload.sent_by, "request_id": upload.request_id, "batch_id": batch_id,
+            "received_at": iso(received_at), "job_id": upload.job_id}
+    outcomes = storage.write_records(record_type, checked.versions, meta, checked.rejected, refuse, progress)
+    for version, outcome in zip(checked.versions, outcomes, strict=True):
+        if outcome.status == "refused":
+            results[version.index] = Result(version.index, version.record_id, "refused", MissingReference.code,
+                                            outcome.message)
+        else:
+            results[version.index] = Result(version.index, version.record_id, outcome.status,
+                                            message=outcome.message, repeated=outcome.repeated)
+    chunk = Chunk(len(upload.chunks) + 1, batch_id, [results[i] for i in sorted(results)])
+    upload.chunks.append(chunk)
+    return chunk
+
+
+def store(upload: Upload, items: list, storage) -> Upload:
     """Validate and store a request's records in chunks of DATA_CHUNK, each its own transaction.
 
-    A chunk's answer exists only once it is committed; a storage failure stops the request (the client's
-    retry finds the committed chunks unchanged). An import job's chunk is one transaction, whatever its
-    size, with its `progress` and the `rejected` rows of its file that never became items.
+    A storage failure stops the request (the client's retry finds the committed chunks unchanged).
     """
-    record_type = upload.record_type
-    size = current_app.config["DATA_CHUNK"] if progress is None else max(len(items), 1)
+    size = current_app.config["DATA_CHUNK"]
     received_at = utcnow()
-    starts = range(0, len(items), size) if items or progress is None else [0]
-    for start in starts:
-        batch_id = str(uuid.uuid4())
-        results: dict[int, Result] = {}
-        versions, refused_rows = [], list(rejected or ())
-        for index, item in enumerate(items[start:start + size], start):
-            try:
-                versions.append(_validate(record_type, index, item))
-            except ApiError as error:
-                record_id = _record_id(record_type, item)
-                refused_rows.append(upload.rejected_row(index, error, item, record_id, received_at))
-                results[index] = Result(index, record_id, "refused", error.code, error.message, error.errors or {})
-
-        def refuse(version: Version, code: str, message: str) -> dict:
-            """The rejected row of a record whose reference is missing."""
-            return upload.rejected_row(version.index, MissingReference(message), version.data, version.record_id,
-                                       received_at)
-
-        meta = {"key": upload.key_row["key"], "mode": upload.key_row["mode"], "source": record_type.family,
-                "sent_by": upload.sent_by, "request_id": upload.request_id, "batch_id": batch_id,
-                "received_at": iso(received_at), "job_id": upload.job_id}
-        outcomes = storage.write_records(record_type, versions, meta, refused_rows, refuse, progress)
-        for version, outcome in zip(versions, outcomes, strict=True):
-            if outcome.status == "refused":
-                results[version.index] = Result(version.index, version.record_id, "refused", MissingReference.code,
-                                                outcome.message)
-            else:
-                results[version.index] = Result(version.index, version.record_id, outcome.status,
-                                                message=outcome.message, repeated=outcome.repeated)
-        upload.chunks.append(Chunk(len(upload.chunks) + 1, batch_id, [results[i] for i in sorted(results)]))
+    for start in range(0, len(items), size):
+        commit(upload, check(upload, items[start:start + size], start, received_at), storage, received_at)
     g.accepted = upload.received() - upload.refused()
     g.rejected = upload.refused()
     return upload

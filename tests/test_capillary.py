@@ -157,3 +157,11 @@ def test_a_tagged_file_with_one_column_fails(app, client, secret):
     assert job["uploadStatus"] == "FAILED"
     found = client.get(f"/v1/imports/{job['jobId']}", headers={"Authorization": f"Bearer {secret}"}).json
     assert "customerIdentifierColumn is 0" in found["reason"]
+
+
+def test_a_nul_in_a_code_is_refused_in_its_row(app, client, secret, db):
+    _upload(client, secret, b"9876543210,GOOD\n9876543211,B\x00AD\n")
+    run_jobs(app)
+    [job] = _status(client, secret).json["result"]["uploadJobStatuses"]
+    assert (job["totalUploadedCount"], job["errorCount"]) == (1, 1)
+    assert [c["code"] for c in db("SELECT code FROM capillary_coupons")] == ["GOOD"]

@@ -332,3 +332,36 @@ def test_a_nul_character_is_refused_in_its_row_alone(app, client, secret, db):
     assert job["counts"] == {"rows": 3, "processed": 3, "stored": 1, "duplicates": 0, "refused": 2}
     assert [e["reason"] for e in error_rows(client, secret, job["id"])] == ["malformed_json", "malformed_json"]
     assert [r["name"] for r in db("SELECT name FROM cobi_shops")] == ["Fine"]
+
+
+def test_a_pool_of_processes_prepares_chunks_with_the_same_result(make_app, key):
+    from collector import server_keys
+
+    app = make_app(IMPORT_PROCESSES=2, IMPORT_CHUNK=2)
+    storage = app.extensions["collector.storage"]
+    secret = server_keys.create_server_key(storage, key)
+    client = app.test_client()
+    events = imported(client, app, secret, "events", sample("events-with-mistakes.csv"), "e.csv")
+    assert events["counts"] == {"rows": 5, "processed": 5, "stored": 3, "duplicates": 0, "refused": 2}
+    assert [e["row_number"] for e in error_rows(client, secret, events["id"])] == ["2", "4"]
+    branches = imported(client, app, secret, "branches", sample("branches.csv") + b"x,y\n", "b.csv")
+    assert branches["counts"] == {"rows": 3, "processed": 3, "stored": 0, "duplicates": 0, "refused": 3}
+    assert [(e["row_number"], e["reason"]) for e in error_rows(client, secret, branches["id"])] == [
+        ("1", "missing_reference"), ("2", "missing_reference"), ("3", "invalid_record")]
+    for kind in ORDER[:3]:
+        assert imported(client, app, secret, kind, sample(f"{kind}.csv"))["status"] == "COMPLETED", kind
+    again = imported(client, app, secret, "events", sample("events-with-mistakes.csv"), "e.csv")
+    assert again["counts"] == {"rows": 5, "processed": 5, "stored": 0, "duplicates": 3, "refused": 2}
+    assert storage.query("SELECT count(*) FROM cobi_branches")[1] == [(2,)]
+
+
+def test_the_docs_list_every_kind_with_its_required_columns_and_sample():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "imports.md").read_text()
+    for name, kind in KINDS.items():
+        row = next((line for line in text.splitlines() if line.startswith(f"| `{name}` |")), None)
+        assert row is not None, f"docs/imports.md has no row for {name}"
+        required = row.split(" | ")[2]
+        assert all(f"`{column}`" in required for group in kind.required for column in group), name
+        assert f"(imports/{name}.csv)" in row

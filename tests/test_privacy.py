@@ -71,13 +71,21 @@ def test_suppressed_person_is_refused_and_kept_nowhere(client, key, storage, db)
 
 
 def test_prune_deletes_by_age(client, key, storage, db):
+    import io
+
+    from collector.imports import jobs
+
     _person_and_stranger(client, key, storage)
     db("UPDATE events SET received_at = '2020-01-01T00:00:00.000Z' WHERE anonymous_id = 'a1'")
     db("UPDATE rejected SET received_at = '2020-01-01T00:00:00.000Z'")
     db("UPDATE outbox SET state = 'delivered', created_at = 1000")
+    made = [jobs.create(storage, storage.get_key(key), "shops", io.BytesIO(b"x"), "s.csv", 1)["id"] for _ in range(3)]
+    db("UPDATE import_jobs SET status = 'COMPLETED', finished_at = '2020-01-01T00:00:00.000Z' WHERE id = ?", (made[0],))
+    db("UPDATE import_jobs SET status = 'COMPLETED', finished_at = '2026-01-01T00:00:00.000Z' WHERE id = ?", (made[1],))
     counts = storage.prune("2025-01-01T00:00:00.000Z", time.time() - 86400)
-    assert counts == {"lines": 1, "events": 3, "rejected": 1, "outbox": 5}
+    assert counts == {"lines": 1, "events": 3, "rejected": 1, "outbox": 5, "import_jobs": 1}
     assert len(db("SELECT * FROM events")) == 2
+    assert [row["id"] for row in db("SELECT id FROM import_jobs ORDER BY id")] == made[1:]
 
 
 def test_cli_forget_and_prune_log_counts_never_ids(cli, client, key, storage, db):

@@ -18,7 +18,7 @@ from ..imports import jobs as import_jobs
 from ..imports.kinds import KINDS
 from ..imports.rows import FORMATS
 from ..imports.runner import JobRunner
-from ..imports.runner import new_owner
+from ..owners import new_owner
 from ..storage import current_storage
 from ..worker import Worker
 from .common import CollectorGroup
@@ -63,7 +63,10 @@ def import_command(path, kind, key, fmt):
 
         runner = JobRunner(storage, config, owner=owner, on_progress=progress)
         signal.signal(signal.SIGINT, lambda *_: runner.stopping.set())
-        runner.step(job["id"])
+        try:
+            runner.step(job["id"])
+        finally:
+            runner.close()
     found = storage.get_job(job["id"])
     _print_job(found)
     if found["status"] in ("STARTED", "PROCESSING"):

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import http.client
 import logging
-import os
 import signal
-import socket
 import threading
 import time
-import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from itertools import groupby
 from urllib.parse import urlsplit
 
+from ..owners import new_owner
 from . import targets
 from .policy import Outcome
 from .policy import judge
@@ -34,7 +32,7 @@ class Forwarder:
         self.lease = float(config["FORWARD_LEASE_SECONDS"])
         self.max_age = config["FORWARD_MAX_AGE_HOURS"] * 3600.0
         self.timeout = float(config["FORWARD_TIMEOUT_SECONDS"])
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = new_owner()
         self.stopping = threading.Event()
         self.pool = ThreadPoolExecutor(max_workers=config["FORWARD_CONCURRENCY"])
         self._local = threading.local()

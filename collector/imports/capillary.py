@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from ..schemas.capillary import NOT_TAGGED
+from .cells import trimmed
 from .rows import CsvLayout
 from .rows import FileProblem
 
@@ -47,11 +48,12 @@ class Positional(CsvLayout):
     def item(self, cells: list[str]) -> dict:
         """The coupon a row names."""
         item = {"series_id": self.series_id, "customer_identifier": self.identifier}
-        code = cells[self.code].strip() if len(cells) > self.code else ""
+        code = trimmed(cells[self.code]) if len(cells) > self.code else ""
         if code:
             item["code"] = code
-        if self.customer is not None and len(cells) > self.customer and cells[self.customer].strip():
-            item["customer_value"] = cells[self.customer].strip()
+        customer = trimmed(cells[self.customer]) if self.customer is not None and len(cells) > self.customer else ""
+        if customer:
+            item["customer_value"] = customer
         return item
 
 

@@ -17,6 +17,8 @@ from marshmallow import INCLUDE
 from marshmallow import Schema
 from marshmallow import fields
 
+from ..body import shape_problem
+from ..errors import MalformedJson
 from ..schemas.common import Timestamp
 from ..schemas.datacue import EVENT_TYPES
 from ..schemas.datacue import TypedEvent
@@ -30,11 +32,16 @@ class HeaderProblem(ValueError):
 
 
 def _json(cell: str):
-    """A JSON cell, or the text itself when it is not JSON (the schema then says what it should be)."""
+    """A JSON cell, or the text itself when it is not JSON (the schema then says what it should be); as in
+    a JSON body, no NUL and no endless nesting (MalformedJson)."""
     try:
-        return json.loads(cell)
-    except ValueError:
+        value = json.loads(cell)
+    except (ValueError, RecursionError):
         return cell
+    problem = shape_problem(value, nul="\\u0000" in cell)
+    if problem:
+        raise MalformedJson(f"A JSON cell {problem}.")
+    return value
 
 
 def _integer(cell: str):
@@ -90,6 +97,14 @@ def _children(field: fields.Field | None) -> tuple[dict[str, fields.Field], bool
     return None
 
 
+def trimmed(cell: str) -> str:
+    """A cell without surrounding spaces; MalformedJson when it holds a NUL, which no database stores (a JSON
+    body cannot carry one either)."""
+    if "\x00" in cell:
+        raise MalformedJson("The row has a NUL character (\\u0000) in a cell.")
+    return cell.strip()
+
+
 class Columns:
     """How the cells of one file's rows become items: each column's place in the item and its reader."""
 
@@ -143,7 +158,7 @@ class Columns:
         for index, path, read in self.plan:
             if index >= len(cells):
                 break
-            cell = cells[index].strip()
+            cell = trimmed(cells[index])
             if not cell:
                 continue
             target = item

@@ -76,7 +76,7 @@ def error_lines(storage, job_id: int) -> Iterator[str]:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(ERROR_COLUMNS)
-    after = 0
+    after = (0, 0)
     while True:
         yield out.getvalue()
         out.seek(0)
@@ -88,4 +88,4 @@ def error_lines(storage, job_id: int) -> Iterator[str]:
             errors = row["errors"]
             writer.writerow((row["row_no"], row["reason"], row["message"],
                              json.dumps(json.loads(errors), separators=(",", ":")) if errors else "", row["raw"] or ""))
-        after = page[-1]["id"]
+        after = (page[-1]["row_no"], page[-1]["id"])

@@ -1,6 +1,7 @@
 """What can be imported, and how a chunk of each kind's rows is stored: through the very schema and write
 path of its API (DataCue browser events and Cobi interactions through the ingest pipeline; Cobi Data
-API, DataCue backend records and coupons through the one record path), in one transaction with the job's
+API, DataCue backend records and coupons through the one record path), in two halves: `prepare`
+validates (in the worker or in a process of its pool), `commit` writes, in one transaction with the job's
 progress.
 
 Kinds: `events`, `interactions`, each Cobi Data API type, each DataCue backend type, `coupons`.
@@ -13,11 +14,14 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from marshmallow import Schema
 
+from .. import records
 from ..api import cobi as cobi_api
 from ..api import datacue as datacue_api
+from ..clock import utcnow
 from ..errors import ApiError
 from ..errors import InvalidEvent
 from ..errors import Suppressed
@@ -25,8 +29,6 @@ from ..pipeline import Api
 from ..pipeline import Client
 from ..pipeline import Intake
 from ..pipeline import rejected_row
-from ..records import Upload
-from ..records import store as store_records
 from ..reference import RecordType
 from ..schemas import capillary
 from ..schemas import cobi_data
@@ -42,12 +44,22 @@ _ROW_IDS = uuid.UUID("6f1c3c0e-1d0a-4f59-9a55-3b1b7c0a5e21")
 
 @dataclass(frozen=True)
 class Chunk:
-    """Rows of one job on their way to the store, in one transaction with the job's progress."""
+    """Rows of one job on their way to the store (it travels to a process that prepares it)."""
 
     job: dict
     key_row: dict
     rows: list[Row]
-    progress: Progress
+
+
+@dataclass
+class Prepared:
+    """A chunk made ready to store, wherever it was prepared: the rejected rows of the rows refused, and
+    what the commit writes (events, each with its row's index in the chunk; or checked records)."""
+
+    rejected: list[dict]
+    events: list[tuple[int, dict]] = dataclasses.field(default_factory=list)
+    checked: records.Checked | None = None
+    received_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -61,8 +73,10 @@ class ImportKind:
     schema: Schema
     #: Groups of columns of which a CSV header must have one each.
     required: tuple[tuple[str, ...], ...]
-    #: Stores a chunk and its progress in one transaction.
-    store: Callable[[Chunk, object], None]
+    #: Validates a chunk's rows through the kind's API path, writing nothing: in any process.
+    prepare: Callable[[Chunk, object], Prepared]
+    #: Stores a prepared chunk and the job's progress in one transaction: in the worker.
+    commit: Callable[[Chunk, Prepared, Progress, object], None]
 
     def layout(self, options: dict) -> file_rows.Layout:
         """How this kind's CSV files are read: named columns, or Capillary's positional ones."""
@@ -91,12 +105,13 @@ def row_event_id(item: dict) -> str:
     return str(uuid.uuid5(_ROW_IDS, json.dumps(item, sort_keys=True, separators=(",", ":"), default=str)))
 
 
-def _events(api: Api, time_field: str) -> Callable[[Chunk, object], None]:
-    """The store of a kind of events: each row through the API's ingest pipeline, as a batch item is."""
-    def store(chunk: Chunk, storage) -> None:
+def _events(api: Api, time_field: str) -> tuple[Callable, Callable]:
+    """A kind of events: each row through the API's ingest pipeline, as a batch item is."""
+    def prepare(chunk: Chunk, storage) -> Prepared:
+        """Validate each row and map it to an events row (Intake.load); refuse the others."""
         intake = Intake(api, chunk.key_row, storage, Client())
-        accepted: list[tuple[Row, dict]] = []
-        for row in chunk.rows:
+        prepared = Prepared(intake.rejected)
+        for index, row in enumerate(chunk.rows):
             try:
                 if row.error is not None:
                     raise row.error
@@ -106,64 +121,76 @@ def _events(api: Api, time_field: str) -> Callable[[Chunk, object], None]:
                                        errors={time_field: ["Missing data for required field."]})
                 if not item.get("event_id"):
                     item["event_id"] = row_event_id(item)
-                accepted.append((row, intake.load(item, None)))
+                prepared.events.append((index, intake.load(item, None)))
             except ApiError as error:
                 intake.rejected.append(_refused(chunk, api.source, row, error))
+        return prepared
 
+    def commit(chunk: Chunk, prepared: Prepared, progress: Progress, storage) -> None:
+        """Store the events and the rejected rows with the job's progress, as a request's write is."""
         def settle(outcomes: list) -> tuple[int, int, list[dict]]:
             """New events are stored; an id seen before is a duplicate, unless another API used it."""
             stored = duplicates = 0
             conflicts = []
-            for (row, _), earlier in zip(accepted, outcomes, strict=True):
+            for (index, _), earlier in zip(prepared.events, outcomes, strict=True):
                 if earlier is None:
                     stored += 1
                 elif earlier.get("source") in (None, api.source):
                     duplicates += 1
                 else:
-                    conflicts.append(_refused(chunk, api.source, row, InvalidEvent(
+                    conflicts.append(_refused(chunk, api.source, chunk.rows[index], InvalidEvent(
                         f"This event_id was already used for a {earlier['source']} event; give each event its "
                         "own id.")))
             return stored, duplicates, conflicts
 
-        intake.write([event for _, event in accepted], dataclasses.replace(chunk.progress, settle=settle))
-    return store
+        storage.write([event for _, event in prepared.events], prepared.rejected,
+                      dataclasses.replace(progress, settle=settle))
+    return prepare, commit
 
 
-def _records(record_type: RecordType) -> Callable[[Chunk, object], None]:
-    """The store of a record type: the rows through the one record path, as an API request's records are."""
-    def store(chunk: Chunk, storage) -> None:
-        refused, items, places = [], [], []
-        for row in chunk.rows:
-            if row.error is not None:
-                refused.append(_refused(chunk, record_type.family, row, row.error))
-            else:
-                items.append(row.item)
-                places.append((row.number, row.text))
+def _records(record_type: RecordType) -> tuple[Callable, Callable]:
+    """A record type: the rows through the one record path, as an API request's records are."""
+    def upload(chunk: Chunk) -> tuple[records.Upload, list[Row]]:
+        """The chunk as the record path's Upload of its readable rows, and those rows."""
+        readable = [row for row in chunk.rows if row.error is None]
+        return records.Upload(record_type, chunk.key_row, chunk.job["sent_by"], job_id=chunk.job["id"],
+                              rows=readable), readable
 
+    def prepare(chunk: Chunk, storage) -> Prepared:
+        """Check the readable rows against the type's schema (records.check); refuse the others."""
+        received_at = utcnow()
+        records_upload, readable = upload(chunk)
+        checked = records.check(records_upload, [row.item for row in readable], 0, received_at)
+        unreadable = [_refused(chunk, record_type.family, row, row.error) for row in chunk.rows if row.error]
+        checked.rejected[:0] = unreadable
+        return Prepared(checked.rejected, checked=checked, received_at=received_at)
+
+    def commit(chunk: Chunk, prepared: Prepared, progress: Progress, storage) -> None:
+        """Store the checked records (records.commit: references, history, current rows) with the progress."""
         def settle(outcomes: list) -> tuple[int, int, list[dict]]:
             """A version kept before is a duplicate; a refused one is counted by its rejected row."""
             kept = [outcome for outcome in outcomes if outcome.status != "refused"]
             duplicates = sum(outcome.repeated for outcome in kept)
             return len(kept) - duplicates, duplicates, []
 
-        upload = Upload(record_type, chunk.key_row, chunk.job["sent_by"], job_id=chunk.job["id"], rows=places)
-        store_records(upload, items, storage, dataclasses.replace(chunk.progress, settle=settle), refused)
-    return store
+        records.commit(upload(chunk)[0], prepared.checked, storage, prepared.received_at,
+                       dataclasses.replace(progress, settle=settle))
+    return prepare, commit
 
 
 def _record_kind(record_type: RecordType, title: str) -> ImportKind:
     """The kind of one record type."""
     return ImportKind(record_type.name, title, record_type.schema, _required(record_type.schema),
-                      _records(record_type))
+                      *_records(record_type))
 
 
 _EVENT_REQUIRED = (("user",), ("event", "event.type"), ("timestamp",))
 KINDS: dict[str, ImportKind] = {
     kind.name: kind for kind in (
         ImportKind("events", "DataCue browser events, with their timestamps", datacue_api.API.item_schema,
-                   _EVENT_REQUIRED, _events(datacue_api.API, "timestamp")),
+                   _EVENT_REQUIRED, *_events(datacue_api.API, "timestamp")),
         ImportKind("interactions", "Cobi user interactions", cobi_api.API.item_schema,
-                   _required(cobi_api.API.item_schema), _events(cobi_api.API, "event_timestamp")),
+                   _required(cobi_api.API.item_schema), *_events(cobi_api.API, "event_timestamp")),
         *(_record_kind(t, f"Cobi Data API {t.name}") for t in cobi_data.TYPES),
         *(_record_kind(t, f"DataCue backend {t.name}") for t in datacue_backend.TYPES),
         _record_kind(capillary.COUPONS, "coupon codes of a series"),

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from ..body import parse_text
-from ..body import shape_problem
 from ..errors import ApiError
 from ..errors import BadRequest
 from ..errors import MalformedJson
@@ -52,14 +51,22 @@ class BadRow(BadRequest):
 
 @dataclass
 class Row:
-    """One data row of a file: where it is, its text as the error file shows it, and what it holds."""
+    """One data row of a file: where it is, what it holds, and its text as the error file shows it."""
 
     number: int
     line: int
-    text: str
+    #: A CSV row's cells, or an NDJSON row's line.
+    cells: list[str] | None = None
+    line_text: str | None = None
     #: The object it makes (None when `error` says why it makes none).
     item: dict | None = None
     error: ApiError | None = None
+
+    @property
+    def text(self) -> str:
+        """The row as the file had it (a CSV row written back as one line of CSV): made only when asked,
+        for a refused row."""
+        return self.line_text if self.line_text is not None else _csv_text(self.cells or [])
 
 
 def format_of(declared: str | None, file_name: str, head: bytes) -> str:
@@ -159,14 +166,10 @@ def _csv_rows(text: io.TextIOWrapper, layout: Layout, items: bool, skip: int) ->
         number += 1
         if number <= skip:
             continue
-        row = Row(number, start, _csv_text(cells))
+        row = Row(number, start, cells=cells)
         if items:
             try:
                 row.item = chosen.item(cells)
-                # As in a JSON body: no NUL (a cell's own, or escaped in a JSON cell), no endless nesting.
-                problem = shape_problem(row.item, nul="\x00" in row.text or "\\u0000" in row.text)
-                if problem:
-                    raise MalformedJson(f"The row {problem}.")
             except ApiError as error:
                 row.error = error
         yield row
@@ -196,7 +199,7 @@ def _ndjson_rows(text: io.TextIOWrapper, items: bool, skip: int) -> Iterator[Row
                 size = _long_line(text, read)
                 number += 1
                 if number > skip:
-                    yield Row(number, line, read[:1000], error=RowTooLong(
+                    yield Row(number, line, line_text=read[:1000], error=RowTooLong(
                         f"The line is {size} characters long; the longest read is {MAX_ROW_CHARS}."))
                 continue
         except _DECODING as exc:
@@ -208,7 +211,7 @@ def _ndjson_rows(text: io.TextIOWrapper, items: bool, skip: int) -> Iterator[Row
         number += 1
         if number <= skip:
             continue
-        row = Row(number, line, read.rstrip("\r\n"))
+        row = Row(number, line, line_text=read.rstrip("\r\n"))
         if items:
             try:
                 document = parse_text(row.text)

@@ -9,19 +9,20 @@ last committed chunk, so no row is stored or counted twice.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
 
 from ..errors import JobLeaseLost
 from ..errors import StorageError
+from ..owners import new_owner
 from ..storage.jobs import Progress
 from . import kinds
+from .pool import Preparer
+from .pool import processes_for
 from .rows import FileProblem
 from .rows import Row
 from .rows import Source
@@ -29,11 +30,6 @@ from .rows import Source
 log = logging.getLogger("collector")
 #: Rows of the first pass between two renewals of the lease.
 _RENEW_EVERY = 50_000
-
-
-def new_owner() -> str:
-    """A worker's name in leases: its host, process and a random part."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class JobRunner:
@@ -49,17 +45,25 @@ class JobRunner:
         self.owner = owner or new_owner()
         self.on_progress = on_progress
         self.stopping = threading.Event()
+        self.preparer = Preparer(storage, config, processes_for(config["IMPORT_PROCESSES"]))
 
     def run(self, once: bool = False, idle: float = 1.0) -> None:
-        """Work on jobs until `stopping` is set (or, with once, until none is due)."""
-        while not self.stopping.is_set():
-            try:
-                worked = self.step()
-            except StorageError as exc:  # the store is away: try again later, the jobs wait in it
-                log.warning("import worker %s: %s", self.owner, exc)
-                worked = False
-            if not worked and (once or self.stopping.wait(idle)):
-                return
+        """Work on jobs until `stopping` is set (or, with once, until none is due); then stop the pool."""
+        try:
+            while not self.stopping.is_set():
+                try:
+                    worked = self.step()
+                except StorageError as exc:  # the store is away: try again later, the jobs wait in it
+                    log.warning("import worker %s: %s", self.owner, exc)
+                    worked = False
+                if not worked and (once or self.stopping.wait(idle)):
+                    return
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the processes that prepared chunks, if any were started."""
+        self.preparer.close()
 
     def step(self, job_id: int | None = None) -> bool:
         """Take one job due (or job `job_id`) and work on it; False when there was none."""
@@ -81,6 +85,11 @@ class JobRunner:
         except StorageError:
             self.storage.release_job(job["id"], self.owner)
             raise
+        except BrokenProcessPool as exc:  # a pool process died (killed, out of memory): the job goes on later
+            log.error("import job=%d: a process preparing its rows died (%s); the job is given back", job["id"], exc)
+            self.preparer.close()
+            self.storage.release_job(job["id"], self.owner)
+            return
         except Exception:  # a bug, not the file: the rows committed so far stay; say so in the job
             log.exception("import job=%d failed unexpectedly", job["id"])
             found = self.storage.get_job(job["id"])
@@ -117,12 +126,16 @@ class JobRunner:
                     return False
             position = job["position"]
             with self.storage.open_upload(job) as binary, Source(binary, job["format"], job["file_name"]) as source:
-                for chunk in _chunks(source.rows(layout, skip=position), self.chunk):
+                chunks = (kinds.Chunk(job, key_row, rows) for rows in _chunks(source.rows(layout, skip=position),
+                                                                               self.chunk))
+                # A pool pays for itself only over several chunks.
+                spread = job["total_rows"] - position > self.chunk
+                for chunk, prepared in self.preparer.prepared(kind, chunks, spread):
                     if self.stopping.is_set():
                         return False
-                    end = chunk[-1].number
+                    end = chunk.rows[-1].number
                     progress = Progress(job["id"], self.owner, position, end, time.time() + self.lease)
-                    kind.store(kinds.Chunk(job, key_row, chunk, progress), self.storage)
+                    kind.commit(chunk, prepared, progress, self.storage)
                     position = end
                     if self.on_progress:
                         self.on_progress(self.storage.get_job(job["id"]))

@@ -38,8 +38,9 @@ class Storage(Protocol):
 
     # Ingest.
 
-    def write(self, events: list[dict], rejected: list[dict]) -> list[dict | None]:
-        """Store events (with their `lines`), their outbox rows and rejected rows in one transaction.
+    def write(self, events: list[dict], rejected: list[dict], progress=None) -> list[dict | None]:
+        """Store events (with their `lines`), their outbox rows and rejected rows in one transaction (with
+        an import chunk's `progress`, jobs.Progress).
 
         Returns, per event, None when it was stored now, or the earlier row (`payload`, `received_at`,
         `source`) when its (key, event_id) was already there.
@@ -84,9 +85,10 @@ class Storage(Protocol):
 
     # Reference records.
 
-    def write_records(self, record_type, versions: list, meta: dict, rejected: list[dict], refuse) -> list:
-        """Store one chunk of validated records of a type and the rows refused from it, in one transaction;
-        return each record's Outcome (stored, deleted, stale, refused)."""
+    def write_records(self, record_type, versions: list, meta: dict, rejected: list[dict], refuse,
+                      progress=None) -> list:
+        """Store one chunk of validated records of a type and the rows refused from it, in one transaction
+        (with an import chunk's `progress`); return each record's Outcome (stored, deleted, stale, refused)."""
 
     def current_records(self, key: str, type_name: str, ids: set[str]) -> dict[str, dict]:
         """The current rows (deleted ones too) of these ids of a type: updated, is_deleted, data."""
@@ -97,6 +99,39 @@ class Storage(Protocol):
 
     def record_ids(self, key: str, type_name: str) -> list[str]:
         """The ids of a type's current, not deleted records, in order."""
+
+    # Import jobs and their files.
+
+    def create_job(self, row: dict, upload) -> int:
+        """Keep an uploaded file and its job durably, both or neither; return the job's id."""
+
+    def open_upload(self, job: dict):
+        """A job's file, for reading (binary); StorageError when it is gone."""
+
+    def sweep_uploads(self, older_than: float) -> int:
+        """Remove kept files no job names, last written before `older_than` (epoch seconds)."""
+
+    def get_job(self, job_id: int) -> dict | None:
+        """One job, or None."""
+
+    def list_jobs(self, key: str | None, limit: int, before: int | None = None,
+                  series_id: str | None = None) -> list[dict]:
+        """A site's jobs (or every site's), newest first, older than `before`, of one coupon series."""
+
+    def claim_job(self, owner: str, lease: float, now: float, job_id: int | None = None) -> dict | None:
+        """Lease the oldest job due (or that one) to `owner`, exclusively; None when there is none."""
+
+    def renew_job(self, job_id: int, owner: str, lease_until: float, **changes) -> bool:
+        """Extend `owner`'s lease and set `changes` (format, total_rows); False when it lost the job."""
+
+    def finish_job(self, job_id: int, owner: str, status: str, reason: str | None = None) -> bool:
+        """End `owner`'s job and drop its file; False when another worker holds it now."""
+
+    def release_job(self, job_id: int, owner: str) -> bool:
+        """Give a job back so that another worker may take it at once."""
+
+    def job_errors(self, job_id: int, after: tuple[int, int], limit: int) -> list[dict]:
+        """The rows a job refused, in the file's order, `limit` after (row_no, rejected id) `after`."""
 
     # Forward targets and the outbox.
 

@@ -158,10 +158,11 @@ class JobsMixin(SQLBase):
         return self._change("UPDATE import_jobs SET lease_owner = NULL, lease_until = NULL WHERE id = ? "
                             "AND lease_owner = ?", (job_id, owner)) == 1
 
-    def job_errors(self, job_id: int, after: int, limit: int) -> list[dict]:
-        """The rows a job refused, in the order it met them, `limit` from rejected id `after` on."""
+    def job_errors(self, job_id: int, after: tuple[int, int], limit: int) -> list[dict]:
+        """The rows a job refused, in the file's order, `limit` of them after (row_no, rejected id) `after`."""
         return self._read("SELECT id, row_no, reason, message, CAST(errors AS TEXT) AS errors, raw FROM rejected "
-                          "WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?", (job_id, after, limit))
+                          "WHERE job_id = ? AND (row_no > ? OR row_no = ? AND id > ?) ORDER BY row_no, id LIMIT ?",
+                          (job_id, after[0], after[0], after[1], limit))
 
     def _advance(self, conn, progress: Progress, outcomes: list, refused: int) -> None:
         """Count a chunk into its job inside the chunk's transaction (`refused`: the rejected rows it wrote);

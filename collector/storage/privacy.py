@@ -72,8 +72,8 @@ class PrivacyMixin(SQLBase):
         return conn.execute(f"DELETE FROM record_versions WHERE {named}", (user_id,)).rowcount
 
     def prune(self, before: str, before_epoch: float) -> dict:
-        """Delete events and rejected rows received before `before` (ISO text), and outbox rows created
-        before `before_epoch` that are delivered or dead. Returns counts."""
+        """Delete events and rejected rows received before `before` (ISO text), import jobs that ended
+        before it, and outbox rows created before `before_epoch` that are delivered or dead. Returns counts."""
         self.ensure_migrated()
         with self._transaction() as conn:
             old = "SELECT id FROM events WHERE received_at < ?"
@@ -83,6 +83,7 @@ class PrivacyMixin(SQLBase):
                 "rejected": conn.execute("DELETE FROM rejected WHERE received_at < ?", (before,)).rowcount,
                 "outbox": conn.execute("DELETE FROM outbox WHERE created_at < ? AND state IN ('delivered', 'dead')",
                                        (before_epoch,)).rowcount,
+                "import_jobs": conn.execute("DELETE FROM import_jobs WHERE finished_at < ?", (before,)).rowcount,
             }
 
     def suppressed(self) -> frozenset[str]:

@@ -47,7 +47,7 @@ CREATE TABLE import_files (
 -- the job's error file is read from here.
 ALTER TABLE rejected ADD COLUMN job_id BIGINT;
 ALTER TABLE rejected ADD COLUMN row_no BIGINT;
-CREATE INDEX rejected_job ON rejected (job_id, id) WHERE job_id IS NOT NULL;
+CREATE INDEX rejected_job ON rejected (job_id, row_no, id) WHERE job_id IS NOT NULL;
 
 -- The import job a record version came from (NULL: an API request).
 ALTER TABLE record_versions ADD COLUMN job_id BIGINT;

@@ -39,7 +39,7 @@ CREATE INDEX import_jobs_series ON import_jobs (key, series_id, id) WHERE series
 -- the job's error file is read from here.
 ALTER TABLE rejected ADD COLUMN job_id INTEGER;
 ALTER TABLE rejected ADD COLUMN row_no INTEGER;
-CREATE INDEX rejected_job ON rejected (job_id, id) WHERE job_id IS NOT NULL;
+CREATE INDEX rejected_job ON rejected (job_id, row_no, id) WHERE job_id IS NOT NULL;
 
 -- The import job a record version came from (NULL: an API request).
 ALTER TABLE record_versions ADD COLUMN job_id INTEGER;
