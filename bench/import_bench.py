@@ -169,6 +169,24 @@ def import_run(url: str, key: str, kind: str, path: Path, processes: int) -> dic
             "pool_mb": sum(pool.values())}
 
 
+def validation_rate(kind: str, path: Path, rows: int = 50_000) -> float:
+    """Rows per second through the kind's marshmallow schema alone, in this process: the ceiling of one
+    core for anything that validates every row with it (the import and the HTTP endpoint alike)."""
+    from collector.schemas import cobi_data
+    from collector.schemas import datacue
+
+    schema = datacue.EVENT if kind == "orders" else next(t.schema for t in cobi_data.TYPES
+                                                           if t.name == "transactions")
+    with open(path, newline="") as source:
+        reader = csv.reader(source)
+        next(reader)
+        items = [as_item(kind, row) for _, row in zip(range(rows), reader, strict=False)]
+    started = time.perf_counter()
+    for item in items:
+        schema.load(item)
+    return len(items) / (time.perf_counter() - started)
+
+
 def http_run(folder: Path, key: str, secret: str, kind: str, path: Path, rows: int, clients: int) -> dict:
     """The first `rows` rows of the file, posted in batches by `clients` threads; rows/s."""
     batch = 500 if kind == "orders" else 5000
@@ -230,7 +248,8 @@ def main() -> None:
         small = base / f"{kind}-tenth.csv"
         write_csv(small, kind, rows(count // 10))
         print(f"{kind}: {count:,} rows, {size / 1e6:.0f} MB of CSV", flush=True)
-        runs = {}
+        runs = {"validation": {"rate": validation_rate(kind, data)}}
+        print(f"  validation alone (one core): {runs['validation']['rate']:,.0f} rows/s", flush=True)
         for name, path, processes in (("tenth", small, 1), ("alone", data, 1), ("pool", data, 2)):
             folder = base / f"{kind}-{name}"
             folder.mkdir(exist_ok=True)
@@ -245,12 +264,13 @@ def main() -> None:
         runs["http"] = http_run(folder, key, secret, kind, data, args.http_rows or count, args.clients)
         print(f"  HTTP batches, {runs['http']['rows']:,} rows: {runs['http']['rate']:,.0f} rows/s", flush=True)
         results.append((kind, count, runs))
-    print("\n| data | rows | import rows/s, worker alone | with a pool of 2 | worker peak RSS (tenth / whole file; "
-          "pool) | HTTP batch rows/s | import / HTTP (alone; pool) |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| data | rows | validation alone, one core | import rows/s, worker alone | with a pool of 2 | "
+          "worker peak RSS (tenth / whole file; pool) | HTTP batch rows/s | import / HTTP (alone; pool) |")
+    print("|---|---|---|---|---|---|---|---|")
     for kind, count, runs in results:
         http = runs["http"]["rate"]
-        print(f"| {kind} | {count:,} | {runs['alone']['rate']:,.0f} | {runs['pool']['rate']:,.0f} | "
+        print(f"| {kind} | {count:,} | {runs['validation']['rate']:,.0f} | {runs['alone']['rate']:,.0f} | "
+              f"{runs['pool']['rate']:,.0f} | "
               f"{runs['tenth']['rss_mb']:.0f} / {runs['alone']['rss_mb']:.0f} MB; {runs['pool']['rss_mb']:.0f} + "
               f"{runs['pool']['pool_mb']:.0f} MB | {http:,.0f} | {runs['alone']['rate'] / http:.2f}; "
               f"{runs['pool']['rate'] / http:.2f} |")

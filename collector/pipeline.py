@@ -167,10 +167,9 @@ class Intake:
             raise Suppressed("This visitor asked to be forgotten; their events are not stored.")
         return row
 
-    def write(self, events: list[dict], progress=None) -> list[dict | None]:
-        """Store accepted events and rejected rows together (and an import job's progress); only then may
-        the answer be sent."""
-        outcomes = self.storage.write(events, self.rejected, progress)
+    def write(self, events: list[dict]) -> list[dict | None]:
+        """Store accepted events and rejected rows together; only then may the answer be sent."""
+        outcomes = self.storage.write(events, self.rejected)
         g.accepted = len(events)
         g.rejected = len(self.rejected)
         return outcomes

@@ -166,7 +166,8 @@ def test_a_worker_killed_three_times_mid_import_stores_every_row_once(tmp_path):
     _events_file(source, rows)
     with open(source, "rb") as upload:
         job = jobs.create(storage, storage.get_key(key), "events", upload, "orders.csv", source.stat().st_size)
-    settings = {"IMPORT_LEASE_SECONDS": 2, "IMPORT_CHUNK": 1000, "LOG_LEVEL": "WARNING"}
+    # Two processes prepare chunks beside each worker: SIGKILL of the process group takes them too.
+    settings = {"IMPORT_LEASE_SECONDS": 2, "IMPORT_CHUNK": 1000, "IMPORT_PROCESSES": 2, "LOG_LEVEL": "WARNING"}
     seen = []
     for stop_after in (30_000, 90_000, 150_000):
         worker = _worker(url, "--no-forward", **settings)

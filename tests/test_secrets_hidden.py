@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -66,6 +67,18 @@ def test_a_secret_is_never_logged(make_app, key, secret, caplog):
     for signed in (False, True):
         send(client, key, secret, "POST", "/v1/products", PRODUCT, signed=signed)
         send(client, key, secret + "x", "PUT", "/v1/users/u1", {"email": "a@b.com"}, signed=signed)
+    # Import jobs and Capillary's coupon upload (its token header), accepted and refused, and their worker.
+    from support.imports import run_jobs
+    from support.imports import sample
+
+    for token in (secret, secret + "x"):
+        client.post("/v1/imports", data={"kind": "shops", "file": (io.BytesIO(sample("shops.csv")), "s.csv")},
+                    headers={"Authorization": f"Bearer {token}"}, content_type="multipart/form-data")
+        client.post("/coupon/api/v1/upload/file/7",
+                    data={"customerIdentifier": "NOT_TAGGED", "file": (io.BytesIO(b"C1\n"), "c.csv")},
+                    headers={"X-CAP-API-OAUTH-TOKEN": token}, content_type="multipart/form-data")
+    run_jobs(client.application)
     signature = auth(key, secret, json.dumps(PRODUCT).encode(), signed=True)["Authorization"]
     messages = [r.getMessage() for r in caplog.records]
-    assert len(messages) >= 6 and all(secret not in m and signature not in m for m in messages)
+    assert any("import job=" in m for m in messages)
+    assert len(messages) >= 10 and all(secret not in m and signature not in m for m in messages)
