@@ -35,8 +35,6 @@ class Result:
     code: str = ""
     message: str = ""
     errors: dict = field(default_factory=dict)
-    #: Whether this very version was kept before (sent again): nothing changed.
-    repeated: bool = False
 
     def as_dict(self) -> dict:
         """The result as an answer lists it."""
@@ -161,7 +159,7 @@ def commit(upload: Upload, checked: Checked, storage, received_at, progress=None
                                             outcome.message)
         else:
             results[version.index] = Result(version.index, version.record_id, outcome.status,
-                                            message=outcome.message, repeated=outcome.repeated)
+                                            message=outcome.message)
     chunk = Chunk(len(upload.chunks) + 1, batch_id, [results[i] for i in sorted(results)])
     upload.chunks.append(chunk)
     return chunk

@@ -20,9 +20,7 @@ from .ingest import INSERT_REJECTED
 
 #: A job no worker has finished after this many takes is failed: something in it stops every worker.
 MAX_ATTEMPTS = 5
-#: The statuses of a job still to be worked on, and of one that ended.
-PENDING = ("STARTED", "PROCESSING")
-ENDED = ("COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED")
+#: The statuses of a job still to be worked on.
 _PENDING_SQL = "('STARTED', 'PROCESSING')"
 #: What a job row is read as (the options column decoded by _job).
 _SELECT = ("SELECT id, key, mode, kind, format, file_name, file_ref, file_bytes, options, series_id, sent_by, status, "
