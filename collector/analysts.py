@@ -21,10 +21,11 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(storage, name: str) -> str:
-    """Make a token (an_ and 32 random base62 characters), store its hash, return the token."""
+def create_token(storage, name: str, sites: list[str] | None = None) -> str:
+    """Make a token (an_ and 32 random base62 characters) that reads every site, or only `sites` (keys);
+    store its hash; return the token."""
     token = PREFIX + "".join(secrets.choice(_ALPHABET) for _ in range(32))
-    storage.add_token(name, hash_token(token), now_iso())
+    storage.add_token(name, hash_token(token), now_iso(), sites)
     return token
 
 

@@ -13,6 +13,8 @@ from flask import request
 
 from . import analysts
 from . import reports
+from . import sites
+from .errors import ApiError
 from .errors import Unauthorized
 from .storage import current_storage
 
@@ -44,9 +46,9 @@ def bars(points: list[tuple[str, float]], width: int = 640, height: int = 160) -
             for i, (label, value) in enumerate(points)]
 
 
-def _panels(since: str, until: str, mode: str) -> dict:
-    """Run the reports the page shows."""
-    run = lambda name: reports.run(current_storage(), name, since, until, mode)  # noqa: E731
+def _panels(since: str, until: str, scope: sites.Scope) -> dict:
+    """Run the reports the page shows, for the sites and mode chosen."""
+    run = lambda name: reports.run(current_storage(), name, since, until, scope.mode, scope.keys)  # noqa: E731
     per_day: dict[str, int] = {}
     for day, _type, n in run("events")[1]:
         per_day[day] = per_day.get(day, 0) + int(n)
@@ -69,14 +71,18 @@ def page():
     if token is None:
         return render_template("signin.html", error=request.args.get("error"))
     g.key_name = f"analyst:{token['name']}"
-    mode = request.args.get("mode", "live") if request.args.get("mode") in ("live", "test") else "live"
+    storage = current_storage()
+    mode = request.args.get("mode") if request.args.get("mode") in sites.MODES else None
+    site = request.args.get("site") or None
     try:
+        scope = sites.choose(storage, token, site, mode)
         since, until = reports.period(request.args.get("since"), request.args.get("until"))
-    except ValueError as exc:
-        return render_template("signin.html", error=str(exc)), 400
-    return render_template("dashboard.html", name=token["name"], mode=mode, since=since, until=until,
+    except (ValueError, ApiError) as exc:
+        status = exc.status if isinstance(exc, ApiError) else 400
+        return render_template("signin.html", error=getattr(exc, "message", str(exc))), status
+    return render_template("dashboard.html", name=token["name"], mode=scope.mode, since=since, until=until,
                            since_arg=request.args.get("since") or "7d", until_arg=request.args.get("until") or "",
-                           **_panels(since, until, mode))
+                           site=site, sites=sites.readable(storage, token), **_panels(since, until, scope))
 
 
 @bp.post("/login")

@@ -333,6 +333,44 @@ def _imports_api(spec: APISpec) -> None:
         "parameters": job_id, "responses": _responses(error_file, {**reading, "404": "No such job of this site"})}})
 
 
+def _analysts_api(spec: APISpec) -> None:
+    """The reports API and the HTTP export, for analyst tokens, over a period, a mode and a site."""
+    from . import export as exporter
+    from . import reports
+
+    spec.components.security_scheme("analyst", {"type": "http", "scheme": "bearer",
+                                                "description": "an analyst token, an_... (collector tokens create)"})
+    scope = [{"name": "site", "in": "query", "schema": {"type": "string"},
+              "description": "a publishable key or its name (default: every site the token may read)"},
+             {"name": "since", "in": "query", "schema": {"type": "string"},
+              "description": "7d, 12h, 30m or an ISO date"},
+             {"name": "until", "in": "query", "schema": {"type": "string"}},
+             {"name": "mode", "in": "query", "schema": {"type": "string", "enum": ["live", "test"]}}]
+    errors = {"400": "A period, mode or format the API does not take", "401": "No analyst token, or an unknown one",
+              "403": "A site this token may not read", "404": "No such report, or no such site",
+              "503": "The store cannot be read just now; retry after `Retry-After` seconds"}
+    report = {"type": "object", "required": ["report", "columns", "rows"], "properties": {
+        "report": {"type": "string"}, "title": {"type": "string"}, "site": {"type": "string", "nullable": True},
+        "mode": {"type": "string"}, "since": {"type": "string"}, "until": {"type": "string"},
+        "columns": {"type": "array", "items": {"type": "string"}},
+        "rows": {"type": "array", "items": {"type": "array"}}}}
+    spec.path("/v1/reports/{name}", operations={"get": {
+        "summary": "An analyst report over a period, a mode and a site", "security": [{"analyst": []}],
+        "parameters": [{"name": "name", "in": "path", "required": True,
+                        "schema": {"type": "string", "enum": sorted(reports.REPORTS)}}, *scope],
+        "responses": _responses({"200": {"description": "The report's columns and rows",
+                                         "content": {"application/json": {"schema": report}}}}, errors)}})
+    spec.path("/v1/export", operations={"get": {
+        "summary": "A site's events of a period, streamed as CSV, NDJSON or Parquet", "security": [{"analyst": []}],
+        "parameters": [*scope, {"name": "format", "in": "query", "schema": {"type": "string",
+                                                                             "enum": list(exporter.FORMATS)}},
+                       {"name": "type", "in": "query", "schema": {"type": "array", "items": {"type": "string"}},
+                        "style": "form", "explode": True}],
+        "responses": _responses({"200": {"description": "The events, streamed", "content": {
+            "text/csv": {"schema": {"type": "string"}}, "application/x-ndjson": {"schema": {"type": "string"}},
+            "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}}}}}, errors)}})
+
+
 @functools.cache
 def document() -> dict:
     """Build the OpenAPI 3.0 document once."""
@@ -400,6 +438,7 @@ def document() -> dict:
     _data_api(spec, plugin)
     _backend_api(spec, plugin)
     _imports_api(spec)
+    _analysts_api(spec)
     for path, text in (("/healthz", "The process serves"), ("/readyz", "The database answers")):
         spec.path(path, operations={"get": {"responses": {
             "200": {"description": text},

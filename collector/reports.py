@@ -1,6 +1,8 @@
-"""The analyst reports, one module for the CLI (and, later, the reports API and the dashboard).
+"""The analyst reports, one module for the CLI, the reports API and the dashboard.
 
-Each report is one read-only query over a period and a mode, in SQL both backends run.
+Each report is one read-only query over a period, a mode and the sites it may read, in SQL both backends
+run. A report's SQL marks each place that filters by period with `_period(alias)`; the sites' keys are put
+in there when it runs (every key: no condition at all).
 """
 
 from __future__ import annotations
@@ -16,8 +18,25 @@ from .clock import iso
 from .clock import utcnow
 from .schemas.datacue import EVENT_TYPES
 
-#: The period filter on `events` (and on views with event_time): mode, since, until.
-_PERIOD = "mode = ? AND event_time >= ? AND event_time < ?"
+#: Where the sites' condition goes in a report's SQL: after each period filter, with its table's alias.
+_SITES = re.compile(r"\[\[sites ([\w.]*)\]\]")
+
+
+def _period(alias: str = "", time: str = "event_time") -> str:
+    """The filter on mode, period and sites (of `events`, or a view with the column `time`): its parameters
+    are the mode, since, until and then the sites' keys."""
+    return f"{alias}mode = ? AND {alias}{time} >= ? AND {alias}{time} < ?[[sites {alias}]]"
+
+
+_PERIOD = _period()
+
+
+def scoped(sql: str, keys: tuple[str, ...] | None) -> str:
+    """A report's SQL with its sites' condition in each period filter (none for every key)."""
+    if keys is None:
+        return _SITES.sub("", sql)
+    marks = ", ".join("?" for _ in keys)
+    return _SITES.sub(lambda m: f" AND {m[1]}key IN ({marks})" if keys else " AND 1 = 0", sql)
 
 
 @dataclass(frozen=True)
@@ -60,7 +79,7 @@ REPORTS: dict[str, Report] = {
     "revenue": Report(
         "Completed orders (not cancelled) and revenue per day and currency",
         "SELECT substr(completed_at, 1, 10) AS day, currency, count(*) AS orders, sum(revenue) AS revenue "
-        "FROM orders WHERE mode = ? AND completed_at >= ? AND completed_at < ? AND status = 'completed' "
+        f"FROM orders WHERE {_period(time='completed_at')} AND status = 'completed' "
         "GROUP BY substr(completed_at, 1, 10), currency ORDER BY day, currency"),
     "products": Report(
         "Top products: viewed, put in carts, bought, with their names, brands, prices and categories",
@@ -69,9 +88,9 @@ REPORTS: dict[str, Report] = {
         " sum(a.viewed) AS views, sum(a.carted) AS carted, sum(a.bought) AS bought FROM ("
         f" SELECT key, product_id, 1 AS viewed, 0 AS carted, 0 AS bought FROM product_views WHERE {_PERIOD}"
         " UNION ALL SELECT e.key, l.product_id, 0, coalesce(l.quantity, 1), 0 FROM event_lines l"
-        f" JOIN events e ON e.id = l.event_pk WHERE e.type = 'viewcart' AND e.{_PERIOD.replace(' AND ', ' AND e.')}"
+        f" JOIN events e ON e.id = l.event_pk WHERE e.type = 'viewcart' AND {_period('e.')}"
         " UNION ALL SELECT ol.key, ol.product_id, 0, 0, coalesce(ol.quantity, 1) FROM order_lines ol"
-        f" WHERE ol.{_PERIOD.replace(' AND ', ' AND ol.')}"
+        f" WHERE {_period('ol.')}"
         # Not a join with the orders view but one list of cancelled orders (by the browser or the
         # backend), which keeps the plan linear whatever the planner knows; one text value per order
         # because SQLite's row-value IN is slow. A key has one mode, so key and order id name an order.
@@ -89,7 +108,7 @@ REPORTS: dict[str, Report] = {
         " AND NOT EXISTS (SELECT 1 FROM searches n WHERE n.key = s.key AND n.session_id = s.session_id"
         " AND n.event_time > s.event_time AND n.event_time < p.event_time))"
         " THEN 0 ELSE 1 END) AS no_product_view "
-        f"FROM searches s WHERE s.{_PERIOD.replace(' AND ', ' AND s.')} "
+        f"FROM searches s WHERE {_period('s.')} "
         "GROUP BY term ORDER BY searches DESC, term LIMIT 20"),
     "wishlist": Report(
         "Wishlist adds and removes per product",
@@ -101,11 +120,11 @@ REPORTS: dict[str, Report] = {
         "SELECT c.subtype AS kind, coalesce(c.banner_id, c.product_id) AS id,"
         " min(CASE WHEN c.subtype = 'banner' THEN b.name ELSE g.name END) AS name, count(*) AS clicks,"
         " round(100.0 * count(*) / NULLIF((SELECT count(*) FROM pageviews p"
-        f"  WHERE p.{_PERIOD.replace(' AND ', ' AND p.')}), 0), 2) AS per_100_pageviews "
+        f"  WHERE {_period('p.')}), 0), 2) AS per_100_pageviews "
         # One banner and one catalogue row per site and id: the joins name clicks without adding rows.
         "FROM events c LEFT JOIN datacue_banners b ON b.key = c.key AND b.banner_id = c.banner_id"
         " LEFT JOIN catalogue g ON g.key = c.key AND g.product_id = c.product_id"
-        f" WHERE c.type = 'click' AND c.{_PERIOD.replace(' AND ', ' AND c.')} "
+        f" WHERE c.type = 'click' AND {_period('c.')} "
         "GROUP BY c.subtype, coalesce(c.banner_id, c.product_id) ORDER BY clicks DESC, kind, id",
         repeat=2),
     "interactions": Report(
@@ -126,7 +145,7 @@ REPORTS: dict[str, Report] = {
     "rejected": Report(
         "Rejected events by reason (data quality)",
         "SELECT reason, source, count(*) AS rejected, max(received_at) AS last_seen FROM rejected "
-        "WHERE mode = ? AND received_at >= ? AND received_at < ? GROUP BY reason, source "
+        f"WHERE {_period(time='received_at')} GROUP BY reason, source "
         "ORDER BY rejected DESC, reason"),
 }
 
@@ -152,10 +171,12 @@ def period(since: str | None, until: str | None) -> tuple[str, str]:
     return parse_moment(since or "7d"), parse_moment(until) if until else iso(utcnow())
 
 
-def run(storage, name: str, since: str, until: str, mode: str = "live") -> tuple[list[str], list[tuple]]:
-    """Run a report over [since, until) for one mode; return its columns and rows, numbers as float or int."""
+def run(storage, name: str, since: str, until: str, mode: str = "live",
+        keys: tuple[str, ...] | None = None) -> tuple[list[str], list[tuple]]:
+    """Run a report over [since, until) for one mode and the sites' keys (None: every key); return its
+    columns and rows, numbers as float or int."""
     report = REPORTS[name]
-    columns, rows = storage.query(report.sql, (mode, since, until) * report.repeat)
+    columns, rows = storage.query(scoped(report.sql, keys), (mode, since, until, *(keys or ())) * report.repeat)
     # PostgreSQL answers sums and rounded ratios as Decimal; SQLite as float: give both the same.
     rows = [tuple(float(v) if isinstance(v, Decimal) else v for v in row) for row in rows]
     return report.shape(columns, rows) if report.shape else (columns, rows)

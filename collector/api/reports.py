@@ -1,35 +1,69 @@
-"""The reports API: `GET /v1/reports/<name>?since=&until=&mode=`, for analyst tokens only."""
+"""The analysts' API, for analyst tokens only: `GET /v1/reports/<name>` and `GET /v1/export`, each over a
+period (`since`, `until`), a mode and a site (`site`: a key or its name; default every site the token
+may read)."""
 
 from __future__ import annotations
 
 from flask import Blueprint
+from flask import Response
 from flask import g
 from flask import request
 
 from .. import analysts
+from .. import export as exporter
 from .. import reports
+from .. import sites
 from ..errors import BadParameter
 from ..errors import NotFound
 from ..storage import current_storage
 
 bp = Blueprint("reports", __name__)
+#: What an export answers with, per format.
+_MEDIA = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson",
+          "parquet": "application/vnd.apache.parquet"}
 
 
-@bp.get("/v1/reports/<name>")
-def report(name: str):
-    """Run one report over a period and mode and answer its columns and rows."""
+def _request() -> tuple[sites.Scope, str, str]:
+    """The analyst's token checked, and the scope and period the request asks for (403 for a site the
+    token may not read)."""
     storage = current_storage()
     token = analysts.authenticate(request, storage)
     g.key_name = f"analyst:{token['name']}"
-    if name not in reports.REPORTS:
-        raise NotFound(f"No report {name!r}; reports are: {', '.join(sorted(reports.REPORTS))}.")
-    mode = request.args.get("mode", "live")
-    if mode not in ("live", "test"):
-        raise BadParameter("mode must be live or test.")
+    scope = sites.choose(storage, token, request.args.get("site"), request.args.get("mode"))
     try:
         since, until = reports.period(request.args.get("since"), request.args.get("until"))
     except ValueError as exc:
         raise BadParameter(str(exc)) from None
-    columns, rows = reports.run(storage, name, since, until, mode)
-    return {"report": name, "title": reports.REPORTS[name].title, "mode": mode, "since": since, "until": until,
-            "columns": columns, "rows": rows}
+    return scope, since, until
+
+
+@bp.get("/v1/reports/<name>")
+def report(name: str):
+    """Run one report over a period, mode and site and answer its columns and rows."""
+    scope, since, until = _request()
+    if name not in reports.REPORTS:
+        raise NotFound(f"No report {name!r}; reports are: {', '.join(sorted(reports.REPORTS))}.")
+    columns, rows = reports.run(current_storage(), name, since, until, scope.mode, scope.keys)
+    return {"report": name, "title": reports.REPORTS[name].title, "site": request.args.get("site"),
+            "mode": scope.mode, "since": since, "until": until, "columns": columns, "rows": rows}
+
+
+@bp.get("/v1/export")
+def export():
+    """Stream a site's events of a period as CSV, NDJSON or Parquet (`format`), `type` repeatable."""
+    scope, since, until = _request()
+    fmt = request.args.get("format", "csv")
+    if fmt not in exporter.FORMATS:
+        raise BadParameter(f"format must be one of {', '.join(exporter.FORMATS)}.")
+    types = tuple(request.args.getlist("type"))
+    storage = current_storage()
+    pieces = exporter.pieces(exporter.rows(storage, scope.mode, since, until, types, scope.keys), fmt)
+    if fmt == "parquet":
+        try:
+            first = next(pieces)  # pyarrow is there (or the answer is a 400, not a broken stream)
+        except ValueError as exc:
+            raise BadParameter(str(exc)) from None
+        pieces = (part for parts in ([first], pieces) for part in parts)
+    name = f"events-{scope.mode}-{since[:10]}-{until[:10]}.{fmt}"
+    return Response(pieces, content_type=_MEDIA[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

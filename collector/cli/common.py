@@ -28,8 +28,11 @@ class CollectorGroup(click.Group):
 
 
 def period_options(command):
-    """--since, --until and --mode: the period and mode every analyst command reads."""
-    command = click.option("--mode", type=click.Choice(["live", "test"]), default="live", show_default=True)(command)
+    """--since, --until, --mode and --site: the period, mode and site every analyst command reads."""
+    command = click.option("--site", default=None,
+                           help="One site: a publishable key or its name (default: every site).")(command)
+    command = click.option("--mode", type=click.Choice(["live", "test"]), default=None,
+                           help="live or test (default: the site's mode, else live).")(command)
     command = click.option("--until", default=None, help="End (exclusive): same forms; default now.")(command)
     return click.option("--since", default="7d", show_default=True,
                         help="Start: 7d, 12h, 30m ago, or an ISO date (UTC).")(command)

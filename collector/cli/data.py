@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from .. import export as exporter
 from .. import reports
+from .. import sites
 from ..storage import current_storage
 from ..storage import open_storage
 from ..storage.copy import copy_store
@@ -32,14 +33,15 @@ def query(sql, fmt):
 @click.argument("name", type=click.Choice(sorted(reports.REPORTS)))
 @period_options
 @format_option()
-def report(name, since, until, mode, fmt):
+def report(name, since, until, mode, site, fmt):
     """Run an analyst report over a period (see `collector report --help` for the names)."""
     try:
         start, end = reports.period(since, until)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
-    columns, rows = reports.run(current_storage(), name, start, end, mode)
-    click.echo(f"{reports.REPORTS[name].title} ({mode}, {start} to {end})", err=True)
+    scope = sites.choose(current_storage(), None, site, mode)
+    columns, rows = reports.run(current_storage(), name, start, end, scope.mode, scope.keys)
+    click.echo(f"{reports.REPORTS[name].title} ({site or 'every site'}, {scope.mode}, {start} to {end})", err=True)
     print_rows(columns, rows, fmt)
 
 
@@ -48,19 +50,22 @@ def report(name, since, until, mode, fmt):
 @click.option("--type", "types", multiple=True, help="Only events of this type (repeatable), e.g. order.")
 @format_option(exporter.FORMATS, default="csv")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), help="File to write; default stdout.")
-def export(since, until, mode, types, fmt, out):
+def export(since, until, mode, site, types, fmt, out):
     """Stream events to CSV, NDJSON or Parquet, in constant memory, with a progress bar on a terminal."""
     try:
         start, end = reports.period(since, until)
         if fmt == "parquet" and not out:
             raise ValueError("Parquet is written to a file: give --out FILE")
         storage = current_storage()
-        total = exporter.count(storage, mode, start, end, types)
+        scope = sites.choose(storage, None, site, mode)
+        mode = scope.mode
+        total = exporter.count(storage, mode, start, end, types, scope.keys)
         binary = fmt == "parquet"
         with (open(out, "wb" if binary else "w", newline="" if not binary else None) if out else
               contextlib.nullcontext(sys.stdout)) as stream, \
                 tqdm(total=total, unit="events", disable=not sys.stderr.isatty()) as bar:
-            written = exporter.write(exporter.rows(storage, mode, start, end, types), fmt, stream, bar.update)
+            written = exporter.write(exporter.rows(storage, mode, start, end, types, scope.keys), fmt, stream,
+                                     bar.update)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     click.echo(f"{written} events exported ({mode}, {start} to {end})", err=True)

@@ -6,6 +6,7 @@ import click
 from tabulate import tabulate
 
 from .. import analysts
+from .. import sites
 from ..clock import now_iso
 from ..storage import current_storage
 from .common import CollectorGroup
@@ -18,16 +19,21 @@ def tokens():
 
 @tokens.command("create")
 @click.option("--name", required=True, help="Who or what the token is for.")
-def tokens_create(name):
+@click.option("--site", "sites_", multiple=True,
+              help="A site the token may read: a publishable key or its name (repeatable; default: every site).")
+def tokens_create(name, sites_):
     """Create a token and print it alone on stdout; only its hash is stored, so keep it now."""
-    click.echo(analysts.create_token(current_storage(), name))
+    storage = current_storage()
+    keys = sorted({key for site in sites_ for key in sites.site_keys(storage, site)}) if sites_ else None
+    click.echo(analysts.create_token(storage, name, keys))
 
 
 @tokens.command("list")
 def tokens_list():
-    """Show every token's id, name and dates (never the token)."""
-    rows = [(t["id"], t["name"], t["created_at"], t["revoked_at"] or "") for t in current_storage().list_tokens()]
-    click.echo(tabulate(rows, headers=["id", "name", "created", "revoked"]))
+    """Show every token's id, name, sites and dates (never the token)."""
+    rows = [(t["id"], t["name"], "every site" if t["sites"] is None else ", ".join(t["sites"]), t["created_at"],
+             t["revoked_at"] or "") for t in current_storage().list_tokens()]
+    click.echo(tabulate(rows, headers=["id", "name", "sites", "created", "revoked"]))
 
 
 @tokens.command("revoke")

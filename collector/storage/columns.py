@@ -20,7 +20,7 @@ SERVER_KEY_COLUMNS = ("key", "prefix", "secret_hash", "secret", "created_at", "r
 VERSION_COLUMNS = ("version_id", "key", "mode", "type", "record_id", "updated", "is_deleted", "source", "sent_by",
                    "request_id", "batch_id", "received_at", "payload", "job_id")
 RECORD_COLUMNS = ("key", "mode", "type", "record_id", "version_id", "updated", "is_deleted", "received_at", "payload")
-TOKEN_COLUMNS = ("name", "token_hash", "created_at", "revoked_at")
+TOKEN_COLUMNS = ("name", "token_hash", "created_at", "revoked_at", "sites")
 SUPPRESSED_COLUMNS = ("id_hash", "kind", "created_at")
 #: Columns of `import_jobs` written when a job is created (its counts and lease move as it runs).
 JOB_COLUMNS = ("key", "mode", "kind", "format", "file_name", "file_ref", "file_bytes", "options", "series_id",

@@ -1,0 +1,56 @@
+"""Sites: what an analyst reads. A site is a publishable key (named by the key, or by its name: every key
+of that name); an analyst token reads every site, or only the sites it was made for. Reports, exports,
+the reports API and the dashboard all choose their scope here, so none can read past a token's sites.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import BadParameter
+from .errors import Forbidden
+from .errors import NotFound
+
+MODES = ("live", "test")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The keys a report or export reads (None: every key), in one mode."""
+
+    keys: tuple[str, ...] | None
+    mode: str
+
+
+def site_keys(storage, site: str) -> tuple[str, ...]:
+    """The keys a site parameter names: a key, or every key with that name; NotFound when none."""
+    rows = storage.list_keys()
+    found = [row["key"] for row in rows if row["key"] == site] or [row["key"] for row in rows if row["name"] == site]
+    if not found:
+        raise NotFound(f"No site {site!r}: name a publishable key, or the name of one (collector keys list).")
+    return tuple(sorted(found))
+
+
+def readable(storage, token: dict | None) -> list[dict]:
+    """The key rows a token may read (every key without a token: the CLI), oldest first."""
+    rows = storage.list_keys()
+    allowed = None if token is None else token.get("sites")
+    return rows if allowed is None else [row for row in rows if row["key"] in allowed]
+
+
+def choose(storage, token: dict | None, site: str | None, mode: str | None) -> Scope:
+    """The scope of a request: one site (403 when the token may not read it), or every site the token may
+    read; in the mode asked for, else the site's own mode when all its keys share one, else live."""
+    if mode not in (None, "", *MODES):
+        raise BadParameter(f"mode must be live or test, not {mode!r}.", errors={"mode": ["Must be live or test."]})
+    allowed = None if token is None else token.get("sites")
+    if site:
+        keys = site_keys(storage, site)
+        if allowed is not None and not set(keys) <= set(allowed):
+            raise Forbidden(f"This analyst token may not read the site {site!r}; it reads "
+                            f"{', '.join(sorted(allowed)) or 'no site'}.")
+        if not mode:
+            modes = {row["mode"] for row in storage.list_keys() if row["key"] in keys}
+            mode = modes.pop() if len(modes) == 1 else "live"
+        return Scope(keys, mode)
+    return Scope(None if allowed is None else tuple(sorted(allowed)), mode or "live")
