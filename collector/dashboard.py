@@ -53,8 +53,8 @@ def _panels(since: str, until: str, scope: sites.Scope) -> dict:
     for day, _type, n in run("events")[1]:
         per_day[day] = per_day.get(day, 0) + int(n)
     revenue_rows = run("revenue")[1]
-    funnel = [{"step": step, "sessions": int(n), "share": start or 0}
-              for step, n, _previous, start in run("funnel")[1]]
+    funnel = [{"step": step, "count": int(n), "share": start or 0, "previous": previous, "median": median}
+              for step, n, previous, start, _dropped, median in run("funnel")[1]]
     return {
         "events": bars(sorted(per_day.items())), "events_total": sum(per_day.values()), "funnel": funnel,
         "revenue": bars([(day, float(total)) for day, _currency, _orders, total in revenue_rows]),

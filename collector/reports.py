@@ -1,7 +1,7 @@
 """The analyst reports, one module for the CLI, the reports API and the dashboard.
 
 Each report is one read-only query over a period, a mode and the sites it may read, in SQL both backends
-run. A report's SQL marks each place that filters by period with `_period(alias)`; the sites' keys are put
+run. A report's SQL marks each place that filters by period with `period_filter(alias)`; the sites' keys are put
 in there when it runs (every key: no condition at all).
 """
 
@@ -14,72 +14,48 @@ from datetime import datetime
 from datetime import timedelta
 from decimal import Decimal
 
+from . import funnel
 from .clock import iso
 from .clock import utcnow
 from .schemas.datacue import EVENT_TYPES
+from .sites import period_filter
+from .sites import scoped
 
-#: Where the sites' condition goes in a report's SQL: after each period filter, with its table's alias.
-_SITES = re.compile(r"\[\[sites ([\w.]*)\]\]")
-
-
-def _period(alias: str = "", time: str = "event_time") -> str:
-    """The filter on mode, period and sites (of `events`, or a view with the column `time`): its parameters
-    are the mode, since, until and then the sites' keys."""
-    return f"{alias}mode = ? AND {alias}{time} >= ? AND {alias}{time} < ?[[sites {alias}]]"
-
-
-_PERIOD = _period()
-
-
-def scoped(sql: str, keys: tuple[str, ...] | None) -> str:
-    """A report's SQL with its sites' condition in each period filter (none for every key)."""
-    if keys is None:
-        return _SITES.sub("", sql)
-    marks = ", ".join("?" for _ in keys)
-    return _SITES.sub(lambda m: f" AND {m[1]}key IN ({marks})" if keys else " AND 1 = 0", sql)
+_PERIOD = period_filter()
 
 
 @dataclass(frozen=True)
 class Report:
-    """A named query; `repeat` is how many times it needs the (mode, since, until) parameters."""
+    """A named query; `repeat` is how many times it needs the (mode, since, until, keys) parameters. A
+    report computed in Python instead (the funnel) has `compute(storage, since, until, mode, keys, **options)`
+    and the options it takes."""
 
     title: str
-    sql: str
+    sql: str = ""
     repeat: int = 1
-    shape: Callable[[list[str], list[tuple]], tuple[list[str], list[tuple]]] | None = None
+    compute: Callable | None = None
+    options: tuple[str, ...] = ()
 
 
-FUNNEL_STEPS = ("home view", "product view", "cart", "order started", "order completed")
-#: The event (type, subtype) that marks each funnel step.
-_STEP_EVENTS = (("pageview", "home"), ("pageview", "product"), ("viewcart", None), ("order", "started"),
-                ("order", "completed"))
 #: Every type an event row can have: the DataCue types the schemas accept, and Cobi's one.
 _TYPES = (*EVENT_TYPES, "interaction")
 
 
-def _funnel(columns: list[str], rows: list[tuple]) -> tuple[list[str], list[tuple]]:
-    """One row per step with its sessions and the conversion from the step before and from the start."""
-    counts = [int(n) for n in rows[0]]
-    shaped = []
-    for i, (step, n) in enumerate(zip(FUNNEL_STEPS, counts, strict=True)):
-        previous, first = (counts[i - 1] if i else n), counts[0]
-        shaped.append((step, n, round(n / previous, 4) if previous else None, round(n / first, 4) if first else None))
-    return ["step", "sessions", "from_previous", "from_start"], shaped
+def _funnel(storage, since: str, until: str, mode: str, keys: tuple[str, ...] | None, steps: str | None = None,
+            window: str | None = None) -> tuple[list[str], list[tuple]]:
+    """The funnel report: its steps (default product view to order completed) and window (default a session)."""
+    return funnel.run(storage, funnel.parse_steps(steps) if steps else funnel.DEFAULT_STEPS,
+                      funnel.parse_window(window), since, until, mode, keys)
 
 
 REPORTS: dict[str, Report] = {
     "funnel": Report(
-        "Sessions reaching each step, home view to order completed",
-        # One indexed count per step: reading only each step's events beats one pass with five CASEs.
-        "SELECT " + ", ".join(
-            "(SELECT count(DISTINCT coalesce(session_id, anonymous_id, user_id)) FROM events "
-            f"WHERE type = '{type_}' AND {_PERIOD}" + (f" AND subtype = '{subtype}'" if subtype else "") +
-            " AND source = 'datacue')" for type_, subtype in _STEP_EVENTS),
-        repeat=len(_STEP_EVENTS), shape=_funnel),
+        "Units doing each step in order (default: sessions, product view to order completed)",
+        compute=_funnel, options=("steps", "window")),
     "revenue": Report(
         "Completed orders (not cancelled) and revenue per day and currency",
         "SELECT substr(completed_at, 1, 10) AS day, currency, count(*) AS orders, sum(revenue) AS revenue "
-        f"FROM orders WHERE {_period(time='completed_at')} AND status = 'completed' "
+        f"FROM orders WHERE {period_filter(time='completed_at')} AND status = 'completed' "
         "GROUP BY substr(completed_at, 1, 10), currency ORDER BY day, currency"),
     "products": Report(
         "Top products: viewed, put in carts, bought, with their names, brands, prices and categories",
@@ -88,9 +64,9 @@ REPORTS: dict[str, Report] = {
         " sum(a.viewed) AS views, sum(a.carted) AS carted, sum(a.bought) AS bought FROM ("
         f" SELECT key, product_id, 1 AS viewed, 0 AS carted, 0 AS bought FROM product_views WHERE {_PERIOD}"
         " UNION ALL SELECT e.key, l.product_id, 0, coalesce(l.quantity, 1), 0 FROM event_lines l"
-        f" JOIN events e ON e.id = l.event_pk WHERE e.type = 'viewcart' AND {_period('e.')}"
+        f" JOIN events e ON e.id = l.event_pk WHERE e.type = 'viewcart' AND {period_filter('e.')}"
         " UNION ALL SELECT ol.key, ol.product_id, 0, 0, coalesce(ol.quantity, 1) FROM order_lines ol"
-        f" WHERE {_period('ol.')}"
+        f" WHERE {period_filter('ol.')}"
         # Not a join with the orders view but one list of cancelled orders (by the browser or the
         # backend), which keeps the plan linear whatever the planner knows; one text value per order
         # because SQLite's row-value IN is slow. A key has one mode, so key and order id name an order.
@@ -108,7 +84,7 @@ REPORTS: dict[str, Report] = {
         " AND NOT EXISTS (SELECT 1 FROM searches n WHERE n.key = s.key AND n.session_id = s.session_id"
         " AND n.event_time > s.event_time AND n.event_time < p.event_time))"
         " THEN 0 ELSE 1 END) AS no_product_view "
-        f"FROM searches s WHERE {_period('s.')} "
+        f"FROM searches s WHERE {period_filter('s.')} "
         "GROUP BY term ORDER BY searches DESC, term LIMIT 20"),
     "wishlist": Report(
         "Wishlist adds and removes per product",
@@ -120,11 +96,11 @@ REPORTS: dict[str, Report] = {
         "SELECT c.subtype AS kind, coalesce(c.banner_id, c.product_id) AS id,"
         " min(CASE WHEN c.subtype = 'banner' THEN b.name ELSE g.name END) AS name, count(*) AS clicks,"
         " round(100.0 * count(*) / NULLIF((SELECT count(*) FROM pageviews p"
-        f"  WHERE {_period('p.')}), 0), 2) AS per_100_pageviews "
+        f"  WHERE {period_filter('p.')}), 0), 2) AS per_100_pageviews "
         # One banner and one catalogue row per site and id: the joins name clicks without adding rows.
         "FROM events c LEFT JOIN datacue_banners b ON b.key = c.key AND b.banner_id = c.banner_id"
         " LEFT JOIN catalogue g ON g.key = c.key AND g.product_id = c.product_id"
-        f" WHERE c.type = 'click' AND {_period('c.')} "
+        f" WHERE c.type = 'click' AND {period_filter('c.')} "
         "GROUP BY c.subtype, coalesce(c.banner_id, c.product_id) ORDER BY clicks DESC, kind, id",
         repeat=2),
     "interactions": Report(
@@ -145,7 +121,7 @@ REPORTS: dict[str, Report] = {
     "rejected": Report(
         "Rejected events by reason (data quality)",
         "SELECT reason, source, count(*) AS rejected, max(received_at) AS last_seen FROM rejected "
-        f"WHERE {_period(time='received_at')} GROUP BY reason, source "
+        f"WHERE {period_filter(time='received_at')} GROUP BY reason, source "
         "ORDER BY rejected DESC, reason"),
 }
 
@@ -171,12 +147,17 @@ def period(since: str | None, until: str | None) -> tuple[str, str]:
     return parse_moment(since or "7d"), parse_moment(until) if until else iso(utcnow())
 
 
-def run(storage, name: str, since: str, until: str, mode: str = "live",
-        keys: tuple[str, ...] | None = None) -> tuple[list[str], list[tuple]]:
-    """Run a report over [since, until) for one mode and the sites' keys (None: every key); return its
-    columns and rows, numbers as float or int."""
+def run(storage, name: str, since: str, until: str, mode: str = "live", keys: tuple[str, ...] | None = None,
+        **options) -> tuple[list[str], list[tuple]]:
+    """Run a report over [since, until) for one mode and the sites' keys (None: every key), with the options it
+    takes (ValueError for others); return its columns and rows, numbers as float or int."""
     report = REPORTS[name]
+    given = {option: value for option, value in options.items() if value is not None}
+    unknown = sorted(set(given) - set(report.options))
+    if unknown:
+        raise ValueError(f"the {name} report takes no {', '.join(unknown)}")
+    if report.compute is not None:
+        return report.compute(storage, since, until, mode, keys, **given)
     columns, rows = storage.query(scoped(report.sql, keys), (mode, since, until, *(keys or ())) * report.repeat)
     # PostgreSQL answers sums and rounded ratios as Decimal; SQLite as float: give both the same.
-    rows = [tuple(float(v) if isinstance(v, Decimal) else v for v in row) for row in rows]
-    return report.shape(columns, rows) if report.shape else (columns, rows)
+    return columns, [tuple(float(v) if isinstance(v, Decimal) else v for v in row) for row in rows]

@@ -5,6 +5,7 @@ the reports API and the dashboard all choose their scope here, so none can read 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .errors import BadParameter
@@ -12,6 +13,22 @@ from .errors import Forbidden
 from .errors import NotFound
 
 MODES = ("live", "test")
+#: Where the sites' condition goes in a query: after each period filter, with its table's alias.
+_SITES = re.compile(r"\[\[sites ([\w.]*)\]\]")
+
+
+def period_filter(alias: str = "", time: str = "event_time") -> str:
+    """The filter on mode, period and sites (of `events`, or a table or view with the column `time`), for
+    `scoped` to complete: its parameters are the mode, since, until and then the sites' keys."""
+    return f"{alias}mode = ? AND {alias}{time} >= ? AND {alias}{time} < ?[[sites {alias}]]"
+
+
+def scoped(sql: str, keys: tuple[str, ...] | None) -> str:
+    """A query with its sites' condition in each period filter (none for every key)."""
+    if keys is None:
+        return _SITES.sub("", sql)
+    marks = ", ".join("?" for _ in keys)
+    return _SITES.sub(lambda m: f" AND {m[1]}key IN ({marks})" if keys else " AND 1 = 0", sql)
 
 
 @dataclass(frozen=True)

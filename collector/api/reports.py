@@ -43,7 +43,11 @@ def report(name: str):
     scope, since, until = _request()
     if name not in reports.REPORTS:
         raise NotFound(f"No report {name!r}; reports are: {', '.join(sorted(reports.REPORTS))}.")
-    columns, rows = reports.run(current_storage(), name, since, until, scope.mode, scope.keys)
+    options = {option: request.args[option] for option in ("steps", "window") if option in request.args}
+    try:
+        columns, rows = reports.run(current_storage(), name, since, until, scope.mode, scope.keys, **options)
+    except ValueError as exc:
+        raise BadParameter(str(exc)) from None
     return {"report": name, "title": reports.REPORTS[name].title, "site": request.args.get("site"),
             "mode": scope.mode, "since": since, "until": until, "columns": columns, "rows": rows}
 

@@ -32,15 +32,19 @@ def query(sql, fmt):
 @click.command()
 @click.argument("name", type=click.Choice(sorted(reports.REPORTS)))
 @period_options
+@click.option("--steps", help="funnel: the steps, e.g. 'pageview:product,viewcart,order:completed' "
+                              "(type[:subtype][column=value], 2 to 8).")
+@click.option("--window", help="funnel: `session` (the default), or Nh / Nd per visitor from the first step.")
 @format_option()
-def report(name, since, until, mode, site, fmt):
+def report(name, since, until, mode, site, steps, window, fmt):
     """Run an analyst report over a period (see `collector report --help` for the names)."""
+    scope = sites.choose(current_storage(), None, site, mode)
     try:
         start, end = reports.period(since, until)
+        columns, rows = reports.run(current_storage(), name, start, end, scope.mode, scope.keys, steps=steps,
+                                    window=window)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
-    scope = sites.choose(current_storage(), None, site, mode)
-    columns, rows = reports.run(current_storage(), name, start, end, scope.mode, scope.keys)
     click.echo(f"{reports.REPORTS[name].title} ({site or 'every site'}, {scope.mode}, {start} to {end})", err=True)
     print_rows(columns, rows, fmt)
 

@@ -186,6 +186,9 @@ class Storage(Protocol):
     def query(self, sql: str, params=None) -> tuple[list[str], list[tuple]]:
         """Run one read-only statement (`?` placeholders when params are given); return columns and rows."""
 
+    def query_stream(self, sql: str, params=None, size: int = 10_000) -> Iterator[tuple]:
+        """The rows of one read-only statement, read `size` at a time (results too large to hold)."""
+
     def recent(self, key: str, limit: int) -> list[dict]:
         """Return a key's latest events, newest first."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
@@ -134,8 +135,10 @@ class PostgresStorage(DatabaseUploads, SQLStorage):
             for statement in postgres_grants(schema, sorted(columns.items())):
                 conn.execute(statement)
 
-    def query(self, sql: str, params=None) -> tuple[list[str], list[tuple]]:
-        """Run one statement in a READ ONLY transaction; writing fails with QueryError.
+    @contextmanager
+    def _reading(self, sql: str, params, server_side: bool = False):
+        """A cursor over one statement in a READ ONLY transaction, as the reader role, closed afterwards;
+        writing or reading a secret fails with QueryError. A server-side cursor streams a large result.
 
         With params the statement uses `?` placeholders; without, it is passed as written (so `%` in an
         analyst's LIKE pattern stays a `%`).
@@ -153,17 +156,30 @@ class PostgresStorage(DatabaseUploads, SQLStorage):
                     f"cannot use ({str(exc).strip()}). As a superuser, run once: CREATE ROLE {READER_ROLE} "
                     f"NOLOGIN; GRANT {READER_ROLE} TO <the collector's user>; then start the collector again "
                     "(it grants the role read access to everything but the secrets).") from exc
-            cur = conn.execute(POSTGRES.sql(sql), params) if params else conn.execute(sql)
-            columns = [d.name for d in cur.description or ()]
-            return columns, cur.fetchall() if cur.description else []
-        except psycopg.errors.ReadOnlySqlTransaction as exc:
-            raise QueryError(f"collector query is read-only; this statement writes ({exc}).") from exc
-        except psycopg.errors.InsufficientPrivilege as exc:
-            raise QueryError(f"{str(exc).strip()}: {REFUSED}.") from exc
-        except psycopg.Error as exc:
-            raise QueryError(str(exc).strip()) from exc
+            try:
+                with conn.cursor(name="collector_read") if server_side else conn.cursor() as cursor:
+                    cursor.execute(POSTGRES.sql(sql), params) if params else cursor.execute(sql)
+                    yield cursor
+            except psycopg.errors.ReadOnlySqlTransaction as exc:
+                raise QueryError(f"collector query is read-only; this statement writes ({exc}).") from exc
+            except psycopg.errors.InsufficientPrivilege as exc:
+                raise QueryError(f"{str(exc).strip()}: {REFUSED}.") from exc
+            except psycopg.Error as exc:
+                raise QueryError(str(exc).strip()) from exc
         finally:
             conn.close()
+
+    def query(self, sql: str, params=None) -> tuple[list[str], list[tuple]]:
+        """Run one statement in a READ ONLY transaction; writing fails with QueryError."""
+        with self._reading(sql, params) as cursor:
+            columns = [d.name for d in cursor.description or ()]
+            return columns, cursor.fetchall() if cursor.description else []
+
+    def query_stream(self, sql: str, params=None, size: int = 10_000) -> Iterator[tuple]:
+        """The rows of one read-only statement, from a server-side cursor, `size` at a time."""
+        with self._reading(sql, params, server_side=True) as cursor:
+            while rows := cursor.fetchmany(size):
+                yield from rows
 
     def close(self) -> None:
         """Close the pool (tests and CLI commands that are done)."""

@@ -26,3 +26,7 @@ class SQLStorage(IngestMixin, RecordsMixin, KeysMixin, ServerKeysMixin, OutboxMi
     def query(self, sql: str, params=None) -> tuple[list[str], list[tuple]]:
         """Run one read-only statement (`?` placeholders when params are given); return columns and rows."""
         raise NotImplementedError
+
+    def query_stream(self, sql: str, params=None, size: int = 10_000):
+        """The rows of one read-only statement, read `size` at a time."""
+        raise NotImplementedError

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextlib import suppress
 from urllib.parse import quote
@@ -175,8 +176,10 @@ class SQLiteStorage(FileUploads, SQLStorage):
         for statement in _statements(sql):
             conn.execute(statement)
 
-    def query(self, sql: str, params=None) -> tuple[list[str], list[tuple]]:
-        """Run one statement (`?` placeholders) on a read-only connection; writing fails with QueryError."""
+    @contextmanager
+    def _reading(self, sql: str, params):
+        """A cursor over one statement (`?` placeholders) on a read-only connection, closed afterwards;
+        writing or reading a secret fails with QueryError."""
         self.ensure_migrated()
         with _unavailable_as_storage_error():
             conn = sqlite3.connect(f"file:{quote(self.path)}?mode=ro", uri=True, timeout=self.busy_timeout)
@@ -186,14 +189,24 @@ class SQLiteStorage(FileUploads, SQLStorage):
             # third faster over a million events, for a few tens of MB held only during the query.
             conn.execute("PRAGMA temp_store=MEMORY")
             conn.set_authorizer(sqlite_authorizer)
-            cur = conn.execute(sql, params or ())
-            columns = [d[0] for d in cur.description or ()]
-            return columns, cur.fetchall()
-        except sqlite3.Error as exc:
-            if "not authorized" in str(exc) or "prohibited" in str(exc):
-                raise QueryError(f"{exc}: {REFUSED}.") from exc
-            if "readonly" in str(exc) or "read-only" in str(exc) or "query_only" in str(exc):
-                raise QueryError(f"collector query is read-only; this statement writes ({exc}).") from exc
-            raise QueryError(str(exc)) from exc
+            try:
+                yield conn.execute(sql, params or ())
+            except sqlite3.Error as exc:
+                if "not authorized" in str(exc) or "prohibited" in str(exc):
+                    raise QueryError(f"{exc}: {REFUSED}.") from exc
+                if "readonly" in str(exc) or "read-only" in str(exc) or "query_only" in str(exc):
+                    raise QueryError(f"collector query is read-only; this statement writes ({exc}).") from exc
+                raise QueryError(str(exc)) from exc
         finally:
             conn.close()
+
+    def query(self, sql: str, params=None) -> tuple[list[str], list[tuple]]:
+        """Run one statement (`?` placeholders) on a read-only connection; writing fails with QueryError."""
+        with self._reading(sql, params) as cursor:
+            return [d[0] for d in cursor.description or ()], cursor.fetchall()
+
+    def query_stream(self, sql: str, params=None, size: int = 10_000) -> Iterator[tuple]:
+        """The rows of one read-only statement, read `size` at a time (a funnel's millions of events)."""
+        with self._reading(sql, params) as cursor:
+            while rows := cursor.fetchmany(size):
+                yield from rows

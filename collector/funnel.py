@@ -1,0 +1,195 @@
+"""Funnels counted as PostHog and Plausible count them: ordered steps, within a conversion window.
+
+A unit (a session, or a visitor within N hours of their first step) counts at step N when it did steps 1
+to N **in that order**: some event matching step 1, a later one matching step 2, and so on (other events
+may come between; one event fills one step of a chain). With a window of N hours, every step falls
+within N hours of the chain's step-1 event (PostHog's and Plausible's rule). So a step never counts more
+units than the step before it, and no conversion exceeds 1.
+
+Per step: the units counted, the conversion from the previous step and from the first, the units that
+dropped off, and the median time from the previous step (from the chain that reached the step first).
+Events are those of the period asked; `docs/analysts.md#funnels` says where this differs from the anchors.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Iterable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from .sites import period_filter
+from .sites import scoped
+
+#: The event columns a step may filter on (exact values).
+FILTER_COLUMNS = ("product_id", "variant_id", "category_id", "category_name", "banner_id", "order_id", "term",
+                  "payment_method", "item_type", "item_id", "interaction_type", "page_url", "source")
+#: A visit of events without the tracker's session id ends after this long without one of its events.
+VISIT_GAP_SECONDS = 30 * 60
+_STEP = re.compile(r"^(?P<type>[a-z_]+)(?::(?P<subtype>[a-z_]+))?(?P<filters>(?:\[[a-z_]+=[^\]]*\])*)$")
+_FILTER = re.compile(r"\[([a-z_]+)=([^\]]*)\]")
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step: events of a type (and subtype), optionally with some columns at given values."""
+
+    type: str
+    subtype: str | None = None
+    filters: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def label(self) -> str:
+        """The step as written: `order:completed[payment_method=card]`."""
+        return self.type + (f":{self.subtype}" if self.subtype else "") + "".join(f"[{c}={v}]" for c, v in self.filters)
+
+    def condition(self) -> tuple[str, list]:
+        """The SQL condition of an event that matches the step, and its parameters."""
+        sql, params = ["type = ?"], [self.type]
+        if self.subtype is not None:
+            sql.append("subtype = ?")
+            params.append(self.subtype)
+        for column, value in self.filters:
+            sql.append(f"{column} = ?")
+            params.append(value)
+        return "(" + " AND ".join(sql) + ")", params
+
+
+#: Product view → cart → order started → order completed.
+DEFAULT_STEPS = (Step("pageview", "product"), Step("viewcart"), Step("order", "started"), Step("order", "completed"))
+STEP_NAMES = {DEFAULT_STEPS[0]: "product view", DEFAULT_STEPS[1]: "cart", DEFAULT_STEPS[2]: "order started",
+              DEFAULT_STEPS[3]: "order completed"}
+
+
+def parse_steps(text: str) -> tuple[Step, ...]:
+    """Steps written `type[:subtype][column=value]...`, separated by commas: 2 to 8 of them, or ValueError."""
+    steps = []
+    for part in (p.strip() for p in text.split(",")):
+        found = _STEP.match(part)
+        if not found:
+            raise ValueError(f"not a step: {part!r}; write type[:subtype][column=value], e.g. order:completed")
+        filters = tuple(_FILTER.findall(found["filters"]))
+        for column, _ in filters:
+            if column not in FILTER_COLUMNS:
+                raise ValueError(f"a step filters on one of {', '.join(FILTER_COLUMNS)}; not {column!r}")
+        steps.append(Step(found["type"], found["subtype"], filters))
+    if not 2 <= len(steps) <= 8:
+        raise ValueError(f"a funnel has 2 to 8 steps, not {len(steps)}")
+    return tuple(steps)
+
+
+def parse_window(text: str | None) -> float | None:
+    """The conversion window: `session` (None: the steps within one session), or `Nh` or `Nd` per visitor
+    (seconds), 1 hour to 90 days; else ValueError."""
+    if text in (None, "", "session"):
+        return None
+    found = re.fullmatch(r"(\d+)([hd])", text.strip())
+    seconds = int(found[1]) * (3600 if found[2] == "h" else 86400) if found else 0
+    if not 3600 <= seconds <= 90 * 86400:
+        raise ValueError(f"the window is `session`, or 1h to 90d per visitor (e.g. 24h, 14d); not {text!r}")
+    return float(seconds)
+
+
+@dataclass
+class Reached:
+    """How far one unit got: the steps done in order, and the chain that first reached each step."""
+
+    level: int
+    #: For each step reached (from the second), the seconds from the previous step in the chain that reached
+    #: it first.
+    gaps: list[float]
+
+
+def reach(events: Iterable[tuple[float, tuple[int, ...]]], steps: int, window: float | None) -> Reached:
+    """How far one unit's events (time in seconds, the indexes of the steps each matches; in time order)
+    got through the steps, every step within `window` seconds of the chain's first (None: no limit).
+
+    One pass, as ClickHouse's windowFunnel does it: for each step, the chain that reaches it with the
+    latest start (which leaves the most room for the steps after it); the first time a step is reached is
+    the earliest it can be, and that chain gives the step's time from the previous one.
+    """
+    chains: list[tuple[float, ...] | None] = [None] * steps
+    gaps: list[float] = []
+    level = 0
+    for moment, matched in events:
+        # Higher steps first: one event must not fill two steps of the same chain.
+        for step in sorted(matched, reverse=True):
+            if step == 0:
+                chains[0] = (moment,)
+            else:
+                previous = chains[step - 1]
+                if previous is None or (window is not None and moment - previous[0] > window):
+                    continue
+                chains[step] = (*previous, moment)
+            if step + 1 > level:
+                level = step + 1
+                if step:
+                    gaps.append(chains[step][-1] - chains[step][-2])
+    return Reached(level, gaps)
+
+
+def _seconds(moment: str) -> float:
+    """Collector time text as epoch seconds."""
+    return datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp()
+
+
+def units(rows: Iterable[tuple], steps: int, window: float | None) -> Iterator[list]:
+    """The step events of each unit, in order: rows (visitor, session id, event time, the bit mask of the steps
+    the event matches) sorted by visitor (and session, without a window) and time; a unit is a session (the
+    tracker's, else the visitor's step events less than 30 minutes apart) without a window, else the visitor."""
+    matched_by_mask = [tuple(i for i in range(steps) if mask >> i & 1) for mask in range(1 << steps)]
+    current, events, last_visit = None, [], {}
+    for visitor, session_id, event_time, mask in rows:
+        moment = _seconds(event_time)
+        if window is None:
+            if session_id is None:
+                gap, number = last_visit.get(visitor, (None, 0))
+                number += int(gap is None or moment - gap > VISIT_GAP_SECONDS)
+                last_visit[visitor] = (moment, number)
+                unit = (visitor, f"#{number}")
+            else:
+                unit = (visitor, session_id)
+        else:
+            unit = visitor
+        if unit != current:
+            if events:
+                yield events
+            current, events = unit, []
+        events.append((moment, matched_by_mask[mask]))
+    if events:
+        yield events
+
+
+def run(storage, steps: tuple[Step, ...], window: float | None, since: str, until: str, mode: str,
+        keys: tuple[str, ...] | None) -> tuple[list[str], list[tuple]]:
+    """The funnel's rows over a period, a mode and the sites' keys: step, count, conversion from the previous
+    step and from the first, dropped off, median seconds from the previous step."""
+    conditions = [step.condition() for step in steps]
+    # Which steps an event matches, as a bit mask worked out by the query: only the columns the steps name
+    # are read, so the default steps read nothing but the reports' covering index.
+    mask = " + ".join(f"(CASE WHEN {sql} THEN {1 << i} ELSE 0 END)" for i, (sql, _) in enumerate(conditions))
+    where = " OR ".join(sql for sql, _ in conditions)
+    values = [value for _, step_values in conditions for value in step_values]
+    # A session's events come together (a visitor's without one, in time order); a visitor's all in time order.
+    order = "session_id, event_time, id" if window is None else "event_time, id"
+    sql = scoped(f"SELECT coalesce(anonymous_id, user_id) AS visitor, session_id, event_time, {mask} FROM events "
+                 f"WHERE {period_filter()} AND coalesce(anonymous_id, user_id) IS NOT NULL AND ({where}) "
+                 f"ORDER BY coalesce(anonymous_id, user_id), {order}", keys)
+    counts, gaps = [0] * len(steps), [[] for _ in steps]
+    rows = storage.query_stream(sql, [*values, mode, since, until, *(keys or ()), *values])
+    for events in units(rows, len(steps), window):
+        reached = reach(events, len(steps), window)
+        for step in range(reached.level):
+            counts[step] += 1
+        for step, gap in enumerate(reached.gaps, 1):
+            gaps[step].append(gap)
+    shaped = []
+    for i, step in enumerate(steps):
+        previous = counts[i - 1] if i else counts[0]
+        shaped.append((STEP_NAMES.get(step, step.label), counts[i],
+                       round(counts[i] / previous, 4) if previous else None,
+                       round(counts[i] / counts[0], 4) if counts[0] else None,
+                       previous - counts[i], statistics.median(gaps[i]) if gaps[i] else None))
+    return ["step", "count", "from_previous", "from_start", "dropped", "median_seconds"], shaped
