@@ -175,7 +175,8 @@ def run(storage, steps: tuple[Step, ...], window: float | None, since: str, unti
     # A session's events come together (a visitor's without one, in time order); a visitor's all in time order.
     order = "session_id, event_time, id" if window is None else "event_time, id"
     sql = scoped(f"SELECT coalesce(anonymous_id, user_id) AS visitor, session_id, event_time, {mask} FROM events "
-                 f"WHERE {period_filter()} AND coalesce(anonymous_id, user_id) IS NOT NULL AND ({where}) "
+                 f"WHERE {period_filter()} AND bot IS NULL AND coalesce(anonymous_id, user_id) IS NOT NULL "
+                 f"AND ({where}) "
                  f"ORDER BY coalesce(anonymous_id, user_id), {order}", keys)
     counts, gaps = [0] * len(steps), [[] for _ in steps]
     rows = storage.query_stream(sql, [*values, mode, since, until, *(keys or ()), *values])

@@ -64,7 +64,7 @@ REPORTS: dict[str, Report] = {
         " sum(a.viewed) AS views, sum(a.carted) AS carted, sum(a.bought) AS bought FROM ("
         f" SELECT key, product_id, 1 AS viewed, 0 AS carted, 0 AS bought FROM product_views WHERE {_PERIOD}"
         " UNION ALL SELECT e.key, l.product_id, 0, coalesce(l.quantity, 1), 0 FROM event_lines l"
-        f" JOIN events e ON e.id = l.event_pk WHERE e.type = 'viewcart' AND {period_filter('e.')}"
+        f" JOIN events e ON e.id = l.event_pk WHERE e.type = 'viewcart' AND {period_filter('e.')} AND e.bot IS NULL"
         " UNION ALL SELECT ol.key, ol.product_id, 0, 0, coalesce(ol.quantity, 1) FROM order_lines ol"
         f" WHERE {period_filter('ol.')}"
         # Not a join with the orders view but one list of cancelled orders (by the browser or the
@@ -90,7 +90,8 @@ REPORTS: dict[str, Report] = {
         "Wishlist adds and removes per product",
         "SELECT product_id, sum(CASE WHEN subtype = 'add' THEN 1 ELSE 0 END) AS adds,"
         " sum(CASE WHEN subtype = 'remove' THEN 1 ELSE 0 END) AS removes "
-        f"FROM events WHERE type = 'wishlist' AND {_PERIOD} GROUP BY product_id ORDER BY adds DESC, product_id"),
+        f"FROM events WHERE type = 'wishlist' AND {_PERIOD} AND bot IS NULL GROUP BY product_id "
+        "ORDER BY adds DESC, product_id"),
     "clicks": Report(
         "Banner and product clicks, with the banner's or product's name, and clicks per 100 page views",
         "SELECT c.subtype AS kind, coalesce(c.banner_id, c.product_id) AS id,"
@@ -100,7 +101,7 @@ REPORTS: dict[str, Report] = {
         # One banner and one catalogue row per site and id: the joins name clicks without adding rows.
         "FROM events c LEFT JOIN datacue_banners b ON b.key = c.key AND b.banner_id = c.banner_id"
         " LEFT JOIN catalogue g ON g.key = c.key AND g.product_id = c.product_id"
-        f" WHERE c.type = 'click' AND {period_filter('c.')} "
+        f" WHERE c.type = 'click' AND {period_filter('c.')} AND c.bot IS NULL "
         "GROUP BY c.subtype, coalesce(c.banner_id, c.product_id) ORDER BY clicks DESC, kind, id",
         repeat=2),
     "interactions": Report(
@@ -116,8 +117,12 @@ REPORTS: dict[str, Report] = {
         "Events per day and type",
         # Naming every type lets the query read the type-led covering index rather than whole rows.
         "SELECT substr(event_time, 1, 10) AS day, type, count(*) AS events FROM events "
-        f"WHERE type IN ({', '.join(repr(t) for t in _TYPES)}) AND {_PERIOD} "
+        f"WHERE type IN ({', '.join(repr(t) for t in _TYPES)}) AND {_PERIOD} AND bot IS NULL "
         "GROUP BY substr(event_time, 1, 10), type ORDER BY day, type"),
+    "bots": Report(
+        "Bots by why they are bots (crawlers, headless browsers, HTTP tools): left out of every other report",
+        "SELECT bot AS reason, count(*) AS events, min(event_time) AS first_seen, max(event_time) AS last_seen "
+        f"FROM events WHERE {_PERIOD} AND bot IS NOT NULL GROUP BY bot ORDER BY events DESC, reason"),
     "rejected": Report(
         "Rejected events by reason (data quality)",
         "SELECT reason, source, count(*) AS rejected, max(received_at) AS last_seen FROM rejected "

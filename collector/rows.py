@@ -12,6 +12,7 @@ from decimal import Decimal
 from urllib.parse import parse_qsl
 from urllib.parse import urlsplit
 
+from .agents import describe
 from .clock import event_time
 from .clock import iso
 from .schemas.datacue import EVENT_TYPES
@@ -95,11 +96,15 @@ def _base_row(data: dict, meta: RequestMeta, client_ts: datetime | None, privacy
         context["ip"] = ip  # the payload must not keep more of the address than the column
     if not data.get("event_id"):
         data["event_id"] = str(uuid.uuid4())
+    user_agent = context.get("user_agent") or meta.user_agent
+    agent = describe(user_agent)
     return {
         "event_id": data["event_id"], "key": meta.key, "mode": meta.mode,
         "session_id": context.get("session_id"),
         "page_url": context.get("page_url"), "referrer": context.get("referrer") or None,
-        "ip": ip, "user_agent": context.get("user_agent") or meta.user_agent,
+        "ip": ip, "user_agent": user_agent,
+        "browser": agent.browser, "browser_version": agent.browser_version, "os": agent.os,
+        "os_version": agent.os_version, "device": agent.device, "bot": agent.bot,
         "client_ts": iso(client_ts) if client_ts else None,
         "sent_at": iso(sent_at) if sent_at else None,
         "received_at": iso(meta.received_at),

@@ -8,7 +8,8 @@ EVENT_COLUMNS = (
     "product_id", "variant_id", "category_id", "category_name", "banner_id", "order_id", "term",
     "payment_method", "item_type", "item_id", "interaction_type", "student_id", "platform", "city",
     "country", "revenue", "currency", "page_url", "referrer", "ip", "user_agent", "client_ts", "sent_at",
-    "received_at", "event_time", "payload", "item_known", "student_known",
+    "received_at", "event_time", "payload", "item_known", "student_known", "browser", "browser_version", "os",
+    "os_version", "device", "bot",
 )
 LINE_COLUMNS = ("line_no", "product_id", "variant_id", "quantity", "unit_price", "currency")
 REJECTED_COLUMNS = ("key", "mode", "source", "event_id", "reason", "message", "errors", "raw", "raw_bytes",

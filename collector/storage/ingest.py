@@ -12,7 +12,7 @@ from .columns import REJECTED_COLUMNS
 from .columns import insert_sql
 from .group import GroupCommit
 
-#: Events per multi-row INSERT: 37 columns x 200 rows stays under both backends' parameter limits.
+#: Events per multi-row INSERT: 43 columns x 200 rows stays under both backends' parameter limits.
 _CHUNK = 200
 _ROW = f"({', '.join('?' for _ in EVENT_COLUMNS)})"
 #: One event's insert; the multi-row form below is the same statement with more rows.

@@ -46,6 +46,9 @@ DATASET = [
                                                        "cart": [{"product_id": "p9", "quantity": 1,
                                                                  "unit_price": 99, "currency": "USD"}]}),
 ]
+#: A desktop Chrome's user agent: the dataset's visitors are people.
+BROWSER = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
+           "Safari/537.36")
 INTERACTIONS = [("2026-11-20T10:06:00", "FILTER_CLICK", "TAG"), ("2026-11-20T10:07:00", "PAGE_VIEW", "SHOP")]
 
 
@@ -56,10 +59,12 @@ def dataset_requests(live: str, test: str | None = None) -> Iterator[tuple[str, 
         key = live if key_name == "live" else test
         if key is None:
             continue
+        # The visitor's browser, whatever client posts it (a test's HTTP library would be taken for a bot).
+        context = {"user_agent": BROWSER, **({"session_id": session} if session else {})}
         body = {"event_id": new_id(), "user": {"anonymous_id": visitor, "user_id": user}, "event": event,
-                "timestamp": moment + "Z", "context": {"session_id": session} if session else {}}
+                "timestamp": moment + "Z", "context": context}
         yield "/v1/events", body, basic(key), 204
     for moment, interaction, item in INTERACTIONS:
         record = make_interaction(interaction_type=interaction, item_type=item, event_timestamp=moment + "Z",
-                                  anonymous_id="a1", context={"session_id": "s1"})
+                                  anonymous_id="a1", context={"session_id": "s1", "user_agent": BROWSER})
         yield "/user-interactions", record, bearer(live), 201
