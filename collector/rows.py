@@ -23,6 +23,10 @@ _DATACUE_COLUMNS = ("product_id", "variant_id", "category_id", "category_name", 
                     "payment_method")
 
 
+#: Cobi platforms that are apps, not browsers: their user agent is their HTTP stack's (see agents.describe).
+APP_PLATFORMS = frozenset({"ANDROID", "IOS"})
+
+
 @dataclass(frozen=True)
 class RequestMeta:
     """What the request tells about every event in it."""
@@ -97,7 +101,7 @@ def _base_row(data: dict, meta: RequestMeta, client_ts: datetime | None, privacy
     if not data.get("event_id"):
         data["event_id"] = str(uuid.uuid4())
     user_agent = context.get("user_agent") or meta.user_agent
-    agent = describe(user_agent)
+    agent = describe(user_agent, app=data.get("platform") in APP_PLATFORMS)
     return {
         "event_id": data["event_id"], "key": meta.key, "mode": meta.mode,
         "session_id": context.get("session_id"),

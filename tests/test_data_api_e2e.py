@@ -11,6 +11,7 @@ from datetime import datetime
 import pytest
 import requests
 
+from support.dataset import BROWSER
 from support.factories import bearer
 from support.factories import make_interaction
 from support.records import EXAMPLES
@@ -47,7 +48,9 @@ def test_reference_data_then_interactions_under_gunicorn(tmp_path):
                 assert again.json()["batches"][0]["data"]["counts"] == response.json()["batches"][0]["data"]["counts"]
             today = datetime.now(UTC).isoformat()
             for item_type, item_id in (("SHOP", SHOP), ("OFFER", OFFER), ("OFFER", OFFER), ("TAG", new_uuid())):
-                response = session.post(f"{server.url}/user-interactions", headers=bearer(key), timeout=30,
+                # Sent as the tracker does, from a browser (python-requests' own agent is a bot's).
+                response = session.post(f"{server.url}/user-interactions", timeout=30,
+                                        headers={**bearer(key), "User-Agent": BROWSER},
                                         json=make_interaction(item_type=item_type, item_id=item_id,
                                                               event_timestamp=today))
                 assert response.status_code == 201

@@ -9,7 +9,9 @@ from collector import reports
 from collector.agents import describe
 
 from support.factories import basic
+from support.factories import bearer
 from support.factories import make_event
+from support.factories import make_interaction
 
 IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
           "Version/17.0 Mobile/15E148 Safari/604.1")
@@ -75,3 +77,16 @@ def test_bots_are_left_out_of_every_report_and_counted_in_their_own(client, stor
     assert [dict(zip(columns, row, strict=True))["reason"] for row in rows] == ["crawler: Googlebot"]
     assert rows[0][1] == 8
     assert storage.query("SELECT count(*) FROM sessions WHERE session_id = 'bot-session'")[1] == [(0,)]
+
+
+def test_an_apps_interactions_are_not_called_bots_for_their_http_stack(client, key, db):
+    # okhttp is what an Android app's requests say; the same agent on the web is a script.
+    for platform in ("ANDROID", "IOS", "WEB", None):
+        interaction = make_interaction(platform=platform) if platform else make_interaction()
+        assert client.post("/user-interactions", json=interaction,
+                           headers={**bearer(key), "User-Agent": "okhttp/4.12.0"}).status_code == 201
+    rows = db("SELECT platform, device, bot FROM events ORDER BY id")
+    assert rows == [{"platform": "ANDROID", "device": "Mobile", "bot": None},
+                    {"platform": "IOS", "device": "Mobile", "bot": None},
+                    {"platform": "WEB", "device": None, "bot": "crawler: okhttp"},
+                    {"platform": None, "device": None, "bot": "crawler: okhttp"}]
