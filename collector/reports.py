@@ -7,19 +7,20 @@ in there when it runs (every key: no condition at all).
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
-from decimal import Decimal
 
 from . import funnel
+from . import panels
 from .clock import iso
 from .clock import utcnow
 from .schemas.datacue import EVENT_TYPES
 from .sites import period_filter
-from .sites import scoped
 
 _PERIOD = period_filter()
 
@@ -35,6 +36,8 @@ class Report:
     repeat: int = 1
     compute: Callable | None = None
     options: tuple[str, ...] = ()
+    #: Whether it reads the `visits` table, brought up to date first.
+    visits: bool = False
 
 
 #: Every type an event row can have: the DataCue types the schemas accept, and Cobi's one.
@@ -48,7 +51,31 @@ def _funnel(storage, since: str, until: str, mode: str, keys: tuple[str, ...] | 
                       funnel.parse_window(window), since, until, mode, keys)
 
 
+def _breakdown(title: str, column: str, none: str | None, share: bool = False) -> Report:
+    """A panel of visits broken down by one of their columns (see panels.breakdown_sql)."""
+    sql, repeat = panels.breakdown_sql(column, column, none, share)
+    return Report(title, sql, repeat, visits=True)
+
+
 REPORTS: dict[str, Report] = {
+    "overview": Report(
+        "Headline figures (visitors, visits, page views, bounce rate, duration, orders, revenue, conversion) "
+        "with the previous period's", compute=panels.overview),
+    "visitors": Report(
+        "Visitors, visits, page views, bounce rate and duration over time (hours, days or weeks by the period)",
+        compute=panels.series),
+    "pages": Report("Top pages: page views and the visitors who viewed each page", panels.PAGES_SQL),
+    "entry_pages": Report("Entry pages: the pages visits started on", panels.ENTRY_PAGES_SQL, visits=True),
+    "exit_pages": Report("Exit pages: the pages visits ended on, and exits per 100 views of each",
+                         panels.EXIT_PAGES_SQL, repeat=2, visits=True),
+    "sources": _breakdown("Sources: the site that referred each visit (Direct / None without one)", "source",
+                          "Direct / None"),
+    "utm_sources": _breakdown("UTM sources of visits that came with one", "utm_source", None),
+    "utm_mediums": _breakdown("UTM mediums of visits that came with one", "utm_medium", None),
+    "utm_campaigns": _breakdown("UTM campaigns of visits that came with one", "utm_campaign", None),
+    "devices": _breakdown("Devices (Desktop, Mobile, Tablet) of visits", "device", "(not set)", share=True),
+    "browsers": _breakdown("Browsers of visits", "browser", "(not set)", share=True),
+    "operating_systems": _breakdown("Operating systems of visits", "os", "(not set)", share=True),
     "funnel": Report(
         "Units doing each step in order (default: sessions, product view to order completed)",
         compute=_funnel, options=("steps", "window")),
@@ -163,6 +190,15 @@ def run(storage, name: str, since: str, until: str, mode: str = "live", keys: tu
         raise ValueError(f"the {name} report takes no {', '.join(unknown)}")
     if report.compute is not None:
         return report.compute(storage, since, until, mode, keys, **given)
-    columns, rows = storage.query(scoped(report.sql, keys), (mode, since, until, *(keys or ())) * report.repeat)
-    # PostgreSQL answers sums and rounded ratios as Decimal; SQLite as float: give both the same.
-    return columns, [tuple(float(v) if isinstance(v, Decimal) else v for v in row) for row in rows]
+    if report.visits:
+        storage.refresh_visits()
+    return panels.query(storage, report.sql, keys, (mode, since, until), report.repeat)
+
+
+def as_csv(columns: list[str], rows: list[tuple]) -> str:
+    """A report as CSV text: a header of its columns, then one line per row (empty for None)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(rows)
+    return out.getvalue()

@@ -9,14 +9,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from urllib.parse import parse_qsl
-from urllib.parse import urlsplit
 
 from .agents import describe
 from .clock import event_time
 from .clock import iso
 from .schemas.datacue import EVENT_TYPES
 from .storage.columns import LINE_COLUMNS
+from .traffic import read as read_traffic
+from .traffic import utm_tags
 
 #: Event fields that have a column of the same name.
 _DATACUE_COLUMNS = ("product_id", "variant_id", "category_id", "category_name", "banner_id", "order_id", "term",
@@ -80,9 +80,8 @@ def _order_total(lines: list[dict]) -> tuple[float | None, str | None]:
 
 def _complete_context(context: dict, meta: RequestMeta) -> None:
     """Add what the tracker leaves to the collector: UTM parameters from page_url, language from the headers."""
-    if "utm_" in (context.get("page_url") or "") and "utm" not in context:
-        query = urlsplit(context["page_url"]).query
-        utm = {name[4:]: value for name, value in parse_qsl(query) if name.startswith("utm_") and name[4:]}
+    if "utm" not in context:
+        utm = utm_tags(context.get("page_url"))
         if utm:
             context["utm"] = utm
     if meta.language and "language" not in context:
@@ -102,13 +101,19 @@ def _base_row(data: dict, meta: RequestMeta, client_ts: datetime | None, privacy
         data["event_id"] = str(uuid.uuid4())
     user_agent = context.get("user_agent") or meta.user_agent
     agent = describe(user_agent, app=data.get("platform") in APP_PLATFORMS)
+    referrer = context.get("referrer") or None
+    traffic = read_traffic(context.get("page_url"), referrer)
     return {
         "event_id": data["event_id"], "key": meta.key, "mode": meta.mode,
         "session_id": context.get("session_id"),
-        "page_url": context.get("page_url"), "referrer": context.get("referrer") or None,
+        "page_url": context.get("page_url"), "referrer": referrer,
+        "page_path": traffic.page_path, "referrer_domain": traffic.referrer_domain,
+        "utm_source": traffic.utm_source, "utm_medium": traffic.utm_medium, "utm_campaign": traffic.utm_campaign,
         "ip": ip, "user_agent": user_agent,
         "browser": agent.browser, "browser_version": agent.browser_version, "os": agent.os,
-        "os_version": agent.os_version, "device": agent.device, "bot": agent.bot,
+        "os_version": agent.os_version, "device": agent.device,
+        # Referrer spam is a bot's work (it fakes visits to advertise the referrer), kept and left out alike.
+        "bot": agent.bot or traffic.spam,
         "client_ts": iso(client_ts) if client_ts else None,
         "sent_at": iso(sent_at) if sent_at else None,
         "received_at": iso(meta.received_at),

@@ -1,6 +1,7 @@
 """`collector worker`: a node's background work in one process until SIGTERM: the forwarder draining the
 outbox (in a thread) and the import jobs (in the main thread), both leased, so that workers on several
-nodes share the work and none does a piece of it twice."""
+nodes share the work and none does a piece of it twice; and the web panels' visits kept up to date (in a
+thread; refreshers take turns)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from .imports.runner import JobRunner
 log = logging.getLogger("collector")
 #: Uploads no job names are removed once this old (a crash between keeping the file and its job).
 _ORPHAN_SECONDS = 3600
+#: How often the visits the web panels read are brought up to date (a report also does it before reading).
+VISITS_SECONDS = 5.0
 
 
 class Worker:
@@ -25,9 +28,11 @@ class Worker:
         self.storage = storage
         self.forwarder = Forwarder(storage, config) if forward else None
         self.jobs = JobRunner(storage, config) if jobs else None
+        self.stopping = threading.Event()
 
     def stop(self) -> None:
         """Ask every part to stop after the piece of work in hand (a delivery round, an import chunk)."""
+        self.stopping.set()
         if self.forwarder:
             self.forwarder.stopping.set()
         if self.jobs:
@@ -50,18 +55,31 @@ class Worker:
                 failed.append(exc)
                 self.stop()
 
-        thread = threading.Thread(target=forward, name="forwarder", daemon=True) if self.forwarder else None
-        if thread is not None:
+        def visits() -> None:
+            """Bring the visits up to date now and then; a failure is logged and tried again (a report
+            refreshes them too, so the panels stay exact meanwhile)."""
+            while True:
+                try:
+                    self.storage.refresh_visits()
+                except Exception:
+                    log.exception("visits refresh failed; trying again in %.0f s", VISITS_SECONDS)
+                if once or self.stopping.wait(VISITS_SECONDS):
+                    return
+
+        threads = [threading.Thread(target=visits, name="visits", daemon=True)]
+        if self.forwarder:
+            threads.append(threading.Thread(target=forward, name="forwarder", daemon=True))
+        for thread in threads:
             thread.start()
         try:
             if self.jobs:
                 log.info("import worker %s started", self.jobs.owner)
                 self.jobs.run(once=once)
-            if thread is not None:
-                thread.join()  # the forwarder ends by itself with once, else at a signal
+            for thread in threads:
+                thread.join()  # each ends by itself with once, else at a signal
         finally:
             self.stop()
-            if thread is not None:
+            for thread in threads:
                 thread.join()
         if failed:
             raise failed[0]

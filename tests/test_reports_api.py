@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 from collector import analysts
@@ -27,6 +30,26 @@ def test_every_report_answers_like_the_module(client, storage, dataset, token, n
     assert body["rows"] == [[float(v) if hasattr(v, "as_integer_ratio") and not isinstance(v, int) else v
                              for v in row] for row in rows]
     assert body["mode"] == "live" and body["since"] == "2026-11-19T00:00:00.000Z"
+
+
+@pytest.mark.parametrize("name", sorted(reports.REPORTS))
+def test_every_report_as_csv_holds_what_its_json_holds(client, dataset, token, name):
+    auth = {"Authorization": f"Bearer {token}"}
+    body = client.get(f"/v1/reports/{name}", query_string=PERIOD, headers=auth).json
+    response = client.get(f"/v1/reports/{name}", query_string={**PERIOD, "format": "csv"}, headers=auth)
+    assert response.status_code == 200 and response.content_type == "text/csv; charset=utf-8"
+    assert f'filename="{name}-live-2026-11-19-2026-11-22.csv"' in response.headers["Content-Disposition"]
+    header, *lines = list(csv.reader(io.StringIO(response.text)))
+    assert header == body["columns"]
+    # CSV is text: a number reads back as the JSON's, an empty cell as its null.
+    assert lines == [["" if v is None else str(v) for v in row] for row in body["rows"]]
+    assert len(lines) == len(body["rows"]) and (name not in ("overview", "visitors") or lines)
+
+
+def test_a_report_in_another_format_is_refused(client, token):
+    response = client.get("/v1/reports/pages", query_string={"format": "xml"},
+                          headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 400 and "json or csv" in response.json["message"]
 
 
 def test_modes_are_kept_apart(client, dataset, token):

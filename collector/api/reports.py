@@ -48,6 +48,12 @@ def report(name: str):
         columns, rows = reports.run(current_storage(), name, since, until, scope.mode, scope.keys, **options)
     except ValueError as exc:
         raise BadParameter(str(exc)) from None
+    fmt = request.args.get("format", "json")
+    if fmt == "csv":
+        return Response(reports.as_csv(columns, rows), content_type=_MEDIA["csv"], headers={
+            "Content-Disposition": f'attachment; filename="{name}-{scope.mode}-{since[:10]}-{until[:10]}.csv"'})
+    if fmt != "json":
+        raise BadParameter("format must be json or csv.")
     return {"report": name, "title": reports.REPORTS[name].title, "site": request.args.get("site"),
             "mode": scope.mode, "since": since, "until": until, "columns": columns, "rows": rows}
 

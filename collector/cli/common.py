@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import json
-import sys
 
 import click
 from tabulate import tabulate
 
+from .. import reports
 from ..errors import CollectorError
 
 #: How rows can be printed.
@@ -52,8 +51,6 @@ def print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
         for row in rows:
             click.echo(json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False, default=str))
     elif fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(rows)
+        click.echo(reports.as_csv(columns, rows), nl=False)
     else:
         click.echo(tabulate(rows, headers=columns))

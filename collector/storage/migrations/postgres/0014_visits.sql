@@ -1,0 +1,71 @@
+-- Where the visitor came from and which page each event was on, read once at ingest
+-- (collector/traffic.py): the page's path, the referring site (NULL for a direct visit or the shop's own
+-- pages) and the UTM tags of the page's address.
+ALTER TABLE events ADD COLUMN page_path TEXT;
+ALTER TABLE events ADD COLUMN referrer_domain TEXT;
+ALTER TABLE events ADD COLUMN utm_source TEXT;
+ALTER TABLE events ADD COLUMN utm_medium TEXT;
+ALTER TABLE events ADD COLUMN utm_campaign TEXT;
+
+-- Visits (sessions) as the web panels read them, one row per visit, kept up to date from events
+-- (collector/visits.py): a visit is the tracker's session, or, for events without one, a visitor's events
+-- less than 30 minutes apart (`derived`). Its source, UTM tags, device, browser and system are its first
+-- event's (Plausible freezes them at the visit's start); its entry and exit pages its first and last page
+-- views'; a bounce is a visit of one event; its duration the seconds from its first event to its last.
+CREATE TABLE visits (
+    key          TEXT NOT NULL,
+    mode         TEXT NOT NULL,
+    session_id   TEXT NOT NULL,   -- the tracker's, or visitor#start for a derived visit
+    derived      INTEGER NOT NULL,
+    visitor      TEXT,            -- the anonymous id, else the user id
+    user_id      TEXT,
+    started_at   TEXT NOT NULL,
+    ended_at     TEXT NOT NULL,
+    duration     INTEGER NOT NULL,
+    events       INTEGER NOT NULL,
+    pageviews    INTEGER NOT NULL,
+    bounce       INTEGER NOT NULL,
+    entry_page   TEXT,
+    exit_page    TEXT,
+    source       TEXT,            -- the referring site; NULL: direct
+    utm_source   TEXT,
+    utm_medium   TEXT,
+    utm_campaign TEXT,
+    device       TEXT,
+    browser      TEXT,
+    os           TEXT,
+    ordered      INTEGER NOT NULL,  -- 1 when the visit completed an order
+    PRIMARY KEY (key, mode, session_id)
+);
+CREATE INDEX visits_period ON visits (mode, started_at, key);
+CREATE INDEX visits_visitor ON visits (key, mode, visitor);
+
+-- The visits an insert or a delete of events changed, for collector/visits.py to recompute: written by
+-- triggers in the events' own transaction, so that no change is missed, whatever wrote it (ingest, an
+-- import, forget, prune, copy). A bot's events belong to no visit. One row per statement and visit (the
+-- triggers read the statement's rows at once), however many events the statement wrote.
+CREATE TABLE visit_changes (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    key         TEXT NOT NULL,
+    mode        TEXT NOT NULL,
+    session_id  TEXT,             -- the tracker's session; NULL: the visitor's events without one
+    visitor     TEXT
+);
+CREATE FUNCTION visit_changes_of_statement() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO visit_changes (key, mode, session_id, visitor)
+    SELECT DISTINCT key, mode, session_id,
+           CASE WHEN session_id IS NULL THEN coalesce(anonymous_id, user_id) END
+    FROM changed WHERE bot IS NULL AND coalesce(session_id, anonymous_id, user_id) IS NOT NULL;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER events_visit_insert AFTER INSERT ON events REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION visit_changes_of_statement();
+CREATE TRIGGER events_visit_delete AFTER DELETE ON events REFERENCING OLD TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION visit_changes_of_statement();
+
+-- The visits of the events stored before this migration.
+INSERT INTO visit_changes (key, mode, session_id, visitor)
+SELECT DISTINCT key, mode, session_id, CASE WHEN session_id IS NULL THEN coalesce(anonymous_id, user_id) END
+FROM events WHERE bot IS NULL AND coalesce(session_id, anonymous_id, user_id) IS NOT NULL;

@@ -1,0 +1,67 @@
+"""Visits (sessions) as Plausible defines them, made from a visit's events: the one definition the `visits`
+table is kept by (storage/visits.py) and the tests check it against.
+
+A visit is the tracker's session (every event with that `session_id`), or, for events without one (imports,
+servers' events), a visitor's events less than 30 minutes apart. Its source, UTM tags, device, browser and
+system are its first event's, as Plausible freezes them when a visit starts; its entry and exit pages are the
+paths of its first and last page views; it is a bounce when it holds one event (any second event, a page view
+or an interaction, clears the bounce, as in Plausible's session store); its duration is the seconds from its
+first event to its last (a bounce lasts 0 s and counts in the average, as in Plausible).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+#: A visitor's events further apart than this are two visits (Plausible, PostHog and Umami all use 30 min).
+VISIT_GAP_SECONDS = 30 * 60
+#: What a visit is made from: the columns of each event, in this order.
+EVENT_FIELDS = ("id", "type", "subtype", "anonymous_id", "user_id", "event_time", "page_path", "referrer_domain",
+                "utm_source", "utm_medium", "utm_campaign", "device", "browser", "os")
+#: The columns of a `visits` row, in this order.
+VISIT_COLUMNS = ("key", "mode", "session_id", "derived", "visitor", "user_id", "started_at", "ended_at", "duration",
+                 "events", "pageviews", "bounce", "entry_page", "exit_page", "source", "utm_source", "utm_medium",
+                 "utm_campaign", "device", "browser", "os", "ordered")
+
+
+def _moment(text: str) -> datetime:
+    """A stored event time as a datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def summarise(key: str, mode: str, session_id: str, derived: bool, events: list[dict]) -> dict:
+    """One visit's row from its events (dicts of EVENT_FIELDS), in time order."""
+    first, last = events[0], events[-1]
+    pages = [event["page_path"] for event in events if event["type"] == "pageview"]
+    visitor = next((e["anonymous_id"] for e in events if e["anonymous_id"]), None) \
+        or next((e["user_id"] for e in events if e["user_id"]), None)
+    return {
+        "key": key, "mode": mode, "session_id": session_id, "derived": int(derived), "visitor": visitor,
+        "user_id": next((e["user_id"] for e in reversed(events) if e["user_id"]), None),
+        "started_at": first["event_time"], "ended_at": last["event_time"],
+        "duration": int((_moment(last["event_time"]) - _moment(first["event_time"])).total_seconds()),
+        "events": len(events), "pageviews": len(pages), "bounce": int(len(events) == 1),
+        "entry_page": pages[0] if pages else None, "exit_page": pages[-1] if pages else None,
+        "source": first["referrer_domain"], "utm_source": first["utm_source"], "utm_medium": first["utm_medium"],
+        "utm_campaign": first["utm_campaign"], "device": first["device"], "browser": first["browser"],
+        "os": first["os"],
+        "ordered": int(any(e["type"] == "order" and e["subtype"] == "completed" for e in events)),
+    }
+
+
+def split(events: list[dict]) -> list[list[dict]]:
+    """A visitor's events (in time order) cut into visits where more than 30 minutes pass between two."""
+    visits: list[list[dict]] = []
+    previous = None
+    for event in events:
+        moment = _moment(event["event_time"])
+        if previous is None or (moment - previous).total_seconds() > VISIT_GAP_SECONDS:
+            visits.append([])
+        visits[-1].append(event)
+        previous = moment
+    return visits
+
+
+def derived_id(visitor: str, events: list[dict]) -> str:
+    """The id of a visit made of a visitor's events without a session: the visitor and its start."""
+    return f"{visitor}#{events[0]['event_time']}"
