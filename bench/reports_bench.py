@@ -1,10 +1,14 @@
-"""Benchmark: every report over a million realistic events on SQLite.
+"""Benchmark: every report and web panel over a month of realistic events, on SQLite or PostgreSQL.
 
     python bench/reports_bench.py [--events 1000000] [--path /tmp/reports-bench.sqlite3]
+    python bench/reports_bench.py --events 10000000 --store postgres
 
-Generates a month of storefront traffic straight into a fresh SQLite store (sessions that view the
-home page, products and categories, search, put items in carts, order, cancel; Cobi interactions),
-then times each report over the whole month. The store is kept for reuse: delete it to regenerate.
+Generates a month of storefront traffic straight into a fresh store (sessions that view the home page,
+products and categories, search, put items in carts, order, cancel; Cobi interactions; each visit with a
+device, browser and system, a referring site or none, UTM tags on some), brings the visits up to date
+(timed: the worker's refresh), then times each report over the whole month and over one day, for every
+site and for one. The SQLite store is kept for reuse: delete it to regenerate; a PostgreSQL server is
+started for the run (tests/support/pg.py) and thrown away.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ import argparse
 import json
 import os
 import random
-import sqlite3
 import sys
 import time
 import uuid
@@ -29,20 +32,39 @@ from collector import create_app  # noqa: E402
 from collector import reports  # noqa: E402
 from collector.clock import iso  # noqa: E402
 from collector.storage.columns import EVENT_COLUMNS  # noqa: E402
+from collector.storage.columns import insert_sql  # noqa: E402
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 PRODUCTS = [f"p{i}" for i in range(2000)]
 TERMS = ["sofa", "lamp", "rug", "table", "chair", "bed", "desk", "shelf", "mirror", "vase"] + [
     f"term{i}" for i in range(300)]
 ITEMS = [str(uuid.uuid4()) for _ in range(500)]
+#: (device, browser, system) of a visit, with how often each comes.
+AGENTS = [(("Desktop", "Chrome", "Windows"), 30), (("Mobile", "Safari", "iOS"), 25),
+          (("Mobile", "Chrome", "Android"), 20), (("Desktop", "Safari", "Mac OS X"), 10),
+          (("Desktop", "Firefox", "Windows"), 6), (("Tablet", "Safari", "iOS"), 5), (("Desktop", "Edge", "Windows"), 4)]
+SOURCES = [(None, 45), ("google.com", 30), ("facebook.com", 8), ("instagram.com", 5), ("bing.com", 4),
+           ("news.example", 3)] + [(f"blog{i}.example", 1) for i in range(5)]
+CAMPAIGNS = [f"campaign-{i}" for i in range(30)]
+PATHS = {"home": lambda f: "/", "product": lambda f: f"/products/{f['product_id']}",
+         "category": lambda f: f"/categories/{f['category_name']}"}
+SITES = ("live_bench", "live_other")
 
 
-def session_events(rng: random.Random, n: int):
-    """One visit: a plausible sequence of events with times a few seconds apart."""
-    visitor, session = f"a{rng.randrange(60000)}", str(uuid.uuid4())
+def session_events(rng: random.Random, n: int, visitors: int):
+    """One visit (at most n events) of one of `visitors` visitors: a plausible sequence of events with
+    times a few seconds apart, and where the visit came from."""
+    visitor, session = f"a{rng.randrange(visitors)}", str(uuid.uuid4())
     moment = START + timedelta(seconds=rng.randrange(30 * 86400))
     user = f"u{rng.randrange(20000)}" if rng.random() < 0.3 else None
-    steps = [("pageview", "home", {})]
+    agent = rng.choices([a for a, _ in AGENTS], [w for _, w in AGENTS])[0]
+    source = rng.choices([s for s, _ in SOURCES], [w for _, w in SOURCES])[0]
+    utm = (rng.choice(["newsletter", "facebook", "google"]), rng.choice(["email", "cpc", "social"]),
+           rng.choice(CAMPAIGNS)) if rng.random() < 0.2 else (None, None, None)
+    site = SITES[0] if rng.random() < 0.9 else SITES[1]
+    # Most visits land on the home page, many on a product's (from a search engine or an ad).
+    landing = ("pageview", "product", {"product_id": rng.choice(PRODUCTS)})
+    steps = [("pageview", "home", {}) if rng.random() < 0.6 else landing]
     for _ in range(rng.randrange(1, 8)):
         kind = rng.random()
         product = rng.choice(PRODUCTS)
@@ -70,28 +92,57 @@ def session_events(rng: random.Random, n: int):
                 steps.append(("order", "completed", {"order_id": order, "cart": cart}))
                 if rng.random() < 0.05:
                     steps.append(("order", "cancelled", {"order_id": order}))
-    for type_, subtype, fields in steps[:n]:
+    for n_step, (type_, subtype, fields) in enumerate(steps[:n]):
         moment += timedelta(seconds=rng.randrange(5, 90))
-        yield visitor, session, user, moment, type_, subtype, fields
+        traffic = {"page_path": PATHS[subtype](fields) if type_ == "pageview" else f"/{type_}",
+                   "device": agent[0], "browser": agent[1], "os": agent[2]}
+        if n_step == 0:
+            traffic.update(referrer_domain=source, utm_source=utm[0], utm_medium=utm[1], utm_campaign=utm[2])
+        yield site, visitor, session, user, moment, type_, subtype, fields, traffic
 
 
-def generate(path: str, total: int) -> None:
-    """Write `total` events (and their lines) into a fresh store at path."""
-    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SQLITE_SYNCHRONOUS": "OFF"})
-    app.extensions["collector.storage"].migrate()
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA synchronous=OFF")
-    conn.execute("INSERT OR IGNORE INTO keys (key, name, mode, created_at) VALUES ('live_bench', 'bench', 'live', ?)",
-                 (iso(START),))
+def _write_sqlite(conn, rows: list[list], lines: list[tuple]) -> None:
+    """One batch of events and their lines into SQLite."""
+    conn.executemany(insert_sql("events", EVENT_COLUMNS), rows)
+    conn.executemany("INSERT INTO event_lines (event_pk, key, event_id, line_no, product_id, quantity, unit_price, "
+                     "currency) SELECT id, key, event_id, ?, ?, ?, ?, 'USD' FROM events WHERE key = ? AND event_id = ?",
+                     [(n, product, quantity, price, key, event) for key, event, n, product, quantity, price in lines])
+
+
+def _write_postgres(conn, rows: list[list], lines: list[tuple]) -> None:
+    """One batch of events and their lines into PostgreSQL, by COPY (one statement: one trigger run)."""
+    cursor = conn.conn.cursor()
+    with cursor.copy(f"COPY events ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    cursor.execute("CREATE TEMP TABLE bench_lines (key TEXT, event_id TEXT, line_no INT, product_id TEXT, "
+                   "quantity INT, unit_price DOUBLE PRECISION) ON COMMIT DROP")
+    with cursor.copy("COPY bench_lines FROM STDIN") as copy:
+        for line in lines:
+            copy.write_row(line)
+    cursor.execute("INSERT INTO event_lines (event_pk, key, event_id, line_no, product_id, quantity, unit_price, "
+                   "currency) SELECT e.id, b.key, b.event_id, b.line_no, b.product_id, b.quantity, b.unit_price, 'USD' "
+                   "FROM bench_lines b JOIN events e ON e.key = b.key AND e.event_id = b.event_id")
+
+
+def generate(storage, total: int) -> None:
+    """Write `total` events (and their lines) into a fresh store, a batch per transaction."""
+    storage.migrate()
+    write = _write_postgres if storage.dialect.name == "postgres" else _write_sqlite
+    with storage._transaction() as conn:
+        for site in SITES:
+            conn.execute("INSERT INTO keys (key, name, mode, created_at) VALUES (?, ?, 'live', ?) "
+                         "ON CONFLICT (key) DO NOTHING", (site, site.removeprefix("live_"), iso(START)))
     rng, written, rows, lines = random.Random(7), 0, [], []
-    columns = ", ".join(EVENT_COLUMNS)
-    insert = f"INSERT INTO events ({columns}) VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})"
+    visitors = max(60_000, total // 15)
+    started = time.perf_counter()
     while written < total:
-        for visitor, session, user, moment, type_, subtype, fields in session_events(rng, total - written):
+        for site, visitor, session, user, moment, type_, subtype, fields, traffic in session_events(
+                rng, total - written, visitors):
             when = iso(moment)
             row = dict.fromkeys(EVENT_COLUMNS)
-            row.update(event_id=str(uuid.uuid4()), key="live_bench", mode="live", received_at=when, event_time=when,
-                       user_id=user, anonymous_id=visitor, session_id=session, ip="203.0.113.0")
+            row.update(event_id=str(uuid.uuid4()), key=site, mode="live", received_at=when, event_time=when,
+                       user_id=user, anonymous_id=visitor, session_id=session, ip="203.0.113.0", **traffic)
             if type_ == "interaction":
                 row.update(source="cobi", type="interaction", item_type=rng.choice(["TAG", "OFFER", "SHOP"]),
                            item_id=rng.choice(ITEMS), payload="{}",
@@ -104,45 +155,71 @@ def generate(path: str, total: int) -> None:
                     row["revenue"] = sum(line["quantity"] * line["unit_price"] for line in fields["cart"])
                     row["currency"] = "USD"
                 for n, line in enumerate(fields.get("cart", ())):
-                    lines.append((row["event_id"], n, line["product_id"], line["quantity"], line["unit_price"]))
+                    lines.append((site, row["event_id"], n, line["product_id"], line["quantity"], line["unit_price"]))
             rows.append([row[c] for c in EVENT_COLUMNS])
             written += 1
         if len(rows) >= 20000 or written >= total:
-            conn.executemany(insert, rows)
-            conn.executemany("INSERT INTO event_lines (event_pk, key, event_id, line_no, product_id, quantity, "
-                             "unit_price, currency) SELECT id, key, event_id, ?, ?, ?, ?, 'USD' FROM events "
-                             "WHERE key = 'live_bench' AND event_id = ?",
-                             [(n, product, quantity, price, event_id)
-                              for event_id, n, product, quantity, price in lines])
-            conn.commit()
+            with storage._transaction() as conn:
+                write(conn, rows, lines)
             rows, lines = [], []
-            print(f"\r{written} events", end="", file=sys.stderr)
+            print(f"\r{written:,} events, {written / (time.perf_counter() - started):,.0f}/s", end="", file=sys.stderr)
     print(file=sys.stderr)
-    conn.execute("ANALYZE")
-    conn.commit()
-    conn.close()
+    with storage._transaction() as conn:
+        conn.execute("ANALYZE")
+
+
+def _timed(storage, name: str, since: str, until: str, keys) -> str:
+    """One report's seconds (and rows), as a table cell."""
+    started = time.perf_counter()
+    rows = reports.run(storage, name, since, until, "live", keys)[1]
+    return f"{time.perf_counter() - started:.2f} ({len(rows)})"
+
+
+def measure(storage) -> None:
+    """Bring the visits up to date (timed), then time every report: a month and a day, every site and one."""
+    started = time.perf_counter()
+    visits = storage.refresh_visits(limit=5000)
+    print(f"visits brought up to date: {visits:,} recomputed in {time.perf_counter() - started:.1f} s")
+    count = storage.query("SELECT count(*) FROM events")[1][0][0]
+    sessions = storage.query("SELECT count(*) FROM visits")[1][0][0]
+    orders = storage.query("SELECT count(*) FROM orders")[1][0][0]
+    print(f"{count:,} events, {sessions:,} visits, {orders:,} orders, {len(PRODUCTS)} products, "
+          f"{storage.dialect.name}")
+    month = (iso(START), iso(START + timedelta(days=31)))
+    day = (iso(START + timedelta(days=14)), iso(START + timedelta(days=15)))
+    print("| report | month, every site | month, one site | day, one site |\n|---|---|---|---|")
+    for name in reports.REPORTS:
+        cells = [_timed(storage, name, *month, None), _timed(storage, name, *month, (SITES[0],)),
+                 _timed(storage, name, *day, (SITES[0],))]
+        print(f"| {name} | {' | '.join(cells)} |", flush=True)
 
 
 def main() -> None:
-    """Generate once, then time every report over the month."""
+    """Generate once, then time every report over the month and a day."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--path", default="/tmp/reports-bench.sqlite3")
+    parser.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite")
     args = parser.parse_args()
-    if not os.path.exists(args.path):
-        generate(args.path, args.events)
-    storage = create_app({"DATABASE_URL": f"sqlite:///{args.path}"}).extensions["collector.storage"]
-    storage.migrate()  # a store generated by an older version gets the newer indexes
-    count = storage.query("SELECT count(*) FROM events")[1][0][0]
-    sessions = storage.query("SELECT count(DISTINCT session_id) FROM events")[1][0][0]
-    orders = storage.query("SELECT count(*) FROM orders")[1][0][0]
-    print(f"{count} events, {sessions} sessions, {orders} orders, {len(PRODUCTS)} products")
-    print("| report | seconds | rows |\n|---|---|---|")
-    since, until = iso(START), iso(START + timedelta(days=31))
-    for name in reports.REPORTS:
-        started = time.perf_counter()
-        rows = reports.run(storage, name, since, until, "live")[1]
-        print(f"| {name} | {time.perf_counter() - started:.2f} | {len(rows)} |", flush=True)
+    if args.store == "postgres":
+        sys.path.insert(0, str(ROOT / "tests"))
+        from support.pg import PostgresServer
+
+        server = PostgresServer().start()
+        try:
+            storage = create_app({"DATABASE_URL": server.fresh_database()}).extensions["collector.storage"]
+            generate(storage, args.events)
+            measure(storage)
+        finally:
+            server.stop()
+        return
+    fresh = not os.path.exists(args.path)
+    storage = create_app({"DATABASE_URL": f"sqlite:///{args.path}", "SQLITE_SYNCHRONOUS": "OFF"}
+                         ).extensions["collector.storage"]
+    if fresh:
+        generate(storage, args.events)
+    storage.migrate()  # a store generated by an older version gets the newer tables and indexes
+    measure(storage)
 
 
 if __name__ == "__main__":

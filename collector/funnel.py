@@ -26,6 +26,11 @@ from .sites import scoped
 #: The event columns a step may filter on (exact values).
 FILTER_COLUMNS = ("product_id", "variant_id", "category_id", "category_name", "banner_id", "order_id", "term",
                   "payment_method", "item_type", "item_id", "interaction_type", "page_url", "source")
+#: What a funnel may be broken down by: a column of each unit's first step-1 event (PostHog's "first touchpoint").
+BREAKDOWN_COLUMNS = ("device", "browser", "os", "utm_source", "utm_medium", "utm_campaign", "page_path", "platform",
+                     "country")
+#: Breakdown values shown at most (the largest at step 1); the others are summed as "(other)".
+BREAKDOWN_LIMIT = 20
 #: A visit of events without the tracker's session id ends after this long without one of its events.
 VISIT_GAP_SECONDS = 30 * 60
 _STEP = re.compile(r"^(?P<type>[a-z_]+)(?::(?P<subtype>[a-z_]+))?(?P<filters>(?:\[[a-z_]+=[^\]]*\])*)$")
@@ -113,7 +118,7 @@ def reach(events: Iterable[tuple[float, tuple[int, ...]]], steps: int, window: f
     chains: list[tuple[float, ...] | None] = [None] * steps
     gaps: list[float] = []
     level = 0
-    for moment, matched in events:
+    for moment, matched, *_ in events:
         # Higher steps first: one event must not fill two steps of the same chain.
         for step in sorted(matched, reverse=True):
             if step == 0:
@@ -136,12 +141,13 @@ def _seconds(moment: str) -> float:
 
 
 def units(rows: Iterable[tuple], steps: int, window: float | None) -> Iterator[list]:
-    """The step events of each unit, in order: rows (visitor, session id, event time, the bit mask of the steps
-    the event matches) sorted by visitor (and session, without a window) and time; a unit is a session (the
-    tracker's, else the visitor's step events less than 30 minutes apart) without a window, else the visitor."""
+    """The step events of each unit, in order, as (time, steps matched, breakdown value): rows (visitor,
+    session id, event time, the bit mask of the steps the event matches, the breakdown value) sorted by
+    visitor (and session, without a window) and time; a unit is a session (the tracker's, else the
+    visitor's step events less than 30 minutes apart) without a window, else the visitor."""
     matched_by_mask = [tuple(i for i in range(steps) if mask >> i & 1) for mask in range(1 << steps)]
     current, events, last_visit = None, [], {}
-    for visitor, session_id, event_time, mask in rows:
+    for visitor, session_id, event_time, mask, value in rows:
         moment = _seconds(event_time)
         if window is None:
             if session_id is None:
@@ -157,15 +163,18 @@ def units(rows: Iterable[tuple], steps: int, window: float | None) -> Iterator[l
             if events:
                 yield events
             current, events = unit, []
-        events.append((moment, matched_by_mask[mask]))
+        events.append((moment, matched_by_mask[mask], value))
     if events:
         yield events
 
 
 def run(storage, steps: tuple[Step, ...], window: float | None, since: str, until: str, mode: str,
-        keys: tuple[str, ...] | None) -> tuple[list[str], list[tuple]]:
+        keys: tuple[str, ...] | None, breakdown: str | None = None) -> tuple[list[str], list[tuple]]:
     """The funnel's rows over a period, a mode and the sites' keys: step, count, conversion from the previous
-    step and from the first, dropped off, median seconds from the previous step."""
+    step and from the first, dropped off, median seconds from the previous step; with a breakdown column,
+    those rows for each of its values (the unit's first step-1 event's), led by the value."""
+    if breakdown is not None and breakdown not in BREAKDOWN_COLUMNS:
+        raise ValueError(f"a funnel breaks down by one of {', '.join(BREAKDOWN_COLUMNS)}; not {breakdown!r}")
     conditions = [step.condition() for step in steps]
     # Which steps an event matches, as a bit mask worked out by the query: only the columns the steps name
     # are read, so the default steps read nothing but the reports' covering index.
@@ -174,18 +183,42 @@ def run(storage, steps: tuple[Step, ...], window: float | None, since: str, unti
     values = [value for _, step_values in conditions for value in step_values]
     # A session's events come together (a visitor's without one, in time order); a visitor's all in time order.
     order = "session_id, event_time, id" if window is None else "event_time, id"
-    sql = scoped(f"SELECT coalesce(anonymous_id, user_id) AS visitor, session_id, event_time, {mask} FROM events "
+    sql = scoped(f"SELECT coalesce(anonymous_id, user_id) AS visitor, session_id, event_time, {mask}, "
+                 f"{breakdown or 'NULL'} FROM events "
                  f"WHERE {period_filter()} AND bot IS NULL AND coalesce(anonymous_id, user_id) IS NOT NULL "
                  f"AND ({where}) "
                  f"ORDER BY coalesce(anonymous_id, user_id), {order}", keys)
-    counts, gaps = [0] * len(steps), [[] for _ in steps]
+    tallies: dict[str | None, tuple[list[int], list[list[float]]]] = {}
     rows = storage.query_stream(sql, [*values, mode, since, until, *(keys or ()), *values])
     for events in units(rows, len(steps), window):
         reached = reach(events, len(steps), window)
+        if not reached.level:
+            continue
+        value = next(value for _, matched, value in events if 0 in matched)
+        counts, gaps = tallies.setdefault(value, ([0] * len(steps), [[] for _ in steps]))
         for step in range(reached.level):
             counts[step] += 1
         for step, gap in enumerate(reached.gaps, 1):
             gaps[step].append(gap)
+    columns = ["step", "count", "from_previous", "from_start", "dropped", "median_seconds"]
+    if breakdown is None:
+        counts, gaps = ([0] * len(steps), [[] for _ in steps])
+        for part_counts, part_gaps in tallies.values():
+            counts = [a + b for a, b in zip(counts, part_counts, strict=True)]
+            gaps = [a + b for a, b in zip(gaps, part_gaps, strict=True)]
+        return columns, _shape(steps, counts, gaps)
+    ranked = sorted(tallies, key=lambda v: (-tallies[v][0][0], v is None, v or ""))
+    shown, others = ranked[:BREAKDOWN_LIMIT], ranked[BREAKDOWN_LIMIT:]
+    if others:
+        tallies["(other)"] = ([sum(tallies[v][0][i] for v in others) for i in range(len(steps))],
+                              [[g for v in others for g in tallies[v][1][i]] for i in range(len(steps))])
+        shown.append("(other)")
+    return [breakdown, *columns], [(value if value is not None else "(none)", *row) for value in shown
+                                   for row in _shape(steps, *tallies[value])]
+
+
+def _shape(steps: tuple[Step, ...], counts: list[int], gaps: list[list[float]]) -> list[tuple]:
+    """The rows of one funnel: per step, its name, count, conversions, drop-off and median time."""
     shaped = []
     for i, step in enumerate(steps):
         previous = counts[i - 1] if i else counts[0]
@@ -193,4 +226,4 @@ def run(storage, steps: tuple[Step, ...], window: float | None, since: str, unti
                        round(counts[i] / previous, 4) if previous else None,
                        round(counts[i] / counts[0], 4) if counts[0] else None,
                        previous - counts[i], statistics.median(gaps[i]) if gaps[i] else None))
-    return ["step", "count", "from_previous", "from_start", "dropped", "median_seconds"], shaped
+    return shaped

@@ -357,9 +357,15 @@ def _analysts_api(spec: APISpec) -> None:
     spec.path("/v1/reports/{name}", operations={"get": {
         "summary": "An analyst report over a period, a mode and a site", "security": [{"analyst": []}],
         "parameters": [{"name": "name", "in": "path", "required": True,
-                        "schema": {"type": "string", "enum": sorted(reports.REPORTS)}}, *scope],
-        "responses": _responses({"200": {"description": "The report's columns and rows",
-                                         "content": {"application/json": {"schema": report}}}}, errors)}})
+                        "schema": {"type": "string", "enum": sorted(reports.REPORTS)}}, *scope,
+                       {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]},
+                        "description": "json (the default), or csv: a header of the columns, then the rows"},
+                       {"name": "steps", "in": "query", "schema": {"type": "string"},
+                        "description": "funnel: its steps, e.g. pageview:product,viewcart,order:completed"},
+                       {"name": "window", "in": "query", "schema": {"type": "string"},
+                        "description": "funnel: session (the default), or Nh / Nd per visitor"}],
+        "responses": _responses({"200": {"description": "The report's columns and rows", "content": {
+            "application/json": {"schema": report}, "text/csv": {"schema": {"type": "string"}}}}}, errors)}})
     spec.path("/v1/export", operations={"get": {
         "summary": "A site's events of a period, streamed as CSV, NDJSON or Parquet", "security": [{"analyst": []}],
         "parameters": [*scope, {"name": "format", "in": "query", "schema": {"type": "string",

@@ -45,10 +45,11 @@ _TYPES = (*EVENT_TYPES, "interaction")
 
 
 def _funnel(storage, since: str, until: str, mode: str, keys: tuple[str, ...] | None, steps: str | None = None,
-            window: str | None = None) -> tuple[list[str], list[tuple]]:
-    """The funnel report: its steps (default product view to order completed) and window (default a session)."""
+            window: str | None = None, breakdown: str | None = None) -> tuple[list[str], list[tuple]]:
+    """The funnel report: its steps (default product view to order completed), window (default a session)
+    and breakdown (default none)."""
     return funnel.run(storage, funnel.parse_steps(steps) if steps else funnel.DEFAULT_STEPS,
-                      funnel.parse_window(window), since, until, mode, keys)
+                      funnel.parse_window(window), since, until, mode, keys, breakdown or None)
 
 
 def _breakdown(title: str, column: str, none: str | None, share: bool = False) -> Report:
@@ -78,17 +79,18 @@ REPORTS: dict[str, Report] = {
     "operating_systems": _breakdown("Operating systems of visits", "os", "(not set)", share=True),
     "funnel": Report(
         "Units doing each step in order (default: sessions, product view to order completed)",
-        compute=_funnel, options=("steps", "window")),
+        compute=_funnel, options=("steps", "window", "breakdown")),
     "revenue": Report(
         "Completed orders (not cancelled) and revenue per day and currency",
         "SELECT substr(completed_at, 1, 10) AS day, currency, count(*) AS orders, sum(revenue) AS revenue "
         f"FROM orders WHERE {period_filter(time='completed_at')} AND status = 'completed' "
         "GROUP BY substr(completed_at, 1, 10), currency ORDER BY day, currency"),
     "products": Report(
-        "Top products: viewed, put in carts, bought, with their names, brands, prices and categories",
+        "Top products: viewed, in carts, bought, the cart-to-purchase rate (%), names, brands, prices, categories",
         "SELECT a.product_id, min(c.name) AS name, min(c.brand) AS brand, min(c.price) AS price,"
         " min(c.category) AS category, min(c.source) AS catalogue,"
-        " sum(a.viewed) AS views, sum(a.carted) AS carted, sum(a.bought) AS bought FROM ("
+        " sum(a.viewed) AS views, sum(a.carted) AS carted, sum(a.bought) AS bought,"
+        " round(100.0 * sum(a.bought) / NULLIF(sum(a.carted), 0), 1) AS cart_to_purchase FROM ("
         f" SELECT key, product_id, 1 AS viewed, 0 AS carted, 0 AS bought FROM product_views WHERE {_PERIOD}"
         " UNION ALL SELECT e.key, l.product_id, 0, coalesce(l.quantity, 1), 0 FROM event_lines l"
         f" JOIN events e ON e.id = l.event_pk WHERE e.type = 'viewcart' AND {period_filter('e.')} AND e.bot IS NULL"

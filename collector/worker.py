@@ -60,7 +60,7 @@ class Worker:
             refreshes them too, so the panels stay exact meanwhile)."""
             while True:
                 try:
-                    self.storage.refresh_visits()
+                    self.storage.refresh_visits(stopping=self.stopping.is_set)
                 except Exception:
                     log.exception("visits refresh failed; trying again in %.0f s", VISITS_SECONDS)
                 if once or self.stopping.wait(VISITS_SECONDS):

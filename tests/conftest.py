@@ -18,6 +18,8 @@ from collector import server_keys
 from collector.clock import now_iso
 
 from support import pg
+from support.chromium import CHROMIUM
+from support.chromium import CHROMIUM_ARGS
 from support.dataset import dataset_requests
 
 
@@ -199,13 +201,6 @@ def dataset(client, storage):
     for path, body, headers, status in dataset_requests(live, test):
         assert client.post(path, json=body, headers=headers).status_code == status
     return {"live": live, "test": test}
-
-
-#: Debian's Chromium; no browser can be downloaded here.
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-#: No sandbox as root, and no background calls to a network the machine does not have.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,10 @@ import requests
 from collector import analysts
 from collector import create_app
 from collector import reports
+from collector.dashboard_format import cell
 
+from support.chromium import CHROMIUM
+from support.chromium import CHROMIUM_ARGS
 from support.dataset import DATASET
 from support.dataset import INTERACTIONS
 from support.dataset import LINES_O1
@@ -61,7 +65,7 @@ def test_dashboard_shows_the_fixture(tmp_path, page):
     assert [row.split("\t")[0] for row in products.splitlines()[1:]] == [row[0] for row in expected_products]
     assert total == len(live_rows) + len(INTERACTIONS)
     assert sorted((item_type, int(n)) for item_type, _, n in items) == sorted((item, 1) for _, _, item in INTERACTIONS)
-    assert f"{float(sum(line['quantity'] * line['unit_price'] for line in LINES_O1))} USD" in revenue
+    assert f"{sum(line['quantity'] * line['unit_price'] for line in LINES_O1):,.2f} USD" in revenue
     assert "p1" in products and "lamp" in searches
     assert "invalid_event" in rejected
     assert page.problems == []
@@ -74,3 +78,95 @@ def test_dashboard_requires_a_token(client):
     assert "default-src 'self'" in signin.headers["Content-Security-Policy"]
     assert client.post("/dashboard/login", data={"token": "an_nope"}).status_code == 303
     assert b"Funnel" not in client.get("/dashboard").data
+
+
+#: A person's browser: Chromium's own headless user agent is a bot's, left out of every panel.
+DESKTOP = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
+           "Safari/537.36")
+
+
+def _wait_for_order(storage, timeout: float = 20) -> None:
+    """Wait until the tracker's order has landed (it is sent as the order page loads)."""
+    deadline = time.monotonic() + timeout
+    query = "SELECT count(*) FROM events WHERE type = 'order' AND subtype = 'completed'"
+    while storage.query(query)[1][0][0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def _card(page, metric: str) -> str:
+    """A headline card's value as shown."""
+    return page.inner_text(f".card[data-metric={metric}] .value")
+
+
+def test_a_visit_to_the_demo_shop_shows_in_every_panel_it_should(tmp_path, browser):
+    path = str(tmp_path / "visit.sqlite3")
+    key = prepare_store(path, "demo")
+    storage = create_app({"DATABASE_URL": f"sqlite:///{path}"}).extensions["collector.storage"]
+    token = analysts.create_token(storage, "Ana")
+    # The whole browser says so: a page's override does not reach the beacons sent as a page unloads.
+    person = browser.browser_type.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, f"--user-agent={DESKTOP}"])
+    context = person.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems = []
+    page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
+    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+    with Gunicorn(path, workers=2, DEMO_KEY=key) as server:
+        # A visitor from a news site's link to the shop, with a campaign's tags, who buys.
+        page.goto(server.url + "/demo/?utm_source=newsletter&utm_medium=email&utm_campaign=launch",
+                  referer="https://www.example-news.com/story")
+        page.click("[data-click-banner=b1]")
+        page.wait_for_url("**/category.html")
+        page.click("[data-click-product=p2]")
+        page.wait_for_url("**/product.html")
+        page.click("text=Add to cart and view the cart")
+        page.click("text=Check out")
+        page.click("text=Place the order")
+        page.wait_for_url("**/order.html")
+        _wait_for_order(storage)
+        page.goto(server.url + "/dashboard")
+        page.fill("#token", token)
+        page.click("text=Sign in")
+        page.goto(server.url + "/dashboard?since=1d")
+        cards = {metric: _card(page, metric) for metric in ("visitors", "visits", "orders", "revenue",
+                                                            "conversion_rate", "bounce_rate")}
+        panels = {name: page.inner_text(f"#{name} table") for name in (
+            "sources", "utm-campaigns", "utm-sources", "pages", "entry-pages", "exit-pages", "devices", "browsers",
+            "operating-systems", "products")}
+        funnel = {el.get_attribute("data-step"): int(el.text_content())
+                  for el in page.query_selector_all("#funnel .value")}
+        response = context.request.get(server.url + "/dashboard/reports/sources.csv?since=1d")
+        download = (response.status, response.text())
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-desktop.png"), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.reload()
+        overflow = page.evaluate("document.documentElement.scrollWidth")
+        page.screenshot(path=str(ARTIFACTS / "dashboard-phone.png"), full_page=True)
+    context.close()
+    person.close()
+    storage.close()
+    assert cards == {"visitors": "1", "visits": "1", "orders": "1", "revenue": "24.00 USD",
+                     "conversion_rate": "100%", "bounce_rate": "0%"}
+    assert panels["sources"].splitlines()[1].split("\t")[:3] == ["example-news.com", "1", "1"]
+    assert "launch" in panels["utm-campaigns"] and "newsletter" in panels["utm-sources"]
+    assert panels["entry-pages"].splitlines()[1].startswith("/demo/\t")
+    # The cart, checkout and order pages send cart and order events, not page views: the last view is the product's.
+    assert panels["exit-pages"].splitlines()[1].startswith("/demo/product.html\t")
+    assert "/demo/product.html" in panels["pages"] and "/demo/category.html" in panels["pages"]
+    assert panels["devices"].splitlines()[1].split("\t") == ["Desktop", "1", "100%"]
+    assert panels["browsers"].splitlines()[1].startswith("Chrome\t")
+    assert panels["operating-systems"].splitlines()[1].startswith("Windows\t")
+    assert "p1" in panels["products"]
+    assert funnel["product view"] == 1 and funnel["order completed"] == 1
+    assert download[0] == 200 and "example-news.com,1,1" in download[1]
+    assert overflow <= 390, f"the phone layout is {overflow}px wide"
+    assert problems == []
+
+
+@pytest.mark.parametrize(("value", "kind", "written"), [
+    (1234567, "number", "1,234,567"), (1234.5, "number", "1,234.50"), (None, "number", "–"),
+    (66.7, "percent", "66.7%"), (40.0, "percent", "40%"), (45, "duration", "45s"), (192, "duration", "3m 12s"),
+    (3840, "duration", "1h 4m"), (1.2, "ratio", "1.2"), (3.0, "ratio", "3"), (1234.5, "EUR", "1,234.50 EUR"),
+    (None, "USD", "–"), (None, "text", "(none)"), ("/p/lamp", "text", "/p/lamp")])
+def test_numbers_are_written_for_people(value, kind, written):
+    assert cell(value, kind) == written

@@ -195,6 +195,11 @@ def test_the_api_and_the_cli_take_steps_and_a_window(client, storage, cli, key):
               "pageview:product,viewcart", "--format", "json").stdout
     assert '"count": 1' in out
     assert cli("report", "funnel", "--window", "week", check=False).returncode == 2
+    split = client.get("/v1/reports/funnel", query_string={**query, "breakdown": "browser"}, headers=headers).json
+    assert split["columns"][:3] == ["browser", "step", "count"] and [row[2] for row in split["rows"]] == [1, 1]
+    out = cli("report", "funnel", "--since", "2026-11-19", "--until", "2026-11-30", "--breakdown", "os",
+              "--format", "json").stdout
+    assert '"os": "(none)"' in out
 
 
 def test_the_edges_of_the_window_and_of_a_visit(client, storage):
@@ -207,3 +212,34 @@ def test_the_edges_of_the_window_and_of_a_visit(client, storage):
     # Without the tracker's session id: 30 minutes apart is one visit, 31 minutes two.
     _send(client, other, [("w1", None, 0, 1), ("w1", None, 30, 3), ("w2", None, 0, 1), ("w2", None, 31, 3)])
     assert [r["count"] for r in _rows(storage, other, steps="pageview:product,viewcart")] == [2, 1]
+
+
+CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
+          "Safari/537.36")
+IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+          "Version/17.0 Mobile/15E148 Safari/604.1")
+
+
+def test_a_breakdown_gives_one_funnel_per_value_of_the_first_steps_event(client, storage):
+    site = keys.create_key(storage, "funnel", [])
+    sessions = [("s1", CHROME, [1, 3, 4, 5]), ("s2", IPHONE, [1, 3]), ("s3", IPHONE, [1]), ("s4", CHROME, [3])]
+    batch = []
+    for session, agent, kinds in sessions:
+        for minute, kind in enumerate(kinds):
+            type_, subtype, extra = KINDS[kind]
+            batch.append({"event_id": new_id(), "user": {"anonymous_id": f"v-{session}"},
+                          "event": {"type": type_, **({"subtype": subtype} if subtype else {}), **extra},
+                          "context": {"session_id": session, "user_agent": agent},
+                          "timestamp": (START + timedelta(minutes=minute)).isoformat()})
+    assert client.post("/v1/events", json={"events": batch}, headers=basic(site)).status_code == 200
+    columns, rows = reports.run(storage, "funnel", SINCE, UNTIL, "live", (site,), breakdown="device")
+    assert columns[:3] == ["device", "step", "count"]
+    # Mobile leads (two sessions at the first step); s4 never did the first step and counts nowhere.
+    assert [row[:3] for row in rows] == [
+        ("Mobile", "product view", 2), ("Mobile", "cart", 1), ("Mobile", "order started", 0),
+        ("Mobile", "order completed", 0), ("Desktop", "product view", 1), ("Desktop", "cart", 1),
+        ("Desktop", "order started", 1), ("Desktop", "order completed", 1)]
+    whole = reports.run(storage, "funnel", SINCE, UNTIL, "live", (site,))[1]
+    assert [row[1] for row in whole] == [a[2] + b[2] for a, b in zip(rows[:4], rows[4:], strict=True)]
+    with pytest.raises(ValueError, match="breaks down by one of"):
+        reports.run(storage, "funnel", SINCE, UNTIL, "live", (site,), breakdown="ip")

@@ -58,6 +58,8 @@ def test_products(storage, dataset):
     got = {r["product_id"]: (int(r["views"]), int(r["carted"]), int(r["bought"])) for r in run(storage, "products")}
     products = set(views) | set(carted) | set(bought)
     assert got == {p: (views[p], carted[p], bought[p]) for p in products}
+    rates = {r["product_id"]: r["cart_to_purchase"] for r in run(storage, "products")}
+    assert rates == {p: round(100 * bought[p] / carted[p], 1) if carted[p] else None for p in products}
 
 
 def test_searches_and_those_without_a_product_view(storage, dataset):

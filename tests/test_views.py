@@ -107,7 +107,7 @@ def test_the_schema_docs_examples_run(client, storage, dataset, key, secret):
     text = (Path(__file__).resolve().parent.parent / "docs" / "schema.md").read_text()
     examples = text.split("```sql", 1)[1].split("```", 1)[0]
     statements = [s.strip() for s in examples.split(";") if s.strip()]
-    assert len(statements) == 6
+    assert len(statements) == 7
     for type_name in ("shops", "offers"):
         assert upload(client, secret, type_name, [EXAMPLES[type_name]]).status_code == 200
     interaction = make_interaction(item_type="OFFER", item_id=OFFER, interaction_type="DISCOUNT_CODE")
@@ -118,6 +118,10 @@ def test_the_schema_docs_examples_run(client, storage, dataset, key, secret):
     assert [(day, currency, float(total)) for day, currency, total in revenue] == [("2026-11-20", "USD", 25.0)]
     unanswered = storage.query(statements[5])[1]
     assert [(term, int(n)) for term, n in unanswered] == [("lamp", 1)]
+    # The live visits: session s1, b1's two (an hour apart, no session) and s3, from a desktop, no referrer.
+    storage.refresh_visits()
+    assert [(source, device, int(n), float(rate)) for source, device, n, rate in storage.query(statements[6])[1]] \
+        == [("Direct / None", "Desktop", 4, 0.0)]
     shop, shop_secret = dataset["live"], server_keys.create_server_key(storage, dataset["live"])
     for variant in ("v1", "v2"):  # two variants: the product still counts its views once
         assert send(client, shop, shop_secret, "POST", "/v1/products", {**PRODUCT, "variant_id": variant}) \

@@ -37,21 +37,26 @@ def _request() -> tuple[sites.Scope, str, str]:
     return scope, since, until
 
 
+def csv_download(name: str, mode: str, since: str, until: str, columns: list[str], rows: list[tuple]) -> Response:
+    """A report as a CSV download named after it, its mode and its period."""
+    return Response(reports.as_csv(columns, rows), content_type=_MEDIA["csv"], headers={
+        "Content-Disposition": f'attachment; filename="{name}-{mode}-{since[:10]}-{until[:10]}.csv"'})
+
+
 @bp.get("/v1/reports/<name>")
 def report(name: str):
     """Run one report over a period, mode and site and answer its columns and rows."""
     scope, since, until = _request()
     if name not in reports.REPORTS:
         raise NotFound(f"No report {name!r}; reports are: {', '.join(sorted(reports.REPORTS))}.")
-    options = {option: request.args[option] for option in ("steps", "window") if option in request.args}
+    options = {option: request.args[option] for option in ("steps", "window", "breakdown") if option in request.args}
     try:
         columns, rows = reports.run(current_storage(), name, since, until, scope.mode, scope.keys, **options)
     except ValueError as exc:
         raise BadParameter(str(exc)) from None
     fmt = request.args.get("format", "json")
     if fmt == "csv":
-        return Response(reports.as_csv(columns, rows), content_type=_MEDIA["csv"], headers={
-            "Content-Disposition": f'attachment; filename="{name}-{scope.mode}-{since[:10]}-{until[:10]}.csv"'})
+        return csv_download(name, scope.mode, since, until, columns, rows)
     if fmt != "json":
         raise BadParameter("format must be json or csv.")
     return {"report": name, "title": reports.REPORTS[name].title, "site": request.args.get("site"),

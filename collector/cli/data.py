@@ -35,14 +35,16 @@ def query(sql, fmt):
 @click.option("--steps", help="funnel: the steps, e.g. 'pageview:product,viewcart,order:completed' "
                               "(type[:subtype][column=value], 2 to 8).")
 @click.option("--window", help="funnel: `session` (the default), or Nh / Nd per visitor from the first step.")
+@click.option("--breakdown", help="funnel: one funnel per value of device, browser, os, utm_source, utm_medium, "
+                                  "utm_campaign, page_path, platform or country (of the first step's event).")
 @format_option()
-def report(name, since, until, mode, site, steps, window, fmt):
+def report(name, since, until, mode, site, steps, window, breakdown, fmt):
     """Run an analyst report over a period (see `collector report --help` for the names)."""
     scope = sites.choose(current_storage(), None, site, mode)
     try:
         start, end = reports.period(since, until)
         columns, rows = reports.run(current_storage(), name, start, end, scope.mode, scope.keys, steps=steps,
-                                    window=window)
+                                    window=window, breakdown=breakdown)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     click.echo(f"{reports.REPORTS[name].title} ({site or 'every site'}, {scope.mode}, {start} to {end})", err=True)

@@ -6,6 +6,7 @@ A new backend implements `Storage`; one over SQL subclasses `sql.SQLStorage` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -180,6 +181,14 @@ class Storage(Protocol):
 
     def prune(self, before: str, before_epoch: float) -> dict:
         """Delete what was received before a moment; return counts."""
+
+    # Visits (the web panels' table).
+
+    def refresh_visits(self, limit: int = 2000, stopping: Callable[[], bool] = lambda: False) -> int:
+        """Recompute the visits events changed since the last refresh; return how many."""
+
+    def pending_visit_changes(self) -> int:
+        """How many changes wait for a refresh."""
 
     # Reads.
 

@@ -8,6 +8,8 @@ committed event: late events, imports and forget change the visits they touch an
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..visits import EVENT_FIELDS
 from ..visits import VISIT_COLUMNS
 from ..visits import derived_id
@@ -25,12 +27,12 @@ _LOCK = 0x76697369
 class VisitsMixin(SQLBase):
     """refresh_visits and what it reads."""
 
-    def refresh_visits(self, limit: int = 2000) -> int:
-        """Recompute every visit changed since the last refresh, `limit` changes per transaction; return how
-        many visits were recomputed."""
+    def refresh_visits(self, limit: int = 2000, stopping: Callable[[], bool] = lambda: False) -> int:
+        """Recompute every visit changed since the last refresh, `limit` changes per transaction, until none
+        are left or `stopping()` says so; return how many visits were recomputed."""
         self.ensure_migrated()
         total = 0
-        while (done := self._refresh_some(limit)) is not None:
+        while not stopping() and (done := self._refresh_some(limit)) is not None:
             total += done
         return total
 
