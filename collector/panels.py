@@ -1,5 +1,5 @@
-"""The web analytics panels Plausible shows in one look, over the `visits` table (collector/visits.py
-defines a visit) and the events' stored page and traffic columns.
+"""The web analytics panels Plausible shows in one look, read from the rollups (collector/rollups.py) of the
+`visits` table (collector/visits.py defines a visit) and of the page views.
 
 Visit figures count the visits that **start** in the period (Plausible's and PostHog's sessions): unique
 visitors (distinct anonymous ids, else user ids), visits, page views (with their visit, so that the time
@@ -9,24 +9,28 @@ systems) take the visit's own value, frozen at its first event; top pages and ex
 when they happened. The headline figures come with the previous period of the same length, and the shop's:
 orders, revenue and average order value (one currency; none when the period mixes them), and the visit
 conversion rate (visits with a completed order / visits).
+
+A period is read in whole hours (UTC): its start rounds down to the hour, its end up. Whole days come from
+the days' rollups, the hours around them from the hours'.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 from datetime import datetime
 from datetime import timedelta
+from decimal import ROUND_HALF_UP
 from decimal import Decimal
 
+from . import rollups
 from .clock import iso
 from .sites import period_filter
 from .sites import scoped
 
-_VISITS = period_filter(time="started_at")
 #: Rows a breakdown answers at most (Plausible's CSV export keeps 300; its pages 100).
 BREAKDOWN_LIMIT = 100
-#: Figures of one visit group, in this order: additive parts first, rates from them.
-_FIGURES = ("count(DISTINCT visitor) AS visitors, count(*) AS visits, coalesce(sum(pageviews), 0) AS pageviews, "
-            "round(100.0 * sum(bounce) / count(*)) AS bounce_rate, round(avg(duration)) AS visit_duration")
+_HOUR = "%Y-%m-%dT%H"
 
 
 def _numbers(rows: list[tuple]) -> list[tuple]:
@@ -40,40 +44,117 @@ def query(storage, sql: str, keys, params: tuple, repeat: int = 1) -> tuple[list
     return columns, _numbers(rows)
 
 
-def breakdown_sql(column: str, label: str, none: str | None, share: bool = False) -> tuple[str, int]:
-    """A visit breakdown by one `visits` column: visitors, visits, bounce rate and duration per value (rows
-    without a value named `none`, or left out when `none` is None); with `share`, each value's % of
-    visitors. Returns the SQL and how many period filters it holds."""
-    value = f"coalesce({column}, '{none}')" if none is not None else column
-    where = "" if none is not None else f" AND {column} IS NOT NULL"
-    extra, repeat = "", 1
-    if share:
-        extra = (", round(100.0 * count(DISTINCT visitor) / NULLIF((SELECT count(DISTINCT visitor) FROM visits "
-                 f"WHERE {_VISITS}), 0), 1) AS percentage")
-        repeat = 2
-    return (f"SELECT {value} AS {label}, count(DISTINCT visitor) AS visitors, count(*) AS visits, "
-            "round(100.0 * sum(bounce) / count(*)) AS bounce_rate, round(avg(duration)) AS visit_duration"
-            f"{extra} FROM visits WHERE {_VISITS}{where} GROUP BY {value} "
-            f"ORDER BY visitors DESC, visits DESC, {label} LIMIT {BREAKDOWN_LIMIT}"), repeat
+def half_up(value: float, digits: int = 0) -> float:
+    """Round as SQL does (halves away from zero), not as Python does (halves to even)."""
+    return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
 
 
-#: Top pages: page views where they happened, and the visitors who viewed each page.
-PAGES_SQL = ("SELECT page_path AS page, count(DISTINCT coalesce(anonymous_id, user_id)) AS visitors, "
-             "count(*) AS pageviews FROM events WHERE type = 'pageview' AND "
-             f"{period_filter()} AND bot IS NULL AND page_path IS NOT NULL GROUP BY page_path "
-             f"ORDER BY pageviews DESC, visitors DESC, page LIMIT {BREAKDOWN_LIMIT}")
-#: Entry pages, with Plausible's CSV names for the visitors and visits that entered there.
-ENTRY_PAGES_SQL = ("SELECT entry_page, count(DISTINCT visitor) AS unique_entrances, count(*) AS total_entrances, "
-                   "round(100.0 * sum(bounce) / count(*)) AS bounce_rate, round(avg(duration)) AS visit_duration "
-                   f"FROM visits WHERE {_VISITS} AND entry_page IS NOT NULL GROUP BY entry_page "
-                   f"ORDER BY unique_entrances DESC, total_entrances DESC, entry_page LIMIT {BREAKDOWN_LIMIT}")
-#: Exit pages, and the exit rate: visits that left from a page per 100 page views of it (Plausible's).
-EXIT_PAGES_SQL = ("SELECT v.exit_page, count(DISTINCT v.visitor) AS unique_exits, count(*) AS total_exits, "
-                  "floor(100.0 * count(*) / NULLIF(min(p.pageviews), 0)) AS exit_rate FROM visits v "
-                  "LEFT JOIN (SELECT page_path, count(*) AS pageviews FROM events WHERE type = 'pageview' AND "
-                  f"{period_filter()} AND bot IS NULL GROUP BY page_path) AS p ON p.page_path = v.exit_page "
-                  f"WHERE {period_filter('v.', 'started_at')} AND v.exit_page IS NOT NULL GROUP BY v.exit_page "
-                  f"ORDER BY unique_exits DESC, total_exits DESC, v.exit_page LIMIT {BREAKDOWN_LIMIT}")
+def _moment(text: str) -> datetime:
+    """A stored time as a datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def hours(since: str, until: str) -> tuple[datetime, datetime]:
+    """A period in whole hours: its start rounded down, its end up."""
+    start = _moment(since).replace(minute=0, second=0, microsecond=0)
+    end = _moment(until)
+    if end != end.replace(minute=0, second=0, microsecond=0):
+        end = end.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    return start, end
+
+
+def pieces(start: datetime, end: datetime) -> list[tuple[str, str, str]]:
+    """The rollup buckets that cover [start, end) (whole hours): (grain, first bucket, bucket past the last),
+    whole days as days, the hours before and after them as hours."""
+    first_day = start if start.hour == 0 else (start + timedelta(days=1)).replace(hour=0)
+    last_day = end.replace(hour=0)
+    if first_day >= last_day:
+        return [("hour", start.strftime(_HOUR), end.strftime(_HOUR))]
+    found = [("day", first_day.strftime("%Y-%m-%d"), last_day.strftime("%Y-%m-%d"))]
+    if start < first_day:
+        found.append(("hour", start.strftime(_HOUR), first_day.strftime(_HOUR)))
+    if last_day < end:
+        found.append(("hour", last_day.strftime(_HOUR), end.strftime(_HOUR)))
+    return found
+
+
+def _rows(storage, dimensions: tuple[str, ...], covering: list[tuple[str, str, str]], mode: str, keys,
+          columns: str = "dimension, value") -> list[tuple]:
+    """The rollup rows of some dimensions over some buckets, for a mode and the sites' keys."""
+    storage.refresh_visits()
+    ranges = " OR ".join("(grain = ? AND bucket >= ? AND bucket < ?)" for _ in covering)
+    sql = (f"SELECT {columns}, n, pageviews, bounces, duration, orders, visitors FROM rollups WHERE mode = ? AND "
+           f"dimension IN ({', '.join('?' for _ in dimensions)}) AND ({ranges})[[sites ]]")
+    params = (mode, *dimensions, *(part for piece in covering for part in piece), *(keys or ()))
+    return storage.query(scoped(sql, keys), params)[1]
+
+
+def read(storage, dimensions: tuple[str, ...], since: str, until: str, mode: str, keys) -> dict:
+    """Each (dimension, value)'s figures over a period, added up from the rollups."""
+    return rollups.add_up(_rows(storage, dimensions, pieces(*hours(since, until)), mode, keys))
+
+
+def _rate(part: float, whole: float) -> float | None:
+    """A whole-number percentage, None over nothing."""
+    return half_up(100 * part / whole) if whole else None
+
+
+def _mean(total: float, count: float) -> float | None:
+    """A whole-number mean, None over nothing."""
+    return half_up(total / count) if count else None
+
+
+def _ranked(tallies: dict, dimension: str, none: str | None) -> list[tuple[str, rollups.Tally]]:
+    """A dimension's values (named `none` when empty, or left out when `none` is None), most visitors first."""
+    found = [(value or none, tally) for (name, value), tally in tallies.items()
+             if name == dimension and (value or none is not None)]
+    found.sort(key=lambda pair: (-pair[1].visitors, -pair[1].n, pair[0]))
+    return found[:BREAKDOWN_LIMIT]
+
+
+def breakdown(storage, since: str, until: str, mode: str, keys, dimension: str = "", none: str | None = None,
+              share: bool = False) -> tuple[list[str], list[tuple]]:
+    """Visits broken down by one of their columns: visitors, visits, bounce rate and duration per value;
+    with `share`, each value's % of all visitors."""
+    tallies = read(storage, (dimension, "all"), since, until, mode, keys)
+    everyone = tallies.get(("all", ""))
+    total = everyone.visitors if everyone else 0
+    rows = []
+    for value, t in _ranked(tallies, dimension, none):
+        row = (value, t.visitors, t.n, _rate(t.bounces, t.n), _mean(t.duration, t.n))
+        rows.append((*row, half_up(100 * t.visitors / total, 1) if total else None) if share else row)
+    return [dimension, "visitors", "visits", "bounce_rate", "visit_duration", *(["percentage"] if share else [])], rows
+
+
+def visit_breakdown(dimension: str, none: str | None = None, share: bool = False):
+    """A report's compute function for one breakdown."""
+    return functools.partial(breakdown, dimension=dimension, none=none, share=share)
+
+
+def pages(storage, since: str, until: str, mode: str, keys) -> tuple[list[str], list[tuple]]:
+    """Top pages: page views where they happened, and the visitors who viewed each page."""
+    tallies = read(storage, (rollups.PAGE,), since, until, mode, keys)
+    found = sorted(((value, t) for (_, value), t in tallies.items() if value),
+                   key=lambda pair: (-pair[1].n, -pair[1].visitors, pair[0]))[:BREAKDOWN_LIMIT]
+    return ["page", "visitors", "pageviews"], [(value, t.visitors, t.n) for value, t in found]
+
+
+def entry_pages(storage, since: str, until: str, mode: str, keys) -> tuple[list[str], list[tuple]]:
+    """Entry pages, with Plausible's CSV names for the visitors and visits that entered there."""
+    tallies = read(storage, ("entry_page",), since, until, mode, keys)
+    return (["entry_page", "unique_entrances", "total_entrances", "bounce_rate", "visit_duration"],
+            [(value, t.visitors, t.n, _rate(t.bounces, t.n), _mean(t.duration, t.n))
+             for value, t in _ranked(tallies, "entry_page", None)])
+
+
+def exit_pages(storage, since: str, until: str, mode: str, keys) -> tuple[list[str], list[tuple]]:
+    """Exit pages, and the exit rate: visits that left from a page per 100 page views of it (Plausible's)."""
+    tallies = read(storage, ("exit_page", rollups.PAGE), since, until, mode, keys)
+    rows = []
+    for value, t in _ranked(tallies, "exit_page", None):
+        views = tallies.get((rollups.PAGE, value))
+        rows.append((value, t.visitors, t.n, float(math.floor(100 * t.n / views.n)) if views and views.n else None))
+    return ["exit_page", "unique_exits", "total_exits", "exit_rate"], rows
 
 
 def interval(since: str, until: str) -> str:
@@ -82,11 +163,6 @@ def interval(since: str, until: str) -> str:
     if length <= timedelta(days=2):
         return "hour"
     return "day" if length <= timedelta(days=90) else "week"
-
-
-def _moment(text: str) -> datetime:
-    """A stored time as a datetime."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _bucket_start(moment: datetime, unit: str, first: datetime) -> datetime:
@@ -99,9 +175,8 @@ def _bucket_start(moment: datetime, unit: str, first: datetime) -> datetime:
     return max(day - timedelta(days=day.weekday()), first)
 
 
-def buckets(since: str, until: str, unit: str) -> list[datetime]:
-    """Every bucket's start in [since, until), so that empty buckets are shown as zeros."""
-    start, end = _moment(since), _moment(until)
+def buckets(start: datetime, end: datetime, unit: str) -> list[datetime]:
+    """Every bucket's start in [start, end), so that empty buckets are shown as zeros."""
     first = _bucket_start(start, "day" if unit == "week" else unit, start)
     step = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}[unit]
     found, moment = [], _bucket_start(first, unit, first)
@@ -113,64 +188,39 @@ def buckets(since: str, until: str, unit: str) -> list[datetime]:
 
 def series(storage, since: str, until: str, mode: str, keys) -> tuple[list[str], list[tuple]]:
     """The visitors time series: per bucket, visitors, visits, page views, bounce rate and duration."""
-    storage.refresh_visits()
+    start, end = hours(since, until)
     unit = interval(since, until)
-    starts = buckets(since, until, unit)
-    cut = 13 if unit == "hour" else 10
-    # Visitors are distinct per bucket: read (bucket of the day or hour, visitor) parts and fold them, since a
-    # week's visitors are not the sum of its days'.
-    _, rows = query(storage, f"SELECT substr(started_at, 1, {cut}) AS part, visitor, count(*), sum(pageviews), "
-                              f"sum(bounce), sum(duration) FROM visits WHERE {_VISITS} "
-                              f"GROUP BY substr(started_at, 1, {cut}), visitor", keys, (mode, since, until))
-    first = _moment(since)
-    totals: dict[datetime, list] = {start: [set(), 0, 0, 0, 0] for start in starts}
-    for part, visitor, visits, pageviews, bounces, duration in rows:
-        moment = datetime.fromisoformat(part + (":00:00+00:00" if cut == 13 else "T00:00:00+00:00"))
-        bucket = totals.get(_bucket_start(moment, unit, first))
-        if bucket is None:
-            continue
-        if visitor is not None:
-            bucket[0].add(visitor)
-        for n, value in enumerate((visits, pageviews, bounces, duration), start=1):
-            bucket[n] += int(value or 0)
-    out = []
-    for start in starts:
-        visitors, visits, pageviews, bounces, duration = totals[start]
-        out.append((iso(start), len(visitors), visits, pageviews, _rate(bounces, visits), _mean(duration, visits)))
-    return ["time", "visitors", "visits", "pageviews", "bounce_rate", "visit_duration"], out
-
-
-def _rate(part: float, whole: float) -> float | None:
-    """A whole-number percentage, None over nothing."""
-    return float(round(100 * part / whole)) if whole else None
-
-
-def _mean(total: float, count: float) -> float | None:
-    """A whole-number mean, None over nothing."""
-    return float(round(total / count)) if count else None
+    starts = buckets(start, end, unit)
+    first = _bucket_start(start, "day" if unit == "week" else unit, start)
+    # An hourly series reads hours; longer ones whole days, and the hours of the days cut at either end.
+    covering = [("hour", start.strftime(_HOUR), end.strftime(_HOUR))] if unit == "hour" else pieces(start, end)
+    totals = {moment: rollups.Tally() for moment in starts}
+    for bucket, *figures in _rows(storage, ("all",), covering, mode, keys, columns="bucket"):
+        moment = datetime.fromisoformat(bucket + (":00+00:00" if len(bucket) == 13 else "T00:00+00:00"))
+        totals[_bucket_start(moment, unit, first)].add(*figures)
+    return (["time", "visitors", "visits", "pageviews", "bounce_rate", "visit_duration"],
+            [(iso(moment), t.visitors, t.n, t.pageviews, _rate(t.bounces, t.n), _mean(t.duration, t.n))
+             for moment, t in totals.items()])
 
 
 def _figures(storage, since: str, until: str, mode: str, keys) -> dict[str, tuple[float | None, str]]:
     """The headline figures of one period, each with its unit."""
-    _, rows = query(storage, f"SELECT count(DISTINCT visitor), count(*), coalesce(sum(pageviews), 0), "
-                              f"coalesce(sum(bounce), 0), coalesce(sum(duration), 0), coalesce(sum(ordered), 0) "
-                              f"FROM visits WHERE {_VISITS}", keys, (mode, since, until))
-    visitors, visits, pageviews, bounces, duration, ordered = (int(v or 0) for v in rows[0])
+    t = read(storage, ("all",), since, until, mode, keys).get(("all", ""), rollups.Tally())
     _, sales = query(storage, "SELECT currency, count(*), sum(revenue) FROM orders WHERE "
-                               f"{period_filter(time='completed_at')} AND status = 'completed' GROUP BY currency",
-                      keys, (mode, since, until))
+                              f"{period_filter(time='completed_at')} AND status = 'completed' GROUP BY currency",
+                     keys, (mode, since, until))
     orders = sum(int(n) for _, n, _ in sales)
     currencies = {currency for currency, _, _ in sales}
     one = len(currencies) == 1 and None not in currencies
     revenue = float(sales[0][2]) if one and sales[0][2] is not None else None
     currency = sales[0][0] if one else ""
     return {
-        "visitors": (visitors, "count"), "visits": (visits, "count"), "pageviews": (pageviews, "count"),
-        "views_per_visit": (round(pageviews / visits, 2) if visits else None, "ratio"),
-        "bounce_rate": (_rate(bounces, visits), "percent"), "visit_duration": (_mean(duration, visits), "seconds"),
-        "orders": (orders, "count"), "revenue": (round(revenue, 2) if revenue is not None else None, currency),
-        "average_order_value": (round(revenue / orders, 2) if revenue is not None and orders else None, currency),
-        "conversion_rate": (round(100 * ordered / visits, 1) if visits else None, "percent"),
+        "visitors": (t.visitors, "count"), "visits": (t.n, "count"), "pageviews": (t.pageviews, "count"),
+        "views_per_visit": (half_up(t.pageviews / t.n, 2) if t.n else None, "ratio"),
+        "bounce_rate": (_rate(t.bounces, t.n), "percent"), "visit_duration": (_mean(t.duration, t.n), "seconds"),
+        "orders": (orders, "count"), "revenue": (half_up(revenue, 2) if revenue is not None else None, currency),
+        "average_order_value": (half_up(revenue / orders, 2) if revenue is not None and orders else None, currency),
+        "conversion_rate": (half_up(100 * t.orders / t.n, 1) if t.n else None, "percent"),
     }
 
 
@@ -184,12 +234,11 @@ def change(value: float | None, previous: float | None) -> float | None:
     """The change from the previous period in % (PostHog's), None when there was nothing to compare with."""
     if value is None or not previous:
         return None
-    return float(round(100 * (value - previous) / previous))
+    return half_up(100 * (value - previous) / previous)
 
 
 def overview(storage, since: str, until: str, mode: str, keys) -> tuple[list[str], list[tuple]]:
     """The headline figures with the previous period's and the change, each with its unit."""
-    storage.refresh_visits()
     now = _figures(storage, since, until, mode, keys)
     before = _figures(storage, *previous_period(since, until), mode, keys)
     rows = [(name, value, before[name][0], change(value, before[name][0]), unit)

@@ -36,8 +36,6 @@ class Report:
     repeat: int = 1
     compute: Callable | None = None
     options: tuple[str, ...] = ()
-    #: Whether it reads the `visits` table, brought up to date first.
-    visits: bool = False
 
 
 #: Every type an event row can have: the DataCue types the schemas accept, and Cobi's one.
@@ -52,12 +50,6 @@ def _funnel(storage, since: str, until: str, mode: str, keys: tuple[str, ...] | 
                       funnel.parse_window(window), since, until, mode, keys, breakdown or None)
 
 
-def _breakdown(title: str, column: str, none: str | None, share: bool = False) -> Report:
-    """A panel of visits broken down by one of their columns (see panels.breakdown_sql)."""
-    sql, repeat = panels.breakdown_sql(column, column, none, share)
-    return Report(title, sql, repeat, visits=True)
-
-
 REPORTS: dict[str, Report] = {
     "overview": Report(
         "Headline figures (visitors, visits, page views, bounce rate, duration, orders, revenue, conversion) "
@@ -65,18 +57,21 @@ REPORTS: dict[str, Report] = {
     "visitors": Report(
         "Visitors, visits, page views, bounce rate and duration over time (hours, days or weeks by the period)",
         compute=panels.series),
-    "pages": Report("Top pages: page views and the visitors who viewed each page", panels.PAGES_SQL),
-    "entry_pages": Report("Entry pages: the pages visits started on", panels.ENTRY_PAGES_SQL, visits=True),
+    "pages": Report("Top pages: page views and the visitors who viewed each page", compute=panels.pages),
+    "entry_pages": Report("Entry pages: the pages visits started on", compute=panels.entry_pages),
     "exit_pages": Report("Exit pages: the pages visits ended on, and exits per 100 views of each",
-                         panels.EXIT_PAGES_SQL, repeat=2, visits=True),
-    "sources": _breakdown("Sources: the site that referred each visit (Direct / None without one)", "source",
-                          "Direct / None"),
-    "utm_sources": _breakdown("UTM sources of visits that came with one", "utm_source", None),
-    "utm_mediums": _breakdown("UTM mediums of visits that came with one", "utm_medium", None),
-    "utm_campaigns": _breakdown("UTM campaigns of visits that came with one", "utm_campaign", None),
-    "devices": _breakdown("Devices (Desktop, Mobile, Tablet) of visits", "device", "(not set)", share=True),
-    "browsers": _breakdown("Browsers of visits", "browser", "(not set)", share=True),
-    "operating_systems": _breakdown("Operating systems of visits", "os", "(not set)", share=True),
+                         compute=panels.exit_pages),
+    "sources": Report("Sources: the site that referred each visit (Direct / None without one)",
+                      compute=panels.visit_breakdown("source", "Direct / None")),
+    "utm_sources": Report("UTM sources of visits that came with one", compute=panels.visit_breakdown("utm_source")),
+    "utm_mediums": Report("UTM mediums of visits that came with one", compute=panels.visit_breakdown("utm_medium")),
+    "utm_campaigns": Report("UTM campaigns of visits that came with one",
+                            compute=panels.visit_breakdown("utm_campaign")),
+    "devices": Report("Devices (Desktop, Mobile, Tablet) of visits",
+                      compute=panels.visit_breakdown("device", "(not set)", share=True)),
+    "browsers": Report("Browsers of visits", compute=panels.visit_breakdown("browser", "(not set)", share=True)),
+    "operating_systems": Report("Operating systems of visits",
+                                compute=panels.visit_breakdown("os", "(not set)", share=True)),
     "funnel": Report(
         "Units doing each step in order (default: sessions, product view to order completed)",
         compute=_funnel, options=("steps", "window", "breakdown")),
@@ -192,8 +187,6 @@ def run(storage, name: str, since: str, until: str, mode: str = "live", keys: tu
         raise ValueError(f"the {name} report takes no {', '.join(unknown)}")
     if report.compute is not None:
         return report.compute(storage, since, until, mode, keys, **given)
-    if report.visits:
-        storage.refresh_visits()
     return panels.query(storage, report.sql, keys, (mode, since, until), report.repeat)
 
 

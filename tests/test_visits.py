@@ -1,5 +1,5 @@
-"""The `visits` table, kept up to date as events arrive, late ones included, and as `forget` deletes them, holds
-exactly the visits a plain computation from the stored events gives."""
+"""The `visits` table and its rollups, kept up to date as events arrive, late ones included, and as `forget`
+deletes them, hold exactly what a plain computation from the stored events gives."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from collector import keys
+from collector import panels
+from collector import rollups
 from collector.worker import Worker
 
 from support.factories import basic
@@ -83,6 +85,29 @@ def from_events(storage, site: str) -> list[tuple]:
     return reference([dict(zip(columns, row, strict=True)) for row in rows])
 
 
+def tallied(tallies: dict) -> dict:
+    """Rollup tallies as plain figures, to compare."""
+    return {group: (t.visitors, t.n, t.pageviews, t.bounces, t.duration, t.orders) for group, t in tallies.items()}
+
+
+def raw_tallies(storage, site: str, since: str, until: str) -> dict:
+    """The panels' figures over a period computed straight from the visits and page views in it."""
+    columns = "visitor, pageviews, bounce, duration, ordered, " + ", ".join(rollups.VISIT_DIMENSIONS[1:])
+    names, rows = storage.query(f"SELECT {columns} FROM visits WHERE key = ? AND started_at >= ? AND started_at < ?",
+                                (site, since, until))
+    visits = [dict(zip(names, row, strict=True)) for row in rows]
+    views = storage.query("SELECT page_path, coalesce(anonymous_id, user_id) FROM events WHERE key = ? AND "
+                          "type = 'pageview' AND bot IS NULL AND event_time >= ? AND event_time < ?",
+                          (site, since, until))[1]
+    return tallied(rollups.of_hour(visits, views))
+
+
+#: Periods the rollups must answer as the raw rows do: whole days, hours around a day, hours alone.
+PERIODS = [("2026-11-20T00:00:00.000Z", "2026-11-21T00:00:00.000Z"),
+           ("2026-11-19T22:00:00.000Z", "2026-11-21T03:00:00.000Z"),
+           ("2026-11-20T09:00:00.000Z", "2026-11-20T11:00:00.000Z")]
+
+
 def send(client, site, visitor, session, user, minute, kind, page, referrer, agent):
     """One event from a visitor's browser, `minute` minutes after the start."""
     type_, subtype, fields = KINDS[kind]
@@ -115,6 +140,10 @@ def test_visits_kept_up_to_date_equal_visits_computed_from_the_events(client, st
         if refresh:  # the worker or a report caught up here
             storage.refresh_visits()
     assert stored(storage, site) == from_events(storage, site)
+    for since, until in PERIODS:
+        dimensions = (*rollups.VISIT_DIMENSIONS, rollups.PAGE)
+        assert tallied(panels.read(storage, dimensions, since, until, "live", (site,))) == \
+            raw_tallies(storage, site, since, until)
     forgotten = data.draw(st.sampled_from(["v1", "v2", "v3", "u1"]), label="forgotten")
     person = f"{tag}-{forgotten}"
     storage.forget(person if forgotten == "u1" else None, person if forgotten != "u1" else None, False,
@@ -122,6 +151,9 @@ def test_visits_kept_up_to_date_equal_visits_computed_from_the_events(client, st
     after = stored(storage, site)
     assert after == from_events(storage, site)
     assert all(person not in (row[0], row[2], row[3]) for row in after)
+    since, until = PERIODS[1]
+    assert tallied(panels.read(storage, (*rollups.VISIT_DIMENSIONS, rollups.PAGE), since, until, "live", (site,))) \
+        == raw_tallies(storage, site, since, until)
 
 
 def test_a_late_event_joins_its_visit_and_a_gap_it_fills_merges_two(client, storage):

@@ -1,6 +1,7 @@
-"""The `visits` table kept up to date: triggers on `events` note every visit an insert or a delete changed
-(`visit_changes`); a refresh recomputes those visits from their events (collector/visits.py) and clears
-the notes it read, in one transaction, one refresher at a time.
+"""The `visits` table and its rollups kept up to date: triggers on `events` note every visit an insert or a
+delete changed (`visit_changes`); a refresh recomputes those visits from their events (collector/visits.py),
+then the rollups of every hour those visits span, old and new, and of their days (collector/rollups.py),
+and clears the notes it read, in one transaction, one refresher at a time.
 
 A refresh runs in the worker's loop and before the web panels read, so that they answer from every
 committed event: late events, imports and forget change the visits they touch and nothing else.
@@ -9,7 +10,10 @@ committed event: late events, imports and forget change the visits they touch an
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
+from datetime import timedelta
 
+from .. import rollups
 from ..visits import EVENT_FIELDS
 from ..visits import VISIT_COLUMNS
 from ..visits import derived_id
@@ -20,6 +24,8 @@ from .columns import insert_sql
 
 _SELECT = f"SELECT {', '.join(EVENT_FIELDS)} FROM events"
 _INSERT = insert_sql("visits", VISIT_COLUMNS)
+_INSERT_ROLLUP = insert_sql("rollups", rollups.COLUMNS)
+_SPAN = "SELECT started_at, ended_at FROM visits WHERE "
 #: An advisory lock's number on PostgreSQL ("visi"): refreshers take turns (SQLite's write lock does it there).
 _LOCK = 0x76697369
 
@@ -51,10 +57,15 @@ class VisitsMixin(SQLBase):
                 return None
             sessions = {(key, mode, session) for _, key, mode, session, _ in changes if session is not None}
             visitors = {(key, mode, visitor) for _, key, mode, session, visitor in changes if session is None}
+            hours: set[tuple[str, str, str]] = set()
             for key, mode, session in sessions:
-                self._recompute_session(conn, key, mode, session)
+                hours.update(self._recompute_session(conn, key, mode, session))
             for key, mode, visitor in visitors:
-                self._recompute_visitor(conn, key, mode, visitor)
+                hours.update(self._recompute_visitor(conn, key, mode, visitor))
+            for key, mode, hour in sorted(hours):
+                self._roll_up_hour(conn, key, mode, hour)
+            for key, mode, day in sorted({(key, mode, hour[:10]) for key, mode, hour in hours}):
+                self._roll_up_day(conn, key, mode, day)
             # Exactly the notes read: one another writer committed meanwhile waits for the next refresh.
             ids = [row[0] for row in changes]
             conn.execute(f"DELETE FROM visit_changes WHERE id IN ({', '.join('?' for _ in ids)})", ids)
@@ -66,20 +77,76 @@ class VisitsMixin(SQLBase):
         rows = conn.execute(f"{_SELECT} WHERE {where} AND bot IS NULL ORDER BY event_time, id", params).fetchall()
         return [dict(zip(EVENT_FIELDS, row, strict=True)) for row in rows]
 
-    def _recompute_session(self, conn, key: str, mode: str, session: str) -> None:
-        """Rewrite one tracker session's visit from its events (none left: no visit)."""
+    def _recompute_session(self, conn, key: str, mode: str, session: str) -> set[tuple[str, str, str]]:
+        """Rewrite one tracker session's visit from its events (none left: no visit); return the hours its
+        old and new visit span."""
+        where = ("key = ? AND mode = ? AND session_id = ?", (key, mode, session))
+        spans = conn.execute(_SPAN + where[0], where[1]).fetchall()
         events = self._events(conn, "session_id = ? AND key = ? AND mode = ?", (session, key, mode))
-        conn.execute("DELETE FROM visits WHERE key = ? AND mode = ? AND session_id = ?", (key, mode, session))
+        conn.execute("DELETE FROM visits WHERE " + where[0], where[1])
         if events:
             visit = summarise(key, mode, session, False, events)
             conn.execute(_INSERT, [visit[c] for c in VISIT_COLUMNS])
+            spans.append((visit["started_at"], visit["ended_at"]))
+        return _hours(key, mode, spans)
 
-    def _recompute_visitor(self, conn, key: str, mode: str, visitor: str) -> None:
-        """Rewrite a visitor's visits made of events without a session, cut at 30-minute gaps."""
+    def _recompute_visitor(self, conn, key: str, mode: str, visitor: str) -> set[tuple[str, str, str]]:
+        """Rewrite a visitor's visits made of events without a session, cut at 30-minute gaps; return the
+        hours their old and new visits span."""
+        where = ("key = ? AND mode = ? AND visitor = ? AND derived = 1", (key, mode, visitor))
+        spans = conn.execute(_SPAN + where[0], where[1]).fetchall()
         events = self._events(conn, "key = ? AND mode = ? AND session_id IS NULL AND (anonymous_id = ? OR "
                                     "(anonymous_id IS NULL AND user_id = ?))", (key, mode, visitor, visitor))
-        conn.execute("DELETE FROM visits WHERE key = ? AND mode = ? AND visitor = ? AND derived = 1",
-                     (key, mode, visitor))
+        conn.execute("DELETE FROM visits WHERE " + where[0], where[1])
         visits = [summarise(key, mode, derived_id(visitor, part), True, part) for part in split(events)]
         if visits:
             conn.cursor().executemany(_INSERT, [[visit[c] for c in VISIT_COLUMNS] for visit in visits])
+        return _hours(key, mode, [*spans, *((visit["started_at"], visit["ended_at"]) for visit in visits)])
+
+    @staticmethod
+    def _roll_up_hour(conn, key: str, mode: str, hour: str) -> None:
+        """Rewrite one site's hour of rollups from the visits that start in it and its page views."""
+        start = hour + ":00:00.000Z"
+        end = _next_hour(hour) + ":00:00.000Z"
+        cursor = conn.execute("SELECT visitor, pageviews, bounce, duration, ordered, "
+                              f"{', '.join(rollups.VISIT_DIMENSIONS[1:])} FROM visits WHERE mode = ? AND "
+                              "started_at >= ? AND started_at < ? AND key = ?", (mode, start, end, key))
+        names = [d[0] for d in cursor.description]
+        visits = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        pageviews = conn.execute("SELECT page_path, coalesce(anonymous_id, user_id) FROM events WHERE "
+                                 "type = 'pageview' AND mode = ? AND event_time >= ? AND event_time < ? AND key = ? "
+                                 "AND bot IS NULL", (mode, start, end, key)).fetchall()
+        _write_rollups(conn, key, mode, "hour", hour, rollups.of_hour(visits, pageviews))
+
+    @staticmethod
+    def _roll_up_day(conn, key: str, mode: str, day: str) -> None:
+        """Rewrite one site's day of rollups from its hours'."""
+        rows = conn.execute("SELECT dimension, value, n, pageviews, bounces, duration, orders, visitors FROM rollups "
+                            "WHERE key = ? AND mode = ? AND grain = 'hour' AND bucket >= ? AND bucket < ?",
+                            (key, mode, day, day + "U")).fetchall()
+        _write_rollups(conn, key, mode, "day", day, rollups.add_up(rows))
+
+
+def _write_rollups(conn, key: str, mode: str, grain: str, bucket: str, tallies: dict) -> None:
+    """Replace one bucket's rollup rows."""
+    conn.execute("DELETE FROM rollups WHERE key = ? AND mode = ? AND grain = ? AND bucket = ?",
+                 (key, mode, grain, bucket))
+    conn.cursor().executemany(_INSERT_ROLLUP, [
+        (key, mode, grain, bucket, dimension, value, t.n, t.pageviews, t.bounces, t.duration, t.orders, t.sketch())
+        for (dimension, value), t in tallies.items()])
+
+
+def _next_hour(hour: str) -> str:
+    """The hour after an hour bucket ('YYYY-MM-DDTHH')."""
+    return (datetime.fromisoformat(hour + ":00") + timedelta(hours=1)).strftime("%Y-%m-%dT%H")
+
+
+def _hours(key: str, mode: str, spans) -> set[tuple[str, str, str]]:
+    """Every hour bucket the (start, end) spans touch, with their site."""
+    hours = set()
+    for started, ended in spans:
+        hour, last = started[:13], ended[:13]
+        while hour <= last:
+            hours.add((key, mode, hour))
+            hour = _next_hour(hour)
+    return hours

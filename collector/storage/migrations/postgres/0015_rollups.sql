@@ -1,0 +1,26 @@
+-- The web panels' rollups (collector/rollups.py): per site, mode and bucket (an hour, 'YYYY-MM-DDTHH', or a
+-- day, 'YYYY-MM-DD', made of its hours), each breakdown value's additive figures and a theta sketch of its
+-- visitors. Kept by the visits refresh (storage/visits.py) for every hour a changed visit spans, so that a
+-- month reads some thirty days' rows instead of its events.
+CREATE TABLE rollups (
+    key        TEXT NOT NULL,
+    mode       TEXT NOT NULL,
+    grain      TEXT NOT NULL CHECK (grain IN ('hour', 'day')),
+    bucket     TEXT NOT NULL,
+    dimension  TEXT NOT NULL,   -- all, source, utm_source, ..., entry_page, exit_page; page: page views
+    value      TEXT NOT NULL,   -- '' for none (a direct visit, no UTM tag)
+    n          BIGINT NOT NULL, -- visits (page views for the page dimension)
+    pageviews  BIGINT NOT NULL,
+    bounces    BIGINT NOT NULL,
+    duration   BIGINT NOT NULL, -- seconds, summed
+    orders     BIGINT NOT NULL, -- visits that completed an order
+    visitors   BYTEA NOT NULL,   -- theta sketch (Apache DataSketches, lg k 14)
+    PRIMARY KEY (key, mode, grain, bucket, dimension, value)
+);
+CREATE INDEX rollups_read ON rollups (mode, grain, dimension, bucket, key);
+
+-- The rollups of visits already there.
+DELETE FROM visit_changes;
+INSERT INTO visit_changes (key, mode, session_id, visitor)
+SELECT DISTINCT key, mode, session_id, CASE WHEN session_id IS NULL THEN coalesce(anonymous_id, user_id) END
+FROM events WHERE bot IS NULL AND coalesce(session_id, anonymous_id, user_id) IS NOT NULL;
