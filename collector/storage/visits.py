@@ -40,6 +40,10 @@ class VisitsMixin(SQLBase):
         total = 0
         while not stopping() and (done := self._refresh_some(limit)) is not None:
             total += done
+        # Then the rollups of the hours those visits span, each hour once (a backlog of visits spread over a
+        # month would otherwise rewrite the same hours after every batch).
+        while not stopping() and self._roll_up_some(max(1, limit // 20)):
+            pass
         return total
 
     def pending_visit_changes(self) -> int:
@@ -62,14 +66,26 @@ class VisitsMixin(SQLBase):
                 hours.update(self._recompute_session(conn, key, mode, session))
             for key, mode, visitor in visitors:
                 hours.update(self._recompute_visitor(conn, key, mode, visitor))
-            for key, mode, hour in sorted(hours):
-                self._roll_up_hour(conn, key, mode, hour)
-            for key, mode, day in sorted({(key, mode, hour[:10]) for key, mode, hour in hours}):
-                self._roll_up_day(conn, key, mode, day)
+            conn.cursor().executemany("INSERT INTO rollup_hours (key, mode, hour) VALUES (?, ?, ?) "
+                                      "ON CONFLICT (key, mode, hour) DO NOTHING", sorted(hours))
             # Exactly the notes read: one another writer committed meanwhile waits for the next refresh.
             ids = [row[0] for row in changes]
             conn.execute(f"DELETE FROM visit_changes WHERE id IN ({', '.join('?' for _ in ids)})", ids)
             return len(sessions) + len(visitors)
+
+    def _roll_up_some(self, limit: int) -> bool:
+        """Rewrite the rollups of up to `limit` waiting hours and of their days; False when none waited."""
+        with self._transaction() as conn:
+            if self.dialect.name == "postgres":
+                conn.execute(f"SELECT pg_advisory_xact_lock({_LOCK})")
+            hours = conn.execute("SELECT key, mode, hour FROM rollup_hours ORDER BY key, mode, hour LIMIT ?",
+                                 (limit,)).fetchall()
+            for key, mode, hour in hours:
+                self._roll_up_hour(conn, key, mode, hour)
+                conn.execute("DELETE FROM rollup_hours WHERE key = ? AND mode = ? AND hour = ?", (key, mode, hour))
+            for key, mode, day in sorted({(key, mode, hour[:10]) for key, mode, hour in hours}):
+                self._roll_up_day(conn, key, mode, day)
+            return bool(hours)
 
     @staticmethod
     def _events(conn, where: str, params: tuple) -> list[dict]:

@@ -19,6 +19,15 @@ CREATE TABLE rollups (
 );
 CREATE INDEX rollups_read ON rollups (mode, grain, dimension, bucket, key);
 
+-- The hours whose rollups wait to be rewritten: visits recomputed since note the hours they span, and the
+-- rollups are rewritten once the visit changes are drained, each hour once however many visits touched it.
+CREATE TABLE rollup_hours (
+    key   TEXT NOT NULL,
+    mode  TEXT NOT NULL,
+    hour  TEXT NOT NULL,
+    PRIMARY KEY (key, mode, hour)
+);
+
 -- The rollups of visits already there.
 DELETE FROM visit_changes;
 INSERT INTO visit_changes (key, mode, session_id, visitor)
