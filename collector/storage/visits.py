@@ -14,8 +14,10 @@ from datetime import datetime
 from datetime import timedelta
 
 from .. import rollups
+from ..clock import iso
 from ..visits import EVENT_FIELDS
 from ..visits import VISIT_COLUMNS
+from ..visits import VISIT_GAP_SECONDS
 from ..visits import derived_id
 from ..visits import split
 from ..visits import summarise
@@ -55,17 +57,21 @@ class VisitsMixin(SQLBase):
         with self._transaction() as conn:
             if self.dialect.name == "postgres":
                 conn.execute(f"SELECT pg_advisory_xact_lock({_LOCK})")
-            changes = conn.execute("SELECT id, key, mode, session_id, visitor FROM visit_changes ORDER BY id LIMIT ?",
-                                   (limit,)).fetchall()
+            changes = conn.execute("SELECT id, key, mode, session_id, visitor, event_time FROM visit_changes "
+                                   "ORDER BY id LIMIT ?", (limit,)).fetchall()
             if not changes:
                 return None
-            sessions = {(key, mode, session) for _, key, mode, session, _ in changes if session is not None}
-            visitors = {(key, mode, visitor) for _, key, mode, session, visitor in changes if session is None}
+            sessions = {(key, mode, session) for _, key, mode, session, _, _ in changes if session is not None}
+            # A visitor's events without a session: the times that changed, to rewrite only the visits around them.
+            visitors: dict[tuple[str, str, str], list[str]] = {}
+            for _, key, mode, session, visitor, moment in changes:
+                if session is None:
+                    visitors.setdefault((key, mode, visitor), []).append(moment)
             hours: set[tuple[str, str, str]] = set()
             for key, mode, session in sessions:
                 hours.update(self._recompute_session(conn, key, mode, session))
-            for key, mode, visitor in visitors:
-                hours.update(self._recompute_visitor(conn, key, mode, visitor))
+            for (key, mode, visitor), moments in visitors.items():
+                hours.update(self._recompute_visitor(conn, key, mode, visitor, moments))
             conn.cursor().executemany("INSERT INTO rollup_hours (key, mode, hour) VALUES (?, ?, ?) "
                                       "ON CONFLICT (key, mode, hour) DO NOTHING", sorted(hours))
             # Exactly the notes read: one another writer committed meanwhile waits for the next refresh.
@@ -106,18 +112,40 @@ class VisitsMixin(SQLBase):
             spans.append((visit["started_at"], visit["ended_at"]))
         return _hours(key, mode, spans)
 
-    def _recompute_visitor(self, conn, key: str, mode: str, visitor: str) -> set[tuple[str, str, str]]:
-        """Rewrite a visitor's visits made of events without a session, cut at 30-minute gaps; return the
-        hours their old and new visits span."""
-        where = ("key = ? AND mode = ? AND visitor = ? AND derived = 1", (key, mode, visitor))
-        spans = conn.execute(_SPAN + where[0], where[1]).fetchall()
-        events = self._events(conn, "key = ? AND mode = ? AND session_id IS NULL AND (anonymous_id = ? OR "
-                                    "(anonymous_id IS NULL AND user_id = ?))", (key, mode, visitor, visitor))
-        conn.execute("DELETE FROM visits WHERE " + where[0], where[1])
+    def _recompute_visitor(self, conn, key: str, mode: str, visitor: str, moments: list[str]
+                           ) -> set[tuple[str, str, str]]:
+        """Rewrite the visits, made of a visitor's events without a session, that changes at these moments can
+        touch: those within 30 minutes of a change, and of those, until no other visit is that close; return
+        the hours the old and new visits span. A visitor with a year of history costs only the visits around
+        what changed."""
+        low, high = min(moments), max(moments)
+        found: dict[str, tuple[str, str]] = {}
+        while True:
+            close = conn.execute(
+                "SELECT session_id, started_at, ended_at FROM visits WHERE key = ? AND mode = ? AND visitor = ? "
+                "AND derived = 1 AND started_at <= ? AND ended_at >= ?",
+                (key, mode, visitor, shift(high, VISIT_GAP_SECONDS), shift(low, -VISIT_GAP_SECONDS))).fetchall()
+            grown = {row[0]: (row[1], row[2]) for row in close if row[0] not in found}
+            if not grown:
+                break
+            found.update(grown)
+            low = min(low, *(start for start, _ in grown.values()))
+            high = max(high, *(end for _, end in grown.values()))
+        # Every stored event between low and high belongs to a visit found, or is one that changed. Two reads,
+        # so that each uses its index (events_loose_anonymous, events_loose_user).
+        window = "key = ? AND mode = ? AND session_id IS NULL AND {} AND event_time >= ? AND event_time <= ?"
+        events = sorted(self._events(conn, window.format("anonymous_id = ?"), (key, mode, visitor, low, high))
+                        + self._events(conn, window.format("anonymous_id IS NULL AND user_id = ?"),
+                                       (key, mode, visitor, low, high)),
+                        key=lambda event: (event["event_time"], event["id"]))
+        if found:
+            marks = ", ".join("?" for _ in found)
+            conn.execute(f"DELETE FROM visits WHERE key = ? AND mode = ? AND session_id IN ({marks})",
+                         (key, mode, *found))
         visits = [summarise(key, mode, derived_id(visitor, part), True, part) for part in split(events)]
         if visits:
             conn.cursor().executemany(_INSERT, [[visit[c] for c in VISIT_COLUMNS] for visit in visits])
-        return _hours(key, mode, [*spans, *((visit["started_at"], visit["ended_at"]) for visit in visits)])
+        return _hours(key, mode, [*found.values(), *((visit["started_at"], visit["ended_at"]) for visit in visits)])
 
     @staticmethod
     def _roll_up_hour(conn, key: str, mode: str, hour: str) -> None:
@@ -150,6 +178,11 @@ def _write_rollups(conn, key: str, mode: str, grain: str, bucket: str, tallies: 
     conn.cursor().executemany(_INSERT_ROLLUP, [
         (key, mode, grain, bucket, dimension, value, t.n, t.pageviews, t.bounces, t.duration, t.orders, t.sketch())
         for (dimension, value), t in tallies.items()])
+
+
+def shift(moment: str, seconds: float) -> str:
+    """A stored time moved by some seconds, as stored text."""
+    return iso(datetime.fromisoformat(moment.replace("Z", "+00:00")) + timedelta(seconds=seconds))
 
 
 def _next_hour(hour: str) -> str:

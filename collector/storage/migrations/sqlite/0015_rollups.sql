@@ -28,8 +28,6 @@ CREATE TABLE rollup_hours (
     PRIMARY KEY (key, mode, hour)
 );
 
--- The rollups of visits already there.
-DELETE FROM visit_changes;
-INSERT INTO visit_changes (key, mode, session_id, visitor)
-SELECT DISTINCT key, mode, session_id, CASE WHEN session_id IS NULL THEN coalesce(anonymous_id, user_id) END
-FROM events WHERE bot IS NULL AND coalesce(session_id, anonymous_id, user_id) IS NOT NULL;
+-- The rollups of what is already there: every hour with a person's event.
+INSERT INTO rollup_hours (key, mode, hour)
+SELECT DISTINCT key, mode, substr(event_time, 1, 13) FROM events WHERE bot IS NULL;
