@@ -112,7 +112,7 @@ def _ranked(tallies: dict, dimension: str, none: str | None) -> list[tuple[str, 
     return found[:BREAKDOWN_LIMIT]
 
 
-def breakdown(storage, since: str, until: str, mode: str, keys, dimension: str = "", none: str | None = None,
+def breakdown(storage, since: str, until: str, mode: str, keys, *, dimension: str, none: str | None = None,
               share: bool = False) -> tuple[list[str], list[tuple]]:
     """Visits broken down by one of their columns: visitors, visits, bounce rate and duration per value;
     with `share`, each value's % of all visitors."""
