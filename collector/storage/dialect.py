@@ -28,6 +28,9 @@ class Dialect:
     position: str
     #: A top-level field of a JSON column as text, as a format string over the column and the field.
     json_field: str = "json_extract({column}, '$.{field}')"
+    #: Taken inside a transaction so that one process at a time does a piece of work, as a format string over
+    #: the work's number (None: the write lock already does it).
+    turn_lock: str | None = None
 
     def sql(self, text: str) -> str:
         """The shared SQL (`?` placeholders) in this backend's placeholders."""
@@ -47,4 +50,5 @@ SQLITE = Dialect(name="sqlite", placeholder="?", claim_lock="", skip_locked="", 
 POSTGRES = Dialect(name="postgres", placeholder="%s", claim_lock=" FOR UPDATE OF o SKIP LOCKED",
                    skip_locked=" FOR UPDATE SKIP LOCKED",
                    migration_lock=f"SELECT pg_advisory_xact_lock({0x636F6C6C})",
-                   position="strpos({haystack}, {needle})", json_field="{column}->>'{field}'")
+                   position="strpos({haystack}, {needle})", json_field="{column}->>'{field}'",
+                   turn_lock="SELECT pg_advisory_xact_lock({number})")

@@ -28,7 +28,7 @@ _SELECT = f"SELECT {', '.join(EVENT_FIELDS)} FROM events"
 _INSERT = insert_sql("visits", VISIT_COLUMNS)
 _INSERT_ROLLUP = insert_sql("rollups", rollups.COLUMNS)
 _SPAN = "SELECT started_at, ended_at FROM visits WHERE "
-#: An advisory lock's number on PostgreSQL ("visi"): refreshers take turns (SQLite's write lock does it there).
+#: The refreshers' turn lock's number ("visi" in ASCII).
 _LOCK = 0x76697369
 
 
@@ -51,6 +51,11 @@ class VisitsMixin(SQLBase):
             pass
         return total
 
+    def _take_turn(self, conn) -> None:
+        """Wait for any other refresher's transaction to end (SQLite's write lock already makes them wait)."""
+        if self.dialect.turn_lock:
+            conn.execute(self.dialect.turn_lock.format(number=_LOCK))
+
     def pending_visit_changes(self) -> int:
         """How many changes wait for a refresh."""
         return self._read("SELECT count(*) AS n FROM visit_changes")[0]["n"]
@@ -58,8 +63,7 @@ class VisitsMixin(SQLBase):
     def _refresh_some(self, limit: int) -> int | None:
         """Recompute the visits of the oldest `limit` changes and clear them; None when there were none."""
         with self._transaction() as conn:
-            if self.dialect.name == "postgres":
-                conn.execute(f"SELECT pg_advisory_xact_lock({_LOCK})")
+            self._take_turn(conn)
             changes = conn.execute("SELECT id, key, mode, session_id, visitor, event_time FROM visit_changes "
                                    "ORDER BY id LIMIT ?", (limit,)).fetchall()
             if not changes:
@@ -85,8 +89,7 @@ class VisitsMixin(SQLBase):
     def _roll_up_some(self, limit: int) -> bool:
         """Rewrite the rollups of up to `limit` waiting hours and of their days; False when none waited."""
         with self._transaction() as conn:
-            if self.dialect.name == "postgres":
-                conn.execute(f"SELECT pg_advisory_xact_lock({_LOCK})")
+            self._take_turn(conn)
             hours = conn.execute("SELECT key, mode, hour FROM rollup_hours ORDER BY key, mode, hour LIMIT ?",
                                  (limit,)).fetchall()
             for key, mode, hour in hours:
