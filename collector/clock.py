@@ -19,6 +19,11 @@ def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
+def parse(text: str) -> datetime:
+    """A time as iso() writes it (or any ISO-8601 text with an offset or a Z), as an aware datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def now_iso() -> str:
     """Return the current UTC time formatted by iso()."""
     return iso(utcnow())

@@ -18,10 +18,11 @@ import statistics
 from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 
+from .clock import parse
 from .sites import period_filter
 from .sites import scoped
+from .visits import VISIT_GAP_SECONDS
 
 #: The event columns a step may filter on (exact values).
 FILTER_COLUMNS = ("product_id", "variant_id", "category_id", "category_name", "banner_id", "order_id", "term",
@@ -31,8 +32,6 @@ BREAKDOWN_COLUMNS = ("device", "browser", "os", "utm_source", "utm_medium", "utm
                      "country")
 #: Breakdown values shown at most (the largest at step 1); the others are summed as "(other)".
 BREAKDOWN_LIMIT = 20
-#: A visit of events without the tracker's session id ends after this long without one of its events.
-VISIT_GAP_SECONDS = 30 * 60
 _STEP = re.compile(r"^(?P<type>[a-z_]+)(?::(?P<subtype>[a-z_]+))?(?P<filters>(?:\[[a-z_]+=[^\]]*\])*)$")
 _FILTER = re.compile(r"\[([a-z_]+)=([^\]]*)\]")
 
@@ -135,11 +134,6 @@ def reach(events: Iterable[tuple[float, tuple[int, ...]]], steps: int, window: f
     return Reached(level, gaps)
 
 
-def _seconds(moment: str) -> float:
-    """Collector time text as epoch seconds."""
-    return datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp()
-
-
 def units(rows: Iterable[tuple], steps: int, window: float | None) -> Iterator[list]:
     """The step events of each unit, in order, as (time, steps matched, breakdown value): rows (visitor,
     session id, event time, the bit mask of the steps the event matches, the breakdown value) sorted by
@@ -148,7 +142,7 @@ def units(rows: Iterable[tuple], steps: int, window: float | None) -> Iterator[l
     matched_by_mask = [tuple(i for i in range(steps) if mask >> i & 1) for mask in range(1 << steps)]
     current, events, last_visit = None, [], {}
     for visitor, session_id, event_time, mask, value in rows:
-        moment = _seconds(event_time)
+        moment = parse(event_time).timestamp()
         if window is None:
             if session_id is None:
                 gap, number = last_visit.get(visitor, (None, 0))

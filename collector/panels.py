@@ -25,6 +25,7 @@ from decimal import Decimal
 
 from . import rollups
 from .clock import iso
+from .clock import parse
 from .sites import period_filter
 from .sites import scoped
 
@@ -49,15 +50,10 @@ def half_up(value: float, digits: int = 0) -> float:
     return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
 
 
-def _moment(text: str) -> datetime:
-    """A stored time as a datetime."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
 def hours(since: str, until: str) -> tuple[datetime, datetime]:
     """A period in whole hours: its start rounded down, its end up."""
-    start = _moment(since).replace(minute=0, second=0, microsecond=0)
-    end = _moment(until)
+    start = parse(since).replace(minute=0, second=0, microsecond=0)
+    end = parse(until)
     if end != end.replace(minute=0, second=0, microsecond=0):
         end = end.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     return start, end
@@ -159,7 +155,7 @@ def exit_pages(storage, since: str, until: str, mode: str, keys) -> tuple[list[s
 
 def interval(since: str, until: str) -> str:
     """The time series' bucket for a period: hours up to two days, days up to 90, then weeks."""
-    length = _moment(until) - _moment(since)
+    length = parse(until) - parse(since)
     if length <= timedelta(days=2):
         return "hour"
     return "day" if length <= timedelta(days=90) else "week"
@@ -226,7 +222,7 @@ def _figures(storage, since: str, until: str, mode: str, keys) -> dict[str, tupl
 
 def previous_period(since: str, until: str) -> tuple[str, str]:
     """The period of the same length just before [since, until)."""
-    start, end = _moment(since), _moment(until)
+    start, end = parse(since), parse(until)
     return iso(start - (end - start)), since
 
 

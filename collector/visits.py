@@ -11,7 +11,7 @@ first event to its last (a bounce lasts 0 s and counts in the average, as in Pla
 
 from __future__ import annotations
 
-from datetime import datetime
+from .clock import parse
 
 #: A visitor's events further apart than this are two visits (Plausible, PostHog and Umami all use 30 min).
 VISIT_GAP_SECONDS = 30 * 60
@@ -24,11 +24,6 @@ VISIT_COLUMNS = ("key", "mode", "session_id", "derived", "visitor", "user_id", "
                  "utm_campaign", "device", "browser", "os", "ordered")
 
 
-def _moment(text: str) -> datetime:
-    """A stored event time as a datetime."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
 def summarise(key: str, mode: str, session_id: str, derived: bool, events: list[dict]) -> dict:
     """One visit's row from its events (dicts of EVENT_FIELDS), in time order."""
     first, last = events[0], events[-1]
@@ -39,7 +34,7 @@ def summarise(key: str, mode: str, session_id: str, derived: bool, events: list[
         "key": key, "mode": mode, "session_id": session_id, "derived": int(derived), "visitor": visitor,
         "user_id": next((e["user_id"] for e in reversed(events) if e["user_id"]), None),
         "started_at": first["event_time"], "ended_at": last["event_time"],
-        "duration": int((_moment(last["event_time"]) - _moment(first["event_time"])).total_seconds()),
+        "duration": int((parse(last["event_time"]) - parse(first["event_time"])).total_seconds()),
         "events": len(events), "pageviews": len(pages), "bounce": int(len(events) == 1),
         "entry_page": pages[0] if pages else None, "exit_page": pages[-1] if pages else None,
         "source": first["referrer_domain"], "utm_source": first["utm_source"], "utm_medium": first["utm_medium"],
@@ -54,7 +49,7 @@ def split(events: list[dict]) -> list[list[dict]]:
     visits: list[list[dict]] = []
     previous = None
     for event in events:
-        moment = _moment(event["event_time"])
+        moment = parse(event["event_time"])
         if previous is None or (moment - previous).total_seconds() > VISIT_GAP_SECONDS:
             visits.append([])
         visits[-1].append(event)

@@ -9,13 +9,13 @@ workers. Errors keep the collector's shape and add Capillary's `success` and `st
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 from pathlib import PurePosixPath
 
 from flask import Blueprint
 from flask import jsonify
 from flask import request
 
+from ..clock import parse
 from ..errors import ApiError
 from ..errors import BadParameter
 from ..errors import CollectorError
@@ -63,7 +63,7 @@ def _millis(moment: str | None) -> str | None:
     """Collector time text as Capillary's epoch milliseconds, written as a string."""
     if moment is None:
         return None
-    return str(int(datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp() * 1000))
+    return str(int(parse(moment).timestamp() * 1000))
 
 
 def stored_name(job: dict) -> str:

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from .. import rollups
 from ..clock import iso
+from ..clock import parse
 from ..visits import EVENT_FIELDS
 from ..visits import VISIT_COLUMNS
 from ..visits import VISIT_GAP_SECONDS
@@ -188,7 +189,7 @@ def _write_rollups(conn, key: str, mode: str, grain: str, bucket: str, tallies: 
 
 def shift(moment: str, seconds: float) -> str:
     """A stored time moved by some seconds, as stored text."""
-    return iso(datetime.fromisoformat(moment.replace("Z", "+00:00")) + timedelta(seconds=seconds))
+    return iso(parse(moment) + timedelta(seconds=seconds))
 
 
 def _next_hour(hour: str) -> str:
