@@ -1,20 +1,25 @@
 """Funnels counted as PostHog and Plausible count them: ordered steps, within a conversion window.
 
-A unit (a session, or a visitor within N hours of their first step) counts at step N when it did steps 1
-to N **in that order**: some event matching step 1, a later one matching step 2, and so on (other events
-may come between; one event fills one step of a chain). With a window of N hours, every step falls
-within N hours of the chain's step-1 event (PostHog's and Plausible's rule). So a step never counts more
-units than the step before it, and no conversion exceeds 1.
+A unit counts at step N when it did steps 1 to N **in that order**: some event matching step 1, a later one
+matching step 2, and so on (other events may come between; one event fills one step of a chain). Without a
+window the unit is a visit (collector/visits.py: the tracker's session, else a visitor's events less than 30
+minutes apart) that **starts** in the period, with all its events, as the web panels count visits; with a
+window of N hours it is a visitor, and every step falls within N hours of the chain's step-1 event
+(PostHog's and Plausible's rule), from the events of the period. So a step never counts more units than the
+step before it, and no conversion exceeds 1.
 
 Per step: the units counted, the conversion from the previous step and from the first, the units that
-dropped off, and the median time from the previous step (from the chain that reached the step first).
-Events are those of the period asked; `docs/analysts.md#funnels` says where this differs from the anchors.
+dropped off, and the median time in whole seconds from the previous step (from the chain that reached the
+step first). The default funnel (its steps, a visit, no breakdown) is read from the tallies
+(collector/tallies.py), which count it per hour with `tally` below; `docs/analysts.md#funnels` says where this
+differs from the anchors.
 """
 
 from __future__ import annotations
 
 import re
-import statistics
+from collections import Counter
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +27,6 @@ from dataclasses import dataclass
 from .clock import parse
 from .sites import period_filter
 from .sites import scoped
-from .visits import VISIT_GAP_SECONDS
 
 #: The event columns a step may filter on (exact values).
 FILTER_COLUMNS = ("product_id", "variant_id", "category_id", "category_name", "banner_id", "order_id", "term",
@@ -49,14 +53,14 @@ class Step:
         """The step as written: `order:completed[payment_method=card]`."""
         return self.type + (f":{self.subtype}" if self.subtype else "") + "".join(f"[{c}={v}]" for c, v in self.filters)
 
-    def condition(self) -> tuple[str, list]:
-        """The SQL condition of an event that matches the step, and its parameters."""
-        sql, params = ["type = ?"], [self.type]
+    def condition(self, alias: str = "") -> tuple[str, list]:
+        """The SQL condition of an event (named `alias`) that matches the step, and its parameters."""
+        sql, params = [f"{alias}type = ?"], [self.type]
         if self.subtype is not None:
-            sql.append("subtype = ?")
+            sql.append(f"{alias}subtype = ?")
             params.append(self.subtype)
         for column, value in self.filters:
-            sql.append(f"{column} = ?")
+            sql.append(f"{alias}{column} = ?")
             params.append(value)
         return "(" + " AND ".join(sql) + ")", params
 
@@ -134,84 +138,124 @@ def reach(events: Iterable[tuple[float, tuple[int, ...]]], steps: int, window: f
     return Reached(level, gaps)
 
 
-def units(rows: Iterable[tuple], steps: int, window: float | None) -> Iterator[list]:
-    """The step events of each unit, in order, as (time, steps matched, breakdown value): rows (visitor,
-    session id, event time, the bit mask of the steps the event matches, the breakdown value) sorted by
-    visitor (and session, without a window) and time; a unit is a session (the tracker's, else the
-    visitor's step events less than 30 minutes apart) without a window, else the visitor."""
+def units(rows: Iterable[tuple], steps: int) -> Iterator[list]:
+    """The step events of each unit, in order, as (time, steps matched, breakdown value): rows (unit, event
+    time, the bit mask of the steps the event matches, the breakdown value) sorted by unit and time."""
     matched_by_mask = [tuple(i for i in range(steps) if mask >> i & 1) for mask in range(1 << steps)]
-    current, events, last_visit = None, [], {}
-    for visitor, session_id, event_time, mask, value in rows:
-        moment = parse(event_time).timestamp()
-        if window is None:
-            if session_id is None:
-                gap, number = last_visit.get(visitor, (None, 0))
-                number += int(gap is None or moment - gap > VISIT_GAP_SECONDS)
-                last_visit[visitor] = (moment, number)
-                unit = (visitor, f"#{number}")
-            else:
-                unit = (visitor, session_id)
-        else:
-            unit = visitor
+    current, events = None, []
+    for unit, event_time, mask, value in rows:
         if unit != current:
             if events:
                 yield events
             current, events = unit, []
-        events.append((moment, matched_by_mask[mask], value))
+        events.append((parse(event_time).timestamp(), matched_by_mask[mask], value))
     if events:
         yield events
 
 
-def run(storage, steps: tuple[Step, ...], window: float | None, since: str, until: str, mode: str,
-        keys: tuple[str, ...] | None, breakdown: str | None = None) -> tuple[list[str], list[tuple]]:
-    """The funnel's rows over a period, a mode and the sites' keys: step, count, conversion from the previous
-    step and from the first, dropped off, median seconds from the previous step; with a breakdown column,
-    those rows for each of its values (the unit's first step-1 event's), led by the value."""
-    if breakdown is not None and breakdown not in BREAKDOWN_COLUMNS:
-        raise ValueError(f"a funnel breaks down by one of {', '.join(BREAKDOWN_COLUMNS)}; not {breakdown!r}")
-    conditions = [step.condition() for step in steps]
-    # Which steps an event matches, as a bit mask worked out by the query: only the columns the steps name
-    # are read, so the default steps read nothing but the reports' covering index.
+def _matching(steps: tuple[Step, ...], alias: str) -> tuple[str, str, list]:
+    """The bit mask of the steps an event matches (as SQL: only the columns the steps name are read, so the
+    default steps read nothing but an index), the condition that it matches one, and their parameters."""
+    conditions = [step.condition(alias) for step in steps]
     mask = " + ".join(f"(CASE WHEN {sql} THEN {1 << i} ELSE 0 END)" for i, (sql, _) in enumerate(conditions))
-    where = " OR ".join(sql for sql, _ in conditions)
     values = [value for _, step_values in conditions for value in step_values]
-    # A session's events come together (a visitor's without one, in time order); a visitor's all in time order.
-    order = "session_id, event_time, id" if window is None else "event_time, id"
-    sql = scoped(f"SELECT coalesce(anonymous_id, user_id) AS visitor, session_id, event_time, {mask}, "
-                 f"{breakdown or 'NULL'} FROM events "
-                 f"WHERE {period_filter()} AND bot IS NULL AND coalesce(anonymous_id, user_id) IS NOT NULL "
-                 f"AND ({where}) "
-                 f"ORDER BY coalesce(anonymous_id, user_id), {order}", keys)
-    tallies: dict[str | None, tuple[list[int], list[list[float]]]] = {}
-    rows = storage.query_stream(sql, [*values, mode, since, until, *(keys or ()), *values])
-    for events in units(rows, len(steps), window):
-        reached = reach(events, len(steps), window)
+    return mask, " OR ".join(sql for sql, _ in conditions), values
+
+
+def query(steps: tuple[Step, ...], window: float | None, breakdown: str | None) -> tuple[str, Callable]:
+    """The SQL of the units' step events, sorted by unit and time (see `units`), and a function of (mode,
+    since, until, keys) giving its parameters. Without a window: the events of each visit that starts in the
+    period (the tracker's sessions by their id; a visitor's events without one by time, through the indexes
+    of such events); with one: each visitor's events in the period."""
+    if window is not None:
+        mask, where, values = _matching(steps, "")
+        sql = (f"SELECT coalesce(anonymous_id, user_id) AS unit, event_time, {mask}, {breakdown or 'NULL'} FROM events "
+               f"WHERE {period_filter()} AND bot IS NULL AND coalesce(anonymous_id, user_id) IS NOT NULL AND ({where}) "
+               "ORDER BY coalesce(anonymous_id, user_id), event_time, id")
+        return sql, lambda mode, since, until, keys: [*values, mode, since, until, *(keys or ()), *values]
+    mask, where, values = _matching(steps, "e.")
+    select = (f"SELECT v.key || ' ' || v.session_id AS unit, e.event_time, e.id, {mask} AS mask, "
+              f"{'e.' + breakdown if breakdown else 'NULL'} AS value FROM visits v JOIN events e ON e.key = v.key AND ")
+    # A key has one mode, so a session's events need no mode condition (and read only the session index).
+    loose = ("e.mode = v.mode AND e.session_id IS NULL AND {} = v.visitor AND e.event_time >= v.started_at "
+             "AND e.event_time <= v.ended_at "
+             f"WHERE v.derived = 1 AND {period_filter('v.', time='started_at')} AND e.bot IS NULL AND ({where})")
+    sql = (f"SELECT unit, event_time, mask, value FROM ({select}e.session_id = v.session_id WHERE v.derived = 0 AND "
+           f"{period_filter('v.', time='started_at')} AND e.bot IS NULL AND ({where}) "
+           f"UNION ALL {select}{loose.format('e.anonymous_id')} "
+           f"UNION ALL {select}{loose.format('e.anonymous_id IS NULL AND e.user_id')}) AS steps "
+           "ORDER BY unit, event_time, id")
+    return sql, lambda mode, since, until, keys: [*values, mode, since, until, *(keys or ()), *values] * 3
+
+
+#: Per breakdown value: the units counted at each step, and per step the whole seconds from the previous step.
+Tallies = dict[str | None, tuple[list[int], list[Counter]]]
+
+
+def tally(rows: Iterable[tuple], steps: int, window: float | None) -> Tallies:
+    """Count the units of some step-event rows (see `units`) per breakdown value of their first step-1 event."""
+    tallies: Tallies = {}
+    for events in units(rows, steps):
+        reached = reach(events, steps, window)
         if not reached.level:
             continue
         value = next(value for _, matched, value in events if 0 in matched)
-        counts, gaps = tallies.setdefault(value, ([0] * len(steps), [[] for _ in steps]))
+        counts, gaps = tallies.setdefault(value, ([0] * steps, [Counter() for _ in range(steps)]))
         for step in range(reached.level):
             counts[step] += 1
         for step, gap in enumerate(reached.gaps, 1):
-            gaps[step].append(gap)
-    columns = ["step", "count", "from_previous", "from_start", "dropped", "median_seconds"]
+            gaps[step][int(gap + 0.5)] += 1
+    return tallies
+
+
+def run(storage, steps: tuple[Step, ...], window: float | None, since: str, until: str, mode: str,
+        keys: tuple[str, ...] | None, breakdown: str | None = None) -> tuple[list[str], list[tuple]]:
+    """The funnel's rows over a period, a mode and the sites' keys, from the events: step, count, conversion
+    from the previous step and from the first, dropped off, median seconds from the previous step; with a
+    breakdown column, those rows for each of its values (the unit's first step-1 event's), led by the value."""
+    if breakdown is not None and breakdown not in BREAKDOWN_COLUMNS:
+        raise ValueError(f"a funnel breaks down by one of {', '.join(BREAKDOWN_COLUMNS)}; not {breakdown!r}")
+    if window is None:
+        storage.refresh_visits()
+    sql, params = query(steps, window, breakdown)
+    tallies = tally(storage.query_stream(scoped(sql, keys), params(mode, since, until, keys)), len(steps), window)
     if breakdown is None:
-        counts, gaps = ([0] * len(steps), [[] for _ in steps])
-        for part_counts, part_gaps in tallies.values():
-            counts = [a + b for a, b in zip(counts, part_counts, strict=True)]
-            gaps = [a + b for a, b in zip(gaps, part_gaps, strict=True)]
-        return columns, _shape(steps, counts, gaps)
+        counts, gaps = tallies.get(None, ([0] * len(steps), [Counter() for _ in steps]))
+        return COLUMNS, shape(steps, counts, gaps)
     ranked = sorted(tallies, key=lambda v: (-tallies[v][0][0], v is None, v or ""))
     shown, others = ranked[:BREAKDOWN_LIMIT], ranked[BREAKDOWN_LIMIT:]
     if others:
         tallies["(other)"] = ([sum(tallies[v][0][i] for v in others) for i in range(len(steps))],
-                              [[g for v in others for g in tallies[v][1][i]] for i in range(len(steps))])
+                              [sum((tallies[v][1][i] for v in others), Counter()) for i in range(len(steps))])
         shown.append("(other)")
-    return [breakdown, *columns], [(value if value is not None else "(none)", *row) for value in shown
-                                   for row in _shape(steps, *tallies[value])]
+    return [breakdown, *COLUMNS], [(value if value is not None else "(none)", *row) for value in shown
+                                   for row in shape(steps, *tallies[value])]
 
 
-def _shape(steps: tuple[Step, ...], counts: list[int], gaps: list[list[float]]) -> list[tuple]:
+#: The funnel report's columns.
+COLUMNS = ["step", "count", "from_previous", "from_start", "dropped", "median_seconds"]
+
+
+def median(counts: Counter) -> float | None:
+    """The median of some whole seconds, each with how many times it came (None for none)."""
+    total = sum(counts.values())
+    if not total:
+        return None
+    ordered = sorted(counts.items())
+
+    def nth(k: int) -> int:
+        """The k-th smallest value (from 0)."""
+        seen = 0
+        for value, n in ordered:
+            seen += n
+            if seen > k:
+                return value
+        raise IndexError(k)
+
+    return (nth((total - 1) // 2) + nth(total // 2)) / 2
+
+
+def shape(steps: tuple[Step, ...], counts: list[int], gaps: list[Counter]) -> list[tuple]:
     """The rows of one funnel: per step, its name, count, conversions, drop-off and median time."""
     shaped = []
     for i, step in enumerate(steps):
@@ -219,5 +263,5 @@ def _shape(steps: tuple[Step, ...], counts: list[int], gaps: list[list[float]]) 
         shaped.append((STEP_NAMES.get(step, step.label), counts[i],
                        round(counts[i] / previous, 4) if previous else None,
                        round(counts[i] / counts[0], 4) if counts[0] else None,
-                       previous - counts[i], statistics.median(gaps[i]) if gaps[i] else None))
+                       previous - counts[i], median(gaps[i])))
     return shaped

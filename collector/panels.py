@@ -26,7 +26,6 @@ from decimal import Decimal
 from . import rollups
 from .clock import iso
 from .clock import parse
-from .sites import period_filter
 from .sites import scoped
 
 #: Rows a breakdown answers at most (Plausible's CSV export keeps 300; its pages 100).
@@ -202,14 +201,9 @@ def series(storage, since: str, until: str, mode: str, keys) -> tuple[list[str],
 def _figures(storage, since: str, until: str, mode: str, keys) -> dict[str, tuple[float | None, str]]:
     """The headline figures of one period, each with its unit."""
     t = read(storage, ("all",), since, until, mode, keys).get(("all", ""), rollups.Tally())
-    _, sales = query(storage, "SELECT currency, count(*), sum(revenue) FROM orders WHERE "
-                              f"{period_filter(time='completed_at')} AND status = 'completed' GROUP BY currency",
-                     keys, (mode, since, until))
-    orders = sum(int(n) for _, n, _ in sales)
-    currencies = {currency for currency, _, _ in sales}
-    one = len(currencies) == 1 and None not in currencies
-    revenue = float(sales[0][2]) if one and sales[0][2] is not None else None
-    currency = sales[0][0] if one else ""
+    from .shop import sales
+
+    orders, revenue, currency = sales(storage, since, until, mode, keys)
     return {
         "visitors": (t.visitors, "count"), "visits": (t.n, "count"), "pageviews": (t.pageviews, "count"),
         "views_per_visit": (half_up(t.pageviews / t.n, 2) if t.n else None, "ratio"),

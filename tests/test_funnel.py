@@ -54,23 +54,24 @@ def _matches(step: funnel.Step, kind: int) -> bool:
 
 
 def reference(events: list[tuple], steps: tuple[funnel.Step, ...], window_minutes: float | None) -> list[int]:
-    """The count at each step, by the definition and nothing cleverer: group into units; for every step-1
-    event as a start, take each next step's earliest event after the last (within the window); a unit
-    counts at the deepest step any start reaches."""
-    relevant = [e for e in enumerate(events) if any(_matches(s, e[1][3]) for s in steps)]
+    """The count at each step, by the definition and nothing cleverer: group into units (a visitor with a
+    window; else a visit: a session id, or a visitor's events without one less than 30 minutes apart); for
+    every step-1 event as a start, take each next step's earliest event after the last (within the window);
+    a unit counts at the deepest step any start reaches."""
     units: dict = {}
     last: dict = {}
-    for order, (visitor, session, minutes, kind) in sorted(relevant, key=lambda e: (e[1][0], e[1][2], e[0])):
+    for order, (visitor, session, minutes, kind) in sorted(enumerate(events), key=lambda e: (e[1][2], e[0])):
         if window_minutes is not None:
             unit = visitor
         elif session is not None:
-            unit = (visitor, session)
-        else:  # the visitor's step events less than 30 minutes apart make a visit
+            unit = session
+        else:  # any of the visitor's events without a session less than 30 minutes apart make a visit
             previous, number = last.get(visitor, (None, 0))
             number += previous is None or minutes - previous > 30
             last[visitor] = (minutes, number)
             unit = (visitor, "#", number)
-        units.setdefault(unit, []).append((minutes, order, kind))
+        if any(_matches(s, kind) for s in steps):
+            units.setdefault(unit, []).append((minutes, order, kind))
     counts = [0] * len(steps)
     for stream in units.values():
         stream.sort()

@@ -1,7 +1,10 @@
-"""The `visits` table and its rollups kept up to date: triggers on `events` note every visit an insert or a
-delete changed (`visit_changes`); a refresh recomputes those visits from their events (collector/visits.py),
-then the rollups of every hour those visits span, old and new, and of their days (collector/rollups.py),
-and clears the notes it read, in one transaction, one refresher at a time.
+"""The `visits` table and the rollups kept up to date: triggers on `events` note every visit an insert or a
+delete changed, with the event's hour and order (`visit_changes`; triggers on DataCue's order records note
+their orders too); a refresh recomputes those visits from their events (collector/visits.py), then the
+rollups of every hour those visits span, old and new, every hour an event changed in, and every hour the
+orders changed were completed in, and of their days (collector/rollups.py for the web panels,
+collector/tallies.py for the shop reports), and clears the notes it read, in one transaction, one refresher
+at a time.
 
 A refresh runs in the worker's loop and before the web panels read, so that they answer from every
 committed event: late events, imports and forget change the visits they touch and nothing else.
@@ -9,11 +12,13 @@ committed event: late events, imports and forget change the visits they touch an
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from datetime import timedelta
 
 from .. import rollups
+from .. import tallies
 from ..clock import iso
 from ..clock import parse
 from ..visits import EVENT_FIELDS
@@ -28,6 +33,7 @@ from .columns import insert_sql
 _SELECT = f"SELECT {', '.join(EVENT_FIELDS)} FROM events"
 _INSERT = insert_sql("visits", VISIT_COLUMNS)
 _INSERT_ROLLUP = insert_sql("rollups", rollups.COLUMNS)
+_INSERT_TALLY = insert_sql("tallies", tallies.COLUMNS)
 _SPAN = "SELECT started_at, ended_at FROM visits WHERE "
 #: The refreshers' turn lock's number ("visi" in ASCII).
 _LOCK = 0x76697369
@@ -65,17 +71,21 @@ class VisitsMixin(SQLBase):
         """Recompute the visits of the oldest `limit` changes and clear them; None when there were none."""
         with self._transaction() as conn:
             self._take_turn(conn)
-            changes = conn.execute("SELECT id, key, mode, session_id, visitor, event_time FROM visit_changes "
-                                   "ORDER BY id LIMIT ?", (limit,)).fetchall()
+            changes = conn.execute("SELECT id, key, mode, session_id, visitor, event_time, hour, order_id "
+                                   "FROM visit_changes ORDER BY id LIMIT ?", (limit,)).fetchall()
             if not changes:
                 return None
-            sessions = {(key, mode, session) for _, key, mode, session, _, _ in changes if session is not None}
+            sessions = {(key, mode, session) for _, key, mode, session, *_ in changes if session is not None}
             # A visitor's events without a session: the times that changed, to rewrite only the visits around them.
             visitors: dict[tuple[str, str, str], list[str]] = {}
-            for _, key, mode, session, visitor, moment in changes:
-                if session is None:
+            for _, key, mode, session, visitor, moment, *_ in changes:
+                if session is None and visitor is not None:
                     visitors.setdefault((key, mode, visitor), []).append(moment)
-            hours: set[tuple[str, str, str]] = set()
+            # Every hour an event changed in (a bot's too: it is counted apart), and the hours each order
+            # changed (a cancellation, a backend record) was completed in.
+            hours = {(key, mode, hour) for _, key, mode, _, _, _, hour, _ in changes if hour is not None}
+            for key, mode, order in {(key, mode, order) for _, key, mode, *_, order in changes if order is not None}:
+                hours.update(_order_hours(conn, key, mode, order))
             for key, mode, session in sessions:
                 hours.update(self._recompute_session(conn, key, mode, session))
             for (key, mode, visitor), moments in visitors.items():
@@ -168,6 +178,11 @@ class VisitsMixin(SQLBase):
                                  "type = 'pageview' AND mode = ? AND event_time >= ? AND event_time < ? AND key = ? "
                                  "AND bot IS NULL", (mode, start, end, key)).fetchall()
         _write_rollups(conn, key, mode, "hour", hour, rollups.of_hour(visits, pageviews))
+        found = tallies.of_hour(lambda sql, params: conn.execute(sql, params).fetchall(), key, mode, start, end)
+        conn.execute("DELETE FROM tallies WHERE key = ? AND mode = ? AND grain = 'hour' AND bucket = ?",
+                     (key, mode, hour))
+        conn.cursor().executemany(_INSERT_TALLY, [(key, mode, "hour", hour, measure, *row)
+                                                  for measure, rows in found.items() for row in rows])
 
     @staticmethod
     def _roll_up_day(conn, key: str, mode: str, day: str) -> None:
@@ -176,6 +191,13 @@ class VisitsMixin(SQLBase):
                             "WHERE key = ? AND mode = ? AND grain = 'hour' AND bucket >= ? AND bucket < ?",
                             (key, mode, day, day + "U")).fetchall()
         _write_rollups(conn, key, mode, "day", day, rollups.add_up(rows))
+        conn.execute("DELETE FROM tallies WHERE key = ? AND mode = ? AND grain = 'day' AND bucket = ?",
+                     (key, mode, day))
+        conn.execute("INSERT INTO tallies (key, mode, grain, bucket, measure, value, detail, item, n, amount, "
+                     "first_at, last_at) SELECT key, mode, 'day', ?, measure, value, detail, item, sum(n), "
+                     "sum(amount), min(first_at), max(last_at) FROM tallies WHERE key = ? AND mode = ? AND "
+                     "grain = 'hour' AND bucket >= ? AND bucket < ? GROUP BY key, mode, measure, value, detail, item",
+                     (day, key, mode, day, day + "U"))
 
 
 def _write_rollups(conn, key: str, mode: str, grain: str, bucket: str, tallies: dict) -> None:
@@ -185,6 +207,18 @@ def _write_rollups(conn, key: str, mode: str, grain: str, bucket: str, tallies: 
     conn.cursor().executemany(_INSERT_ROLLUP, [
         (key, mode, grain, bucket, dimension, value, t.n, t.pageviews, t.bounces, t.duration, t.orders, t.sketch())
         for (dimension, value), t in tallies.items()])
+
+
+def _order_hours(conn, key: str, mode: str, order: str) -> set[tuple[str, str, str]]:
+    """The hours an order is completed in, by the browser's events or the backend's record, with its site."""
+    hours = {(key, mode, row[0][:13]) for row in conn.execute(
+        "SELECT event_time FROM events WHERE type = 'order' AND key = ? AND mode = ? AND order_id = ? "
+        "AND subtype = 'completed'", (key, mode, order)).fetchall()}
+    for payload, received in conn.execute("SELECT payload, received_at FROM records WHERE key = ? AND type = 'orders' "
+                                          "AND record_id = ? AND mode = ?", (key, order, mode)).fetchall():
+        document = payload if isinstance(payload, dict) else json.loads(payload)
+        hours.add((key, mode, (document.get("timestamp") or received)[:13]))
+    return hours
 
 
 def shift(moment: str, seconds: float) -> str:

@@ -1,0 +1,69 @@
+-- The shop reports' rollups (collector/tallies.py): per site, mode and bucket (an hour, or a day made of
+-- its hours), each measure's counts by up to three values: events per type, bots per reason, product
+-- views, carts and purchases per product, searches per term, clicks, wishlist changes, Cobi interactions,
+-- sales per currency and the default funnel's steps. Rewritten with the web panels' rollups for every
+-- hour that changed, so that a month of ten million events reads some thirty days' rows.
+CREATE TABLE tallies (
+    key       TEXT NOT NULL,
+    mode      TEXT NOT NULL,
+    grain     TEXT NOT NULL CHECK (grain IN ('hour', 'day')),
+    bucket    TEXT NOT NULL,
+    measure   TEXT NOT NULL,
+    value     TEXT NOT NULL,   -- '' for none
+    detail    TEXT NOT NULL,
+    item      TEXT NOT NULL,
+    n         BIGINT NOT NULL,
+    amount    DOUBLE PRECISION, -- quantities, revenue, searches with no product view after
+    first_at  TEXT,            -- the first and last event counted (bots)
+    last_at   TEXT,
+    PRIMARY KEY (key, mode, grain, bucket, measure, value, detail, item)
+);
+CREATE INDEX tallies_read ON tallies (mode, grain, measure, bucket, key);
+
+-- Every event's hour, and the order an order event belongs to, are noted too (bots' and events without a
+-- visitor included: only their hour), so that the tallies of every hour an insert or a delete changed are
+-- rewritten, and an order's cancellation rewrites the hour the order was completed in.
+ALTER TABLE visit_changes ADD COLUMN hour TEXT;
+ALTER TABLE visit_changes ADD COLUMN order_id TEXT;
+CREATE OR REPLACE FUNCTION visit_changes_of_statement() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO visit_changes (key, mode, session_id, visitor, event_time, hour, order_id)
+    SELECT DISTINCT key, mode, CASE WHEN bot IS NULL THEN session_id END,
+           CASE WHEN bot IS NULL AND session_id IS NULL THEN coalesce(anonymous_id, user_id) END,
+           CASE WHEN bot IS NULL AND session_id IS NULL THEN event_time END,
+           substr(event_time, 1, 13), CASE WHEN type = 'order' THEN order_id END
+    FROM changed;
+    RETURN NULL;
+END
+$$;
+
+-- The backend's orders (DataCue's order records) count where they were completed, and cancel an order the
+-- browser reported: a record written, changed or deleted notes its order and its old and new times.
+CREATE FUNCTION order_record_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.type = 'orders' THEN
+        INSERT INTO visit_changes (key, mode, hour, order_id)
+        VALUES (OLD.key, OLD.mode, substr(coalesce(OLD.payload->>'timestamp', OLD.received_at), 1, 13),
+                OLD.payload->>'order_id');
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') AND NEW.type = 'orders' THEN
+        INSERT INTO visit_changes (key, mode, hour, order_id)
+        VALUES (NEW.key, NEW.mode, substr(coalesce(NEW.payload->>'timestamp', NEW.received_at), 1, 13),
+                NEW.payload->>'order_id');
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER records_order_changes AFTER INSERT OR UPDATE OR DELETE ON records
+    FOR EACH ROW EXECUTE FUNCTION order_record_changes();
+
+-- An order's events, found by its id when a cancellation or a record changes it (only order events are in
+-- this index, so other events cost it nothing).
+CREATE INDEX events_orders ON events (key, mode, order_id) WHERE type = 'order';
+
+-- The tallies of what is already there: every hour with an event or a backend order.
+INSERT INTO rollup_hours (key, mode, hour)
+SELECT DISTINCT key, mode, substr(event_time, 1, 13) FROM events
+UNION
+SELECT key, mode, substr(coalesce(payload->>'timestamp', received_at), 1, 13) FROM records WHERE type = 'orders'
+ON CONFLICT (key, mode, hour) DO NOTHING;

@@ -1,0 +1,203 @@
+"""The shop reports' rollups: per site and hour (and day, made of its hours), each measure's counts by up to
+three values, kept with the web panels' rollups (storage/visits.py) so that a month of ten million events
+answers from some thirty days' rows.
+
+A measure is one SQL query over a period, its definition: rows of (value, detail, item, n, amount, first,
+last) grouped by the values. Every figure is additive (counts, quantities, revenue, the first and last time
+as min and max), so the hours' rows added up give the period's; what is not (distinct items, the funnel's
+median) is worked out from rows that are (the items' own rows; the seconds and how many took them). `raw`
+runs the definitions over a period, `read` adds up the tallies of its whole hours (its start rounded down,
+its end up, as the web panels read theirs): the tests check that both give the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from . import funnel
+from .schemas.datacue import EVENT_TYPES
+from .sites import period_filter
+from .sites import scoped
+
+_P = period_filter()
+#: Every type an event row can have, named so that a query reads the type-led covering index.
+_TYPES = ", ".join(repr(t) for t in (*EVENT_TYPES, "interaction"))
+#: A measure's row: its values ('' for none), then its figures.
+Row = tuple[str, str, str, int, float | None, str | None, str | None]
+#: The columns of a `tallies` row, in this order.
+COLUMNS = ("key", "mode", "grain", "bucket", "measure", "value", "detail", "item", "n", "amount", "first_at",
+           "last_at")
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A query over a period (its period filters' parameters `repeat` times), and where one differs, the
+    faster query of the same figures for one site's hour, with its parameters from (mode, start, end, key)."""
+
+    sql: str
+    repeat: int = 1
+    hourly: str = ""
+    hourly_params: Callable[[str, str, str, str], list] | None = None
+
+
+_NOT_CANCELLED = (
+    # One list of cancelled orders (by the browser or the backend), which keeps the plan linear whatever the
+    # planner knows; one text value per order because SQLite's row-value IN is slow. A key has one mode,
+    # so key and order id name an order.
+    "ol.key || ' ' || ol.order_id NOT IN (SELECT key || ' ' || order_id FROM events"
+    " WHERE type = 'order' AND subtype = 'cancelled' AND order_id IS NOT NULL"
+    " UNION ALL SELECT key || ' ' || order_id FROM datacue_orders WHERE status = 'cancelled')")
+
+#: The orders view's figures (see migrations 0013), for the orders completed in one hour only: the orders
+#: view groups every order before a period applies, too slow to run for each hour.
+_HOURLY_SALES = (
+    "WITH ids AS (SELECT order_id FROM events WHERE type = 'order' AND subtype = 'completed' AND mode = ? AND"
+    " event_time >= ? AND event_time < ? AND key = ? AND source = 'datacue' AND order_id IS NOT NULL AND bot IS NULL"
+    " UNION SELECT order_id FROM datacue_orders WHERE mode = ? AND coalesce(ordered_at, received_at) >= ? AND"
+    " coalesce(ordered_at, received_at) < ? AND key = ? AND has_lines"
+    "), sides AS ("
+    " SELECT order_id, CASE WHEN subtype = 'cancelled' THEN 1 ELSE 0 END AS cancelled,"
+    " CASE WHEN subtype = 'completed' THEN 1 ELSE 0 END AS completed,"
+    " CASE WHEN subtype = 'completed' THEN revenue END AS revenue,"
+    " CASE WHEN subtype = 'completed' THEN currency END AS currency,"
+    " CASE WHEN subtype = 'completed' THEN event_time END AS completed_at, 0 AS from_backend"
+    " FROM events WHERE type = 'order' AND source = 'datacue' AND bot IS NULL AND mode = ? AND key = ?"
+    " AND order_id IN (SELECT order_id FROM ids)"
+    " UNION ALL SELECT order_id, CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END,"
+    " CASE WHEN has_lines THEN 1 ELSE 0 END, CASE WHEN has_lines THEN revenue END,"
+    " CASE WHEN has_lines THEN currency END, CASE WHEN has_lines THEN coalesce(ordered_at, received_at) END, 1"
+    " FROM datacue_orders WHERE mode = ? AND key = ? AND order_id IN (SELECT order_id FROM ids)"
+    "), orders AS (SELECT max(cancelled) AS cancelled, max(completed) AS completed,"
+    " coalesce(max(CASE WHEN from_backend = 1 THEN revenue END), max(revenue)) AS revenue,"
+    " coalesce(max(CASE WHEN from_backend = 1 THEN currency END), max(currency)) AS currency,"
+    " min(completed_at) AS completed_at FROM sides GROUP BY order_id)"
+    " SELECT coalesce(currency, ''), substr(completed_at, 1, 10), '', count(*), sum(revenue), NULL, NULL FROM orders"
+    " WHERE cancelled = 0 AND completed = 1 AND completed_at >= ? AND completed_at < ?"
+    " GROUP BY currency, substr(completed_at, 1, 10)")
+
+MEASURES: dict[str, Measure] = {
+    # Per type and day (the report's rows).
+    "events": Measure(f"SELECT type, substr(event_time, 1, 10), '', count(*), NULL, NULL, NULL FROM events "
+                      f"WHERE type IN ({_TYPES}) AND {_P} AND bot IS NULL GROUP BY type, substr(event_time, 1, 10)"),
+    "bots": Measure(f"SELECT bot, '', '', count(*), NULL, min(event_time), max(event_time) FROM events "
+                    f"WHERE type IN ({_TYPES}) AND {_P} AND bot IS NOT NULL GROUP BY bot"),
+    # Grouped by the mode (one in a period) so that a period without page views has no row.
+    "pageviews": Measure(f"SELECT '', '', '', count(*), NULL, NULL, NULL FROM pageviews WHERE {_P} GROUP BY mode"),
+    "product_views": Measure("SELECT coalesce(product_id, ''), '', '', count(*), NULL, NULL, NULL FROM product_views "
+                             f"WHERE {_P} GROUP BY product_id"),
+    "carts": Measure("SELECT coalesce(l.product_id, ''), '', '', count(*), sum(coalesce(l.quantity, 1)), NULL, NULL "
+                     f"FROM event_lines l JOIN events e ON e.id = l.event_pk WHERE e.type = 'viewcart' AND "
+                     f"{period_filter('e.')} AND e.bot IS NULL GROUP BY l.product_id"),
+    "purchases": Measure("SELECT coalesce(ol.product_id, ''), '', '', count(*), sum(coalesce(ol.quantity, 1)), NULL, "
+                         f"NULL FROM order_lines ol WHERE {period_filter('ol.')} AND {_NOT_CANCELLED} "
+                         "GROUP BY ol.product_id"),
+    "searches": Measure(
+        # Whether a product view followed in the session before its next search.
+        "SELECT term, '', '', count(*), sum(CASE WHEN EXISTS (SELECT 1 FROM product_views p"
+        " WHERE p.key = s.key AND p.session_id = s.session_id AND p.event_time > s.event_time"
+        " AND NOT EXISTS (SELECT 1 FROM searches n WHERE n.key = s.key AND n.session_id = s.session_id"
+        " AND n.event_time > s.event_time AND n.event_time < p.event_time)) THEN 0 ELSE 1 END), NULL, NULL "
+        f"FROM searches s WHERE {period_filter('s.')} AND term IS NOT NULL GROUP BY term"),
+    "wishlist": Measure("SELECT coalesce(subtype, ''), coalesce(product_id, ''), '', count(*), NULL, NULL, NULL "
+                        f"FROM events WHERE type = 'wishlist' AND {_P} AND bot IS NULL GROUP BY subtype, product_id"),
+    "clicks": Measure("SELECT coalesce(subtype, ''), coalesce(banner_id, product_id, ''), '', count(*), NULL, NULL, "
+                      f"NULL FROM events WHERE type = 'click' AND {_P} AND bot IS NULL "
+                      "GROUP BY subtype, coalesce(banner_id, product_id, '')"),
+    "interactions": Measure(
+        "SELECT coalesce(item_type, ''), coalesce(interaction_type, ''), coalesce(item_id, ''), count(*), NULL, NULL, "
+        f"NULL FROM events WHERE type = 'interaction' AND source = 'cobi' AND {_P} AND bot IS NULL "
+        "GROUP BY item_type, interaction_type, item_id"),
+    # Completed orders (not cancelled) per currency and day.
+    "sales": Measure(f"SELECT coalesce(currency, ''), substr(completed_at, 1, 10), '', count(*), sum(revenue), NULL, "
+                     f"NULL FROM orders WHERE {period_filter(time='completed_at')} AND status = 'completed' "
+                     "GROUP BY currency, substr(completed_at, 1, 10)",
+                     hourly=_HOURLY_SALES,
+                     hourly_params=lambda mode, start, end, key: [mode, start, end, key] * 2 + [mode, key] * 2
+                     + [start, end]),
+}
+#: The default funnel's measures (counted in Python from the visits' step events, see `funnel_rows`).
+FUNNEL = "funnel"
+FUNNEL_GAPS = "funnel_gaps"
+
+
+def funnel_rows(rows: Iterable[tuple]) -> dict[str, list[Row]]:
+    """The default funnel's tally of some units' step events: per step, the visits reaching it (`funnel`),
+    and the whole seconds from the previous step with how many took them (`funnel_gaps`)."""
+    steps = funnel.DEFAULT_STEPS
+    counts, gaps = funnel.tally(rows, len(steps), None).get(None, ([0] * len(steps), [{} for _ in steps]))
+    return {FUNNEL: [(str(step), "", "", n, None, None, None) for step, n in enumerate(counts) if n],
+            FUNNEL_GAPS: [(str(step), str(seconds), "", n, None, None, None)
+                          for step, found in enumerate(gaps) for seconds, n in found.items()]}
+
+
+def _numbers(row: tuple) -> Row:
+    """PostgreSQL sums as Decimal, SQLite as int or float: the same types from both."""
+    value, detail, item, n, amount, first, last = row
+    return (value, detail, item, int(n), float(amount) if isinstance(amount, Decimal | int) else amount, first, last)
+
+
+def of_hour(execute: Callable[[str, list], Iterable[tuple]], key: str, mode: str, start: str, end: str
+            ) -> dict[str, list[Row]]:
+    """Every measure of one site's hour [start, end), run with `execute(sql, params)`."""
+    found = {}
+    for name, measure in MEASURES.items():
+        if measure.hourly:
+            rows = execute(measure.hourly, measure.hourly_params(mode, start, end, key))
+        else:
+            rows = execute(scoped(measure.sql, (key,)), [mode, start, end, key] * measure.repeat)
+        found[name] = [_numbers(row) for row in rows]
+    sql, params = funnel.query(funnel.DEFAULT_STEPS, None, None)
+    found.update(funnel_rows(execute(scoped(sql, (key,)), params(mode, start, end, (key,)))))
+    return found
+
+
+def raw(storage, names: Iterable[str], since: str, until: str, mode: str, keys) -> dict[str, list[Row]]:
+    """Some measures over a period, from the events (their definitions): the reference the tallies match."""
+    found = {}
+    for name in names:
+        if name in (FUNNEL, FUNNEL_GAPS):
+            storage.refresh_visits()
+            sql, params = funnel.query(funnel.DEFAULT_STEPS, None, None)
+            found.update(funnel_rows(storage.query_stream(scoped(sql, keys), params(mode, since, until, keys))))
+            continue
+        measure = MEASURES[name]
+        rows = storage.query(scoped(measure.sql, keys), [mode, since, until, *(keys or ())] * measure.repeat)[1]
+        found[name] = _added(_numbers(row) for row in rows)
+    return {name: found[name] for name in names}
+
+
+def _added(rows: Iterable[Row]) -> list[Row]:
+    """Rows with the same values (of several sites) made one."""
+    merged: dict[tuple[str, str, str], list] = {}
+    for value, detail, item, n, amount, first, last in rows:
+        row = merged.get((value, detail, item))
+        if row is None:
+            merged[(value, detail, item)] = [n, amount, first, last]
+            continue
+        row[0] += n
+        row[1] = amount if row[1] is None else row[1] + (amount or 0)
+        row[2] = first if row[2] is None else min(row[2], first or row[2])
+        row[3] = last if row[3] is None else max(row[3], last or row[3])
+    return [(*values, *figures) for values, figures in merged.items()]
+
+
+def read(storage, names: Iterable[str], since: str, until: str, mode: str, keys) -> dict[str, list[Row]]:
+    """Some measures over the whole hours of a period, added up from the tallies."""
+    from .panels import hours
+    from .panels import pieces
+
+    names = list(names)
+    storage.refresh_visits()
+    covering = pieces(*hours(since, until))
+    ranges = " OR ".join("(grain = ? AND bucket >= ? AND bucket < ?)" for _ in covering)
+    sql = ("SELECT measure, value, detail, item, sum(n), sum(amount), min(first_at), max(last_at) FROM tallies "
+           f"WHERE mode = ? AND measure IN ({', '.join('?' for _ in names)}) AND ({ranges})[[sites ]] "
+           "GROUP BY measure, value, detail, item")
+    params = (mode, *names, *(part for piece in covering for part in piece), *(keys or ()))
+    found: dict[str, list[Row]] = {name: [] for name in names}
+    for measure, *row in storage.query(scoped(sql, keys), params)[1]:
+        found[measure].append(_numbers(row))
+    return found
