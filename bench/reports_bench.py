@@ -174,6 +174,9 @@ def generate(storage, total: int) -> None:
         conn.execute("INSERT INTO visit_changes (key, mode, session_id, visitor) SELECT DISTINCT key, mode, "
                      "session_id, CASE WHEN session_id IS NULL THEN coalesce(anonymous_id, user_id) END FROM events "
                      "WHERE bot IS NULL AND coalesce(session_id, anonymous_id, user_id) IS NOT NULL")
+        # And every hour with an event, for the shop reports' tallies.
+        conn.execute("INSERT INTO rollup_hours (key, mode, hour) SELECT DISTINCT key, mode, substr(event_time, 1, 13) "
+                     "FROM events WHERE true ON CONFLICT (key, mode, hour) DO NOTHING")
         conn.execute("ANALYZE")
 
 

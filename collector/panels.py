@@ -74,19 +74,51 @@ def pieces(start: datetime, end: datetime) -> list[tuple[str, str, str]]:
 
 
 def _rows(storage, dimensions: tuple[str, ...], covering: list[tuple[str, str, str]], mode: str, keys,
-          columns: str = "dimension, value") -> list[tuple]:
-    """The rollup rows of some dimensions over some buckets, for a mode and the sites' keys."""
+          columns: str = "dimension, value", values: list[str] | None = None) -> list[tuple]:
+    """The rollup rows of some dimensions over some buckets (of some values only, when given), for a mode and
+    the sites' keys."""
     storage.refresh_visits()
     ranges = " OR ".join("(grain = ? AND bucket >= ? AND bucket < ?)" for _ in covering)
+    only = f" AND value IN ({', '.join('?' for _ in values)})" if values is not None else ""
     sql = (f"SELECT {columns}, n, pageviews, bounces, duration, orders, visitors FROM rollups WHERE mode = ? AND "
-           f"dimension IN ({', '.join('?' for _ in dimensions)}) AND ({ranges})[[sites ]]")
-    params = (mode, *dimensions, *(part for piece in covering for part in piece), *(keys or ()))
+           f"dimension IN ({', '.join('?' for _ in dimensions)}) AND ({ranges}){only}[[sites ]]")
+    params = (mode, *dimensions, *(part for piece in covering for part in piece), *(values or ()), *(keys or ()))
     return storage.query(scoped(sql, keys), params)[1]
 
 
 def read(storage, dimensions: tuple[str, ...], since: str, until: str, mode: str, keys) -> dict:
     """Each (dimension, value)'s figures over a period, added up from the rollups."""
     return rollups.add_up(_rows(storage, dimensions, pieces(*hours(since, until)), mode, keys))
+
+
+def _counts(storage, dimension: str, covering: list[tuple[str, str, str]], mode: str, keys) -> list[tuple[str, int]]:
+    """Each value of a dimension with its count (visits, or page views), largest first, read without a sketch."""
+    storage.refresh_visits()
+    ranges = " OR ".join("(grain = ? AND bucket >= ? AND bucket < ?)" for _ in covering)
+    sql = (f"SELECT value, sum(n) FROM rollups WHERE mode = ? AND dimension = ? AND ({ranges})[[sites ]] "
+           "GROUP BY value ORDER BY sum(n) DESC, value")
+    params = (mode, dimension, *(part for piece in covering for part in piece), *(keys or ()))
+    return [(value, int(n)) for value, n in storage.query(scoped(sql, keys), params)[1] if value]
+
+
+def top(storage, dimension: str, since: str, until: str, mode: str, keys, by_visitors: bool) -> dict:
+    """The figures of the values of a dimension that can rank among the first BREAKDOWN_LIMIT by visitors (or
+    by count), reading the sketches of those alone: a value's visitors are at most its count, so once the
+    last value ranked has more visitors (a count) than the next value's count, no value after can rank."""
+    covering = pieces(*hours(since, until))
+    counts = _counts(storage, dimension, covering, mode, keys)
+    found: dict = {}
+    for start in range(0, len(counts), BREAKDOWN_LIMIT):
+        chunk = [value for value, _ in counts[start:start + BREAKDOWN_LIMIT]]
+        found.update(rollups.add_up(_rows(storage, (dimension,), covering, mode, keys, values=chunk)))
+        following = counts[start + BREAKDOWN_LIMIT][1] if start + BREAKDOWN_LIMIT < len(counts) else None
+        if following is None:
+            break
+        ranked = sorted((t.visitors if by_visitors else t.n for t in found.values()), reverse=True)
+        # Sketches estimate past 16,384 visitors (within about 0.8%): a margin keeps the bound safe.
+        if len(ranked) >= BREAKDOWN_LIMIT and following * (1.02 if by_visitors else 1) < ranked[BREAKDOWN_LIMIT - 1]:
+            break
+    return found
 
 
 def _rate(part: float, whole: float) -> float | None:
@@ -128,7 +160,7 @@ def visit_breakdown(dimension: str, none: str | None = None, share: bool = False
 
 def pages(storage, since: str, until: str, mode: str, keys) -> tuple[list[str], list[tuple]]:
     """Top pages: page views where they happened, and the visitors who viewed each page."""
-    tallies = read(storage, (rollups.PAGE,), since, until, mode, keys)
+    tallies = top(storage, rollups.PAGE, since, until, mode, keys, by_visitors=False)
     found = sorted(((value, t) for (_, value), t in tallies.items() if value),
                    key=lambda pair: (-pair[1].n, -pair[1].visitors, pair[0]))[:BREAKDOWN_LIMIT]
     return ["page", "visitors", "pageviews"], [(value, t.visitors, t.n) for value, t in found]
@@ -136,7 +168,7 @@ def pages(storage, since: str, until: str, mode: str, keys) -> tuple[list[str], 
 
 def entry_pages(storage, since: str, until: str, mode: str, keys) -> tuple[list[str], list[tuple]]:
     """Entry pages, with Plausible's CSV names for the visitors and visits that entered there."""
-    tallies = read(storage, ("entry_page",), since, until, mode, keys)
+    tallies = top(storage, "entry_page", since, until, mode, keys, by_visitors=True)
     return (["entry_page", "unique_entrances", "total_entrances", "bounce_rate", "visit_duration"],
             [(value, t.visitors, t.n, _rate(t.bounces, t.n), _mean(t.duration, t.n))
              for value, t in _ranked(tallies, "entry_page", None)])
@@ -144,11 +176,11 @@ def entry_pages(storage, since: str, until: str, mode: str, keys) -> tuple[list[
 
 def exit_pages(storage, since: str, until: str, mode: str, keys) -> tuple[list[str], list[tuple]]:
     """Exit pages, and the exit rate: visits that left from a page per 100 page views of it (Plausible's)."""
-    tallies = read(storage, ("exit_page", rollups.PAGE), since, until, mode, keys)
-    rows = []
-    for value, t in _ranked(tallies, "exit_page", None):
-        views = tallies.get((rollups.PAGE, value))
-        rows.append((value, t.visitors, t.n, float(math.floor(100 * t.n / views.n)) if views and views.n else None))
+    tallies = top(storage, "exit_page", since, until, mode, keys, by_visitors=True)
+    shown = _ranked(tallies, "exit_page", None)
+    views = dict(_counts(storage, rollups.PAGE, pieces(*hours(since, until)), mode, keys))
+    rows = [(value, t.visitors, t.n, float(math.floor(100 * t.n / views[value])) if views.get(value) else None)
+            for value, t in shown]
     return ["exit_page", "unique_exits", "total_exits", "exit_rate"], rows
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from collector import panels
 from collector import reports
+from collector import rollups
 
 from support.factories import basic
 from support.factories import make_event
@@ -168,3 +170,27 @@ def test_the_series_interval_follows_the_period(storage, web):
     assert [w for w in weeks if w["visits"]] == [
         {"time": "2026-11-16T00:00:00.000Z", "visitors": 1, "visits": 1, "pageviews": 1, "bounce_rate": 100.0,
          "visit_duration": 0.0}]
+
+
+def test_a_long_tail_of_pages_ranks_as_reading_every_sketch_would(client, key, storage, monkeypatch):
+    # Pages whose views and visitors rank them differently (many views by few visitors, few by many), with
+    # only 3 rows shown: the panels read the sketches of the values that can still rank, and must rank as
+    # adding up every value's rollups does.
+    monkeypatch.setattr(panels, "BREAKDOWN_LIMIT", 3)
+    plan = {"/a": (1, 9), "/b": (6, 1), "/c": (5, 1), "/d": (4, 2), "/e": (3, 1), "/f": (2, 3), "/g": (1, 1),
+            "/h": (2, 1)}  # page: (visitors, views each)
+    for page, (visitors, views) in plan.items():
+        for person in range(visitors):
+            for view in range(views):
+                moment = f"2026-11-20T{10 + view % 10:02d}:{person:02d}:00Z"
+                send(client, key, moment, f"{page}-{person}", f"{page}-{person}-{view}", CHROME, page, None,
+                     ("pageview", "page"))
+    everything = panels.read(storage, ("entry_page", "exit_page", rollups.PAGE), SINCE, UNTIL, "live", None)
+    pages = sorted(((value, t) for (d, value), t in everything.items() if d == rollups.PAGE),
+                   key=lambda pair: (-pair[1].n, -pair[1].visitors, pair[0]))[:3]
+    assert [(r["page"], r["pageviews"]) for r in panel(storage, "pages")] == [(v, t.n) for v, t in pages] == [
+        ("/a", 9), ("/d", 8), ("/b", 6)]
+    for name, dimension in (("entry_pages", "entry_page"), ("exit_pages", "exit_page")):
+        expected = panels._ranked(everything, dimension, None)
+        assert [tuple(r.values())[:3] for r in panel(storage, name)] == [(v, t.visitors, t.n) for v, t in expected]
+        assert [v for v, _ in expected] == ["/b", "/c", "/d"]  # by visitors, not by visits (/a has 9)
