@@ -2,13 +2,15 @@
 
     python bench/reports_bench.py [--events 1000000] [--path /tmp/reports-bench.sqlite3]
     python bench/reports_bench.py --events 10000000 --store postgres
+    python bench/reports_bench.py --events 10000000 --url postgresql://postgres@127.0.0.1:5432/bench
 
 Generates a month of storefront traffic straight into a fresh store (sessions that view the home page,
 products and categories, search, put items in carts, order, cancel; Cobi interactions; each visit with a
 device, browser and system, a referring site or none, UTM tags on some), brings the visits up to date
 (timed: the worker's refresh), then times each report over the whole month and over one day, for every
-site and for one. The SQLite store is kept for reuse: delete it to regenerate; a PostgreSQL server is
-started for the run (tests/support/pg.py) and thrown away.
+site and for one. The SQLite store is kept for reuse: delete it to regenerate; with `--store postgres` a
+PostgreSQL server is started for the run (tests/support/pg.py) and thrown away; `--url` names a PostgreSQL
+database to fill when it holds no event, and to time again as it is otherwise.
 """
 
 from __future__ import annotations
@@ -212,7 +214,15 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--path", default="/tmp/reports-bench.sqlite3")
     parser.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--url", help="a PostgreSQL database kept between runs")
     args = parser.parse_args()
+    if args.url:
+        storage = create_app({"DATABASE_URL": args.url}).extensions["collector.storage"]
+        storage.migrate()
+        if not storage.query("SELECT count(*) FROM (SELECT 1 FROM events LIMIT 1) AS any_event")[1][0][0]:
+            generate(storage, args.events)
+        measure(storage)
+        return
     if args.store == "postgres":
         sys.path.insert(0, str(ROOT / "tests"))
         from support.pg import PostgresServer
