@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from .clock import parse
 from .sites import period_filter
 from .sites import scoped
+from .visits import events_of_visits
 
 #: The event columns a step may filter on (exact values).
 FILTER_COLUMNS = ("product_id", "variant_id", "category_id", "category_name", "banner_id", "order_id", "term",
@@ -174,16 +175,9 @@ def query(steps: tuple[Step, ...], window: float | None, breakdown: str | None) 
                "ORDER BY coalesce(anonymous_id, user_id), event_time, id")
         return sql, lambda mode, since, until, keys: [*values, mode, since, until, *(keys or ()), *values]
     mask, where, values = _matching(steps, "e.")
-    select = (f"SELECT v.key || ' ' || v.session_id AS unit, e.event_time, e.id, {mask} AS mask, "
-              f"{'e.' + breakdown if breakdown else 'NULL'} AS value FROM visits v JOIN events e ON e.key = v.key AND ")
-    # A key has one mode, so a session's events need no mode condition (and read only the session index).
-    loose = ("e.mode = v.mode AND e.session_id IS NULL AND {} = v.visitor AND e.event_time >= v.started_at "
-             "AND e.event_time <= v.ended_at "
-             f"WHERE v.derived = 1 AND {period_filter('v.', time='started_at')} AND e.bot IS NULL AND ({where})")
-    sql = (f"SELECT unit, event_time, mask, value FROM ({select}e.session_id = v.session_id WHERE v.derived = 0 AND "
-           f"{period_filter('v.', time='started_at')} AND e.bot IS NULL AND ({where}) "
-           f"UNION ALL {select}{loose.format('e.anonymous_id')} "
-           f"UNION ALL {select}{loose.format('e.anonymous_id IS NULL AND e.user_id')}) AS steps "
+    columns = (f"v.key || ' ' || v.session_id AS unit, e.event_time, e.id, {mask} AS mask, "
+               f"{'e.' + breakdown if breakdown else 'NULL'} AS value")
+    sql = (f"SELECT unit, event_time, mask, value FROM ({events_of_visits(columns, where)}) AS steps "
            "ORDER BY unit, event_time, id")
     return sql, lambda mode, since, until, keys: [*values, mode, since, until, *(keys or ()), *values] * 3
 

@@ -336,6 +336,7 @@ def _imports_api(spec: APISpec) -> None:
 def _analysts_api(spec: APISpec) -> None:
     """The reports API and the HTTP export, for analyst tokens, over a period, a mode and a site."""
     from . import export as exporter
+    from . import funnel
     from . import reports
 
     spec.components.security_scheme("analyst", {"type": "http", "scheme": "bearer",
@@ -363,7 +364,13 @@ def _analysts_api(spec: APISpec) -> None:
                        {"name": "steps", "in": "query", "schema": {"type": "string"},
                         "description": "funnel: its steps, e.g. pageview:product,viewcart,order:completed"},
                        {"name": "window", "in": "query", "schema": {"type": "string"},
-                        "description": "funnel: session (the default), or Nh / Nd per visitor"}],
+                        "description": "funnel: session (the default), or Nh / Nd per visitor"},
+                       {"name": "breakdown", "in": "query", "schema": {"type": "string",
+                                                                        "enum": list(funnel.BREAKDOWN_COLUMNS)},
+                        "description": "funnel: one funnel per value of a column of the first step's event"},
+                       {"name": "page", "in": "query", "schema": {"type": "string"},
+                        "description": "overview, visitors, pages, entry_pages, exit_pages: the visits that "
+                                       "viewed this page (a path such as /p/lamp), or this page's row"}],
         "responses": _responses({"200": {"description": "The report's columns and rows", "content": {
             "application/json": {"schema": report}, "text/csv": {"schema": {"type": "string"}}}}}, errors)}})
     spec.path("/v1/export", operations={"get": {

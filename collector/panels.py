@@ -101,11 +101,15 @@ def _counts(storage, dimension: str, covering: list[tuple[str, str, str]], mode:
     return [(value, int(n)) for value, n in storage.query(scoped(sql, keys), params)[1] if value]
 
 
-def top(storage, dimension: str, since: str, until: str, mode: str, keys, by_visitors: bool) -> dict:
-    """The figures of the values of a dimension that can rank among the first BREAKDOWN_LIMIT by visitors (or
-    by count), reading the sketches of those alone: a value's visitors are at most its count, so once the
-    last value ranked has more visitors (a count) than the next value's count, no value after can rank."""
+def top(storage, dimension: str, since: str, until: str, mode: str, keys, by_visitors: bool,
+        page: str | None = None) -> dict:
+    """A dimension's figures: of one value when filtered to a page; else of the values that can rank among
+    the first BREAKDOWN_LIMIT by visitors (or by count), reading the sketches of those alone: a value's
+    visitors are at most its count, so once the last value ranked has more visitors (a count) than the next
+    value's count, no value after can rank."""
     covering = pieces(*hours(since, until))
+    if page is not None:
+        return rollups.add_up(_rows(storage, (dimension,), covering, mode, keys, values=[page]))
     counts = _counts(storage, dimension, covering, mode, keys)
     found: dict = {}
     for start in range(0, len(counts), BREAKDOWN_LIMIT):
@@ -158,25 +162,28 @@ def visit_breakdown(dimension: str, none: str | None = None, share: bool = False
     return functools.partial(breakdown, dimension=dimension, none=none, share=share)
 
 
-def pages(storage, since: str, until: str, mode: str, keys) -> tuple[list[str], list[tuple]]:
-    """Top pages: page views where they happened, and the visitors who viewed each page."""
-    tallies = top(storage, rollups.PAGE, since, until, mode, keys, by_visitors=False)
+def pages(storage, since: str, until: str, mode: str, keys, page: str | None = None) -> tuple[list[str], list[tuple]]:
+    """Top pages: page views where they happened, and the visitors who viewed each page (one page's alone
+    when filtered to it)."""
+    tallies = top(storage, rollups.PAGE, since, until, mode, keys, by_visitors=False, page=page)
     found = sorted(((value, t) for (_, value), t in tallies.items() if value),
                    key=lambda pair: (-pair[1].n, -pair[1].visitors, pair[0]))[:BREAKDOWN_LIMIT]
     return ["page", "visitors", "pageviews"], [(value, t.visitors, t.n) for value, t in found]
 
 
-def entry_pages(storage, since: str, until: str, mode: str, keys) -> tuple[list[str], list[tuple]]:
+def entry_pages(storage, since: str, until: str, mode: str, keys, page: str | None = None
+                ) -> tuple[list[str], list[tuple]]:
     """Entry pages, with Plausible's CSV names for the visitors and visits that entered there."""
-    tallies = top(storage, "entry_page", since, until, mode, keys, by_visitors=True)
+    tallies = top(storage, "entry_page", since, until, mode, keys, by_visitors=True, page=page)
     return (["entry_page", "unique_entrances", "total_entrances", "bounce_rate", "visit_duration"],
             [(value, t.visitors, t.n, _rate(t.bounces, t.n), _mean(t.duration, t.n))
              for value, t in _ranked(tallies, "entry_page", None)])
 
 
-def exit_pages(storage, since: str, until: str, mode: str, keys) -> tuple[list[str], list[tuple]]:
+def exit_pages(storage, since: str, until: str, mode: str, keys, page: str | None = None
+               ) -> tuple[list[str], list[tuple]]:
     """Exit pages, and the exit rate: visits that left from a page per 100 page views of it (Plausible's)."""
-    tallies = top(storage, "exit_page", since, until, mode, keys, by_visitors=True)
+    tallies = top(storage, "exit_page", since, until, mode, keys, by_visitors=True, page=page)
     shown = _ranked(tallies, "exit_page", None)
     views = dict(_counts(storage, rollups.PAGE, pieces(*hours(since, until)), mode, keys))
     rows = [(value, t.visitors, t.n, float(math.floor(100 * t.n / views[value])) if views.get(value) else None)
@@ -213,8 +220,15 @@ def buckets(start: datetime, end: datetime, unit: str) -> list[datetime]:
     return found
 
 
-def series(storage, since: str, until: str, mode: str, keys) -> tuple[list[str], list[tuple]]:
-    """The visitors time series: per bucket, visitors, visits, page views, bounce rate and duration."""
+def _visits_of(page: str | None) -> tuple[str, str]:
+    """The rollup dimension and value of every visit, or of the visits that viewed a page."""
+    return (rollups.VISIT_PAGE, page) if page else ("all", "")
+
+
+def series(storage, since: str, until: str, mode: str, keys, page: str | None = None
+           ) -> tuple[list[str], list[tuple]]:
+    """The visitors time series: per bucket, visitors, visits, page views, bounce rate and duration (of the
+    visits that viewed a page, when filtered to it)."""
     start, end = hours(since, until)
     unit = interval(since, until)
     starts = buckets(start, end, unit)
@@ -222,7 +236,8 @@ def series(storage, since: str, until: str, mode: str, keys) -> tuple[list[str],
     # An hourly series reads hours; longer ones whole days, and the hours of the days cut at either end.
     covering = [("hour", start.strftime(_HOUR), end.strftime(_HOUR))] if unit == "hour" else pieces(start, end)
     totals = {moment: rollups.Tally() for moment in starts}
-    for bucket, *figures in _rows(storage, ("all",), covering, mode, keys, columns="bucket"):
+    dimension, value = _visits_of(page)
+    for bucket, *figures in _rows(storage, (dimension,), covering, mode, keys, columns="bucket", values=[value]):
         moment = datetime.fromisoformat(bucket + (":00+00:00" if len(bucket) == 13 else "T00:00+00:00"))
         totals[_bucket_start(moment, unit, first)].add(*figures)
     return (["time", "visitors", "visits", "pageviews", "bounce_rate", "visit_duration"],
@@ -230,12 +245,17 @@ def series(storage, since: str, until: str, mode: str, keys) -> tuple[list[str],
              for moment, t in totals.items()])
 
 
-def _figures(storage, since: str, until: str, mode: str, keys) -> dict[str, tuple[float | None, str]]:
-    """The headline figures of one period, each with its unit."""
-    t = read(storage, ("all",), since, until, mode, keys).get(("all", ""), rollups.Tally())
+def _figures(storage, since: str, until: str, mode: str, keys, page: str | None
+             ) -> dict[str, tuple[float | None, str]]:
+    """The headline figures of one period (of the visits that viewed a page: no orders nor revenue, which
+    belong to no page), each with its unit."""
+    dimension, value = _visits_of(page)
+    covering = pieces(*hours(since, until))
+    t = rollups.add_up(_rows(storage, (dimension,), covering, mode, keys, values=[value])).get((dimension, value),
+                                                                                              rollups.Tally())
     from .shop import sales
 
-    orders, revenue, currency = sales(storage, since, until, mode, keys)
+    orders, revenue, currency = sales(storage, since, until, mode, keys) if not page else (None, None, "")
     return {
         "visitors": (t.visitors, "count"), "visits": (t.n, "count"), "pageviews": (t.pageviews, "count"),
         "views_per_visit": (half_up(t.pageviews / t.n, 2) if t.n else None, "ratio"),
@@ -259,10 +279,12 @@ def change(value: float | None, previous: float | None) -> float | None:
     return half_up(100 * (value - previous) / previous)
 
 
-def overview(storage, since: str, until: str, mode: str, keys) -> tuple[list[str], list[tuple]]:
-    """The headline figures with the previous period's and the change, each with its unit."""
-    now = _figures(storage, since, until, mode, keys)
-    before = _figures(storage, *previous_period(since, until), mode, keys)
+def overview(storage, since: str, until: str, mode: str, keys, page: str | None = None
+             ) -> tuple[list[str], list[tuple]]:
+    """The headline figures with the previous period's and the change, each with its unit (of the visits
+    that viewed a page, when filtered to it)."""
+    now = _figures(storage, since, until, mode, keys, page)
+    before = _figures(storage, *previous_period(since, until), mode, keys, page)
     rows = [(name, value, before[name][0], change(value, before[name][0]), unit)
             for name, (value, unit) in now.items()]
     return ["metric", "value", "previous", "change", "unit"], rows

@@ -49,14 +49,15 @@ def _funnel(storage, since: str, until: str, mode: str, keys: tuple[str, ...] | 
 REPORTS: dict[str, Report] = {
     "overview": Report(
         "Headline figures (visitors, visits, page views, bounce rate, duration, orders, revenue, conversion) "
-        "with the previous period's", compute=panels.overview),
+        "with the previous period's", compute=panels.overview, options=("page",)),
     "visitors": Report(
         "Visitors, visits, page views, bounce rate and duration over time (hours, days or weeks by the period)",
-        compute=panels.series),
-    "pages": Report("Top pages: page views and the visitors who viewed each page", compute=panels.pages),
-    "entry_pages": Report("Entry pages: the pages visits started on", compute=panels.entry_pages),
+        compute=panels.series, options=("page",)),
+    "pages": Report("Top pages: page views and the visitors who viewed each page", compute=panels.pages,
+                    options=("page",)),
+    "entry_pages": Report("Entry pages: the pages visits started on", compute=panels.entry_pages, options=("page",)),
     "exit_pages": Report("Exit pages: the pages visits ended on, and exits per 100 views of each",
-                         compute=panels.exit_pages),
+                         compute=panels.exit_pages, options=("page",)),
     "sources": Report("Sources: the site that referred each visit (Direct / None without one)",
                       compute=panels.visit_breakdown("source", "Direct / None")),
     "utm_sources": Report("UTM sources of visits that came with one", compute=panels.visit_breakdown("utm_source")),
@@ -95,6 +96,10 @@ REPORTS: dict[str, Report] = {
         f"WHERE {period_filter(time='received_at')} GROUP BY reason, source "
         "ORDER BY rejected DESC, reason"),
 }
+
+
+#: Every option some report takes.
+OPTIONS = sorted({option for report in REPORTS.values() for option in report.options})
 
 
 def parse_moment(text: str, now: datetime | None = None) -> str:

@@ -2,7 +2,8 @@
 million events answers as fast as an hour does.
 
 A rollup row holds, for one bucket (an hour, or a day made of its hours) and one value of one dimension
-(a visit's source, UTM tags, device, browser, system, entry or exit page; or a page that was viewed): the
+(a visit's source, UTM tags, device, browser, system, entry or exit page, or a page it viewed; or a page
+that was viewed): the
 visits (or page views) counted there, their page views, bounces, seconds and visits with an order, all
 additive, and the visitors as a theta sketch (Apache DataSketches): a set of hashed visitor ids that is
 exact up to 16,384 visitors and estimates beyond (about 0.8% off, as ClickHouse's `uniq` behind Plausible
@@ -27,6 +28,8 @@ VISIT_DIMENSIONS = ("all", "source", "utm_source", "utm_medium", "utm_campaign",
                     "entry_page", "exit_page")
 #: The dimension of page views per page (its `n` counts page views, not visits).
 PAGE = "page"
+#: The visits that viewed a page, per page (what the panels filtered to one page read).
+VISIT_PAGE = "visit_page"
 #: The columns of a `rollups` row, in this order.
 COLUMNS = ("key", "mode", "grain", "bucket", "dimension", "value", "n", "pageviews", "bounces", "duration",
            "orders", "visitors")
@@ -71,13 +74,14 @@ def _sketch(visitors: Iterable[str]) -> bytes:
 
 
 def of_hour(visits: list[dict], pageviews: list[tuple[str, str | None]]) -> dict[tuple[str, str], Tally]:
-    """The rollup of one site's hour: its visits (rows of the `visits` table that start in it) by each
-    dimension, and its page views ((page, visitor) pairs) by page."""
+    """The rollup of one site's hour: its visits (rows of the `visits` table that start in it, with the set
+    of pages each viewed under `pages`) by each dimension and by each page they viewed, and its page views
+    ((page, visitor) pairs) by page."""
     groups: dict[tuple[str, str], tuple[list, list[str]]] = {}
     for visit in visits:
-        for dimension in VISIT_DIMENSIONS:
-            value = "" if dimension == "all" else (visit[dimension] or "")
-            counts, visitors = groups.setdefault((dimension, value), ([0, 0, 0, 0, 0], []))
+        values = [(dimension, "" if dimension == "all" else (visit[dimension] or "")) for dimension in VISIT_DIMENSIONS]
+        for group in values + [(VISIT_PAGE, page) for page in visit.get("pages", ()) if page]:
+            counts, visitors = groups.setdefault(group, ([0, 0, 0, 0, 0], []))
             for n, amount in enumerate((1, visit["pageviews"], visit["bounce"], visit["duration"], visit["ordered"])):
                 counts[n] += amount
             if visit["visitor"]:

@@ -12,6 +12,7 @@ first event to its last (a bounce lasts 0 s and counts in the average, as in Pla
 from __future__ import annotations
 
 from .clock import parse
+from .sites import period_filter
 
 #: A visitor's events further apart than this are two visits (Plausible, PostHog and Umami all use 30 min).
 VISIT_GAP_SECONDS = 30 * 60
@@ -60,3 +61,18 @@ def split(events: list[dict]) -> list[list[dict]]:
 def derived_id(visitor: str, events: list[dict]) -> str:
     """The id of a visit made of a visitor's events without a session: the visitor and its start."""
     return f"{visitor}#{events[0]['event_time']}"
+
+
+def events_of_visits(columns: str, where: str) -> str:
+    """SQL of some columns of the events (`e`) matching `where` of the visits (`v`) that start in a period:
+    the tracker's sessions by their id, a visitor's events without one by time (through the indexes of such
+    events). Its parameters, three times: those of `columns`, the period filter's (mode, since, until, the
+    sites' keys), those of `where`."""
+    select = f"SELECT {columns} FROM visits v JOIN events e ON e.key = v.key AND "
+    period = period_filter("v.", time="started_at")
+    # A key has one mode, so a session's events need no mode condition (and read only the session index).
+    loose = ("e.mode = v.mode AND e.session_id IS NULL AND {} = v.visitor AND e.event_time >= v.started_at "
+             f"AND e.event_time <= v.ended_at WHERE v.derived = 1 AND {period} AND e.bot IS NULL AND ({where})")
+    return (f"{select}e.session_id = v.session_id WHERE v.derived = 0 AND {period} AND e.bot IS NULL AND ({where}) "
+            f"UNION ALL {select}{loose.format('e.anonymous_id')} "
+            f"UNION ALL {select}{loose.format('e.anonymous_id IS NULL AND e.user_id')}")

@@ -71,9 +71,9 @@ def web(client, key):
     return key
 
 
-def panel(storage, name, since=SINCE, until=UNTIL):
+def panel(storage, name, since=SINCE, until=UNTIL, **options):
     """A report's rows as dicts."""
-    columns, rows = reports.run(storage, name, since, until)
+    columns, rows = reports.run(storage, name, since, until, **options)
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
@@ -103,6 +103,23 @@ def test_the_headline_figures_and_the_previous_period(storage, web):
         "visit_duration": None, "orders": None, "revenue": None, "average_order_value": None,
         "conversion_rate": None}
     assert figures["revenue"]["unit"] == "USD" and figures["bounce_rate"]["unit"] == "percent"
+
+
+def test_filtered_to_one_page_the_panels_count_the_visits_that_viewed_it(storage, web):
+    figures = {row["metric"]: row["value"] for row in panel(storage, "overview", page="/p/lamp")}
+    # s1 (v1: 3 events, 2 page views, 300 s, an order) and s2 (v2: a bounce) viewed the lamp; orders and
+    # revenue belong to no page.
+    assert figures == {"visitors": 2, "visits": 2, "pageviews": 3, "views_per_visit": 1.5, "bounce_rate": 50.0,
+                       "visit_duration": 150.0, "orders": None, "revenue": None, "average_order_value": None,
+                       "conversion_rate": 50.0}
+    rows = panel(storage, "visitors", page="/p/lamp")
+    series = [(row["time"][11:13], row["visits"]) for row in rows if row["visits"]]
+    assert series == [("10", 1), ("11", 1)]
+    assert panel(storage, "pages", page="/") == [{"page": "/", "visitors": 1, "pageviews": 2}]
+    assert [row["entry_page"] for row in panel(storage, "entry_pages", page="/p/lamp")] == ["/p/lamp"]
+    assert panel(storage, "exit_pages", page="/nowhere") == []
+    with pytest.raises(ValueError, match="takes no page"):
+        panel(storage, "sources", page="/")
 
 
 def test_top_entry_and_exit_pages(storage, web):

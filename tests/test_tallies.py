@@ -41,8 +41,9 @@ def _order(subtype: str, number: int) -> tuple:
 KINDS = [("pageview", "home", {}), ("pageview", "product", {"product_id": "lamp"}),
          ("pageview", "product", {"product_id": "rug"}), ("viewcart", None, {"cart": CART}),
          _order("started", 1), _order("completed", 1), _order("completed", 2), _order("cancelled", 1),
-         ("search", None, {"term": "lamp"}), ("search", None, {"term": "rug"}), ("wishlist", "add", {"product_id": "rug"}),
-         ("wishlist", "remove", {"product_id": "rug"}), ("click", "banner", {"banner_id": "b1"}),
+         ("search", None, {"term": "lamp"}), ("search", None, {"term": "rug"}),
+         ("wishlist", "add", {"product_id": "rug"}), ("wishlist", "remove", {"product_id": "rug"}),
+         ("click", "banner", {"banner_id": "b1"}),
          ("click", "product", {"product_id": "lamp"}), None]
 #: Periods the tallies must answer as the definitions do: whole days, hours around a day, hours alone.
 PERIODS = [("2026-11-20T00:00:00.000Z", "2026-11-21T00:00:00.000Z"),

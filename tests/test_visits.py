@@ -92,10 +92,18 @@ def tallied(tallies: dict) -> dict:
 
 def raw_tallies(storage, site: str, since: str, until: str) -> dict:
     """The panels' figures over a period computed straight from the visits and page views in it."""
-    columns = "visitor, pageviews, bounce, duration, ordered, " + ", ".join(rollups.VISIT_DIMENSIONS[1:])
+    columns = "session_id, derived, started_at, ended_at, visitor, pageviews, bounce, duration, ordered, " + ", ".join(
+        rollups.VISIT_DIMENSIONS[1:])
     names, rows = storage.query(f"SELECT {columns} FROM visits WHERE key = ? AND started_at >= ? AND started_at < ?",
                                 (site, since, until))
     visits = [dict(zip(names, row, strict=True)) for row in rows]
+    # The pages each visit viewed: its session's page views, or its visitor's without a session in its span.
+    events = storage.query("SELECT session_id, coalesce(anonymous_id, user_id), event_time, page_path FROM events "
+                           "WHERE key = ? AND type = 'pageview' AND bot IS NULL", (site,))[1]
+    for visit in visits:
+        visit["pages"] = {page for session, visitor, moment, page in events if (
+            session == visit["session_id"] if not visit["derived"] else
+            session is None and visitor == visit["visitor"] and visit["started_at"] <= moment <= visit["ended_at"])}
     views = storage.query("SELECT page_path, coalesce(anonymous_id, user_id) FROM events WHERE key = ? AND "
                           "type = 'pageview' AND bot IS NULL AND event_time >= ? AND event_time < ?",
                           (site, since, until))[1]
@@ -141,7 +149,7 @@ def test_visits_kept_up_to_date_equal_visits_computed_from_the_events(client, st
             storage.refresh_visits()
     assert stored(storage, site) == from_events(storage, site)
     for since, until in PERIODS:
-        dimensions = (*rollups.VISIT_DIMENSIONS, rollups.PAGE)
+        dimensions = (*rollups.VISIT_DIMENSIONS, rollups.PAGE, rollups.VISIT_PAGE)
         assert tallied(panels.read(storage, dimensions, since, until, "live", (site,))) == \
             raw_tallies(storage, site, since, until)
     forgotten = data.draw(st.sampled_from(["v1", "v2", "v3", "u1"]), label="forgotten")
@@ -152,7 +160,8 @@ def test_visits_kept_up_to_date_equal_visits_computed_from_the_events(client, st
     assert after == from_events(storage, site)
     assert all(person not in (row[0], row[2], row[3]) for row in after)
     since, until = PERIODS[1]
-    assert tallied(panels.read(storage, (*rollups.VISIT_DIMENSIONS, rollups.PAGE), since, until, "live", (site,))) \
+    dimensions = (*rollups.VISIT_DIMENSIONS, rollups.PAGE, rollups.VISIT_PAGE)
+    assert tallied(panels.read(storage, dimensions, since, until, "live", (site,))) \
         == raw_tallies(storage, site, since, until)
 
 

@@ -49,7 +49,7 @@ def report(name: str):
     scope, since, until = _request()
     if name not in reports.REPORTS:
         raise NotFound(f"No report {name!r}; reports are: {', '.join(sorted(reports.REPORTS))}.")
-    options = {option: request.args[option] for option in ("steps", "window", "breakdown") if option in request.args}
+    options = {option: request.args[option] for option in reports.OPTIONS if option in request.args}
     try:
         columns, rows = reports.run(current_storage(), name, since, until, scope.mode, scope.keys, **options)
     except ValueError as exc:

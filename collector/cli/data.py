@@ -37,14 +37,16 @@ def query(sql, fmt):
 @click.option("--window", help="funnel: `session` (the default), or Nh / Nd per visitor from the first step.")
 @click.option("--breakdown", help="funnel: one funnel per value of device, browser, os, utm_source, utm_medium, "
                                   "utm_campaign, page_path, platform or country (of the first step's event).")
+@click.option("--page", help="overview, visitors, pages, entry_pages, exit_pages: the visits that viewed this page "
+                             "(a path such as /p/lamp), or this page's row.")
 @format_option()
-def report(name, since, until, mode, site, steps, window, breakdown, fmt):
+def report(name, since, until, mode, site, steps, window, breakdown, page, fmt):
     """Run an analyst report over a period (see `collector report --help` for the names)."""
     scope = sites.choose(current_storage(), None, site, mode)
     try:
         start, end = reports.period(since, until)
         columns, rows = reports.run(current_storage(), name, start, end, scope.mode, scope.keys, steps=steps,
-                                    window=window, breakdown=breakdown)
+                                    window=window, breakdown=breakdown, page=page)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     click.echo(f"{reports.REPORTS[name].title} ({site or 'every site'}, {scope.mode}, {start} to {end})", err=True)

@@ -21,10 +21,12 @@ from .. import rollups
 from .. import tallies
 from ..clock import iso
 from ..clock import parse
+from ..sites import scoped
 from ..visits import EVENT_FIELDS
 from ..visits import VISIT_COLUMNS
 from ..visits import VISIT_GAP_SECONDS
 from ..visits import derived_id
+from ..visits import events_of_visits
 from ..visits import split
 from ..visits import summarise
 from .base import SQLBase
@@ -35,6 +37,9 @@ _INSERT = insert_sql("visits", VISIT_COLUMNS)
 _INSERT_ROLLUP = insert_sql("rollups", rollups.COLUMNS)
 _INSERT_TALLY = insert_sql("tallies", tallies.COLUMNS)
 _SPAN = "SELECT started_at, ended_at FROM visits WHERE "
+#: The pages each visit of one site's hour viewed (parameters: mode, start, end, key; three times).
+_VISIT_PAGES = scoped(events_of_visits("v.session_id, e.page_path", "e.type = 'pageview' AND e.page_path IS NOT NULL"),
+                      ("key",))
 #: The refreshers' turn lock's number ("visi" in ASCII).
 _LOCK = 0x76697369
 
@@ -169,11 +174,16 @@ class VisitsMixin(SQLBase):
         """Rewrite one site's hour of rollups from the visits that start in it and its page views."""
         start = hour + ":00:00.000Z"
         end = _next_hour(hour) + ":00:00.000Z"
-        cursor = conn.execute("SELECT visitor, pageviews, bounce, duration, ordered, "
+        cursor = conn.execute("SELECT session_id, visitor, pageviews, bounce, duration, ordered, "
                               f"{', '.join(rollups.VISIT_DIMENSIONS[1:])} FROM visits WHERE mode = ? AND "
                               "started_at >= ? AND started_at < ? AND key = ?", (mode, start, end, key))
         names = [d[0] for d in cursor.description]
         visits = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        pages: dict[str, set] = {}
+        for session, page in conn.execute(_VISIT_PAGES, [mode, start, end, key] * 3).fetchall():
+            pages.setdefault(session, set()).add(page)
+        for visit in visits:
+            visit["pages"] = pages.get(visit["session_id"], set())
         pageviews = conn.execute("SELECT page_path, coalesce(anonymous_id, user_id) FROM events WHERE "
                                  "type = 'pageview' AND mode = ? AND event_time >= ? AND event_time < ? AND key = ? "
                                  "AND bot IS NULL", (mode, start, end, key)).fetchall()
