@@ -6,12 +6,12 @@
 
 Generates a month of storefront traffic straight into a fresh store (sessions that view the home page,
 products and categories, search, put items in carts, order, cancel; Cobi interactions; each visit with a
-device, browser and system, a referring site or none, UTM tags on some), brings the visits up to date
-(timed: the worker's refresh), then times each report over the whole month and over one day, for every
-site and for one. The SQLite store is kept for reuse: delete it to regenerate; with `--store postgres` a
-PostgreSQL server is started for the run (tests/support/pg.py) and thrown away; `--url` names a PostgreSQL
-database to fill when it holds no event, and to time again as it is otherwise.
-"""
+device, browser and system, a referring site or none, UTM tags on some), brings the visits up to date (timed:
+the worker's refresh), then times each report over the whole month and over one day, for every site and for
+one, and the panels that take a page filtered to the home page (the page most visits view). The SQLite store
+is kept for reuse: delete it to regenerate; with `--store postgres` a PostgreSQL server is started for the run
+(tests/support/pg.py) and thrown away; `--url` names a PostgreSQL database to fill when it holds no event, and
+to time again as it is otherwise."""
 
 from __future__ import annotations
 
@@ -182,10 +182,12 @@ def generate(storage, total: int) -> None:
         conn.execute("ANALYZE")
 
 
-def _timed(storage, name: str, since: str, until: str, keys) -> str:
-    """One report's seconds (and rows), as a table cell."""
+def _timed(storage, name: str, since: str, until: str, keys, **options) -> str:
+    """One report's seconds (and rows), as a table cell; '-' for a report without these options."""
+    if set(options) - set(reports.REPORTS[name].options):
+        return "-"
     started = time.perf_counter()
-    rows = reports.run(storage, name, since, until, "live", keys)[1]
+    rows = reports.run(storage, name, since, until, "live", keys, **options)[1]
     return f"{time.perf_counter() - started:.2f} ({len(rows)})"
 
 
@@ -201,10 +203,12 @@ def measure(storage) -> None:
           f"{storage.dialect.name}")
     month = (iso(START), iso(START + timedelta(days=31)))
     day = (iso(START + timedelta(days=14)), iso(START + timedelta(days=15)))
-    print("| report | month, every site | month, one site | day, one site |\n|---|---|---|---|")
+    print("| report | month, every site | month, one site | day, one site | month, one site, home page | "
+          "day, one site, home page |\n|---|---|---|---|---|---|")
     for name in reports.REPORTS:
         cells = [_timed(storage, name, *month, None), _timed(storage, name, *month, (SITES[0],)),
-                 _timed(storage, name, *day, (SITES[0],))]
+                 _timed(storage, name, *day, (SITES[0],)), _timed(storage, name, *month, (SITES[0],), page="/"),
+                 _timed(storage, name, *day, (SITES[0],), page="/")]
         print(f"| {name} | {' | '.join(cells)} |", flush=True)
 
 
