@@ -78,6 +78,16 @@ _HOURLY_SALES = (
     " WHERE cancelled = 0 AND completed = 1 AND completed_at >= ? AND completed_at < ?"
     " GROUP BY currency, substr(completed_at, 1, 10)")
 
+#: The purchases of one site's hour: each order's cancellation looked up by its id (the global list of
+#: cancelled orders grows with the store), the backend's cancelled orders of the site listed once.
+_HOURLY_PURCHASES = (
+    "SELECT coalesce(ol.product_id, ''), '', '', count(*), sum(coalesce(ol.quantity, 1)), NULL, NULL "
+    "FROM order_lines ol WHERE ol.mode = ? AND ol.event_time >= ? AND ol.event_time < ? AND ol.key = ? "
+    "AND NOT EXISTS (SELECT 1 FROM events c WHERE c.type = 'order' AND c.key = ol.key AND c.mode = ol.mode "
+    "AND c.order_id = ol.order_id AND c.subtype = 'cancelled') "
+    "AND ol.order_id NOT IN (SELECT order_id FROM datacue_orders WHERE key = ? AND status = 'cancelled' "
+    "AND order_id IS NOT NULL) GROUP BY ol.product_id")
+
 MEASURES: dict[str, Measure] = {
     # Per type and day (the report's rows).
     "events": Measure(f"SELECT type, substr(event_time, 1, 10), '', count(*), NULL, NULL, NULL FROM events "
@@ -93,7 +103,9 @@ MEASURES: dict[str, Measure] = {
                      f"{period_filter('e.')} AND e.bot IS NULL GROUP BY l.product_id"),
     "purchases": Measure("SELECT coalesce(ol.product_id, ''), '', '', count(*), sum(coalesce(ol.quantity, 1)), NULL, "
                          f"NULL FROM order_lines ol WHERE {period_filter('ol.')} AND {_NOT_CANCELLED} "
-                         "GROUP BY ol.product_id"),
+                         "GROUP BY ol.product_id",
+                         hourly=_HOURLY_PURCHASES,
+                         hourly_params=lambda mode, start, end, key: [mode, start, end, key, key]),
     "searches": Measure(
         # Whether a product view followed in the session before its next search.
         "SELECT term, '', '', count(*), sum(CASE WHEN EXISTS (SELECT 1 FROM product_views p"
