@@ -114,9 +114,15 @@ def _series(run) -> tuple[list[dict], int]:
     return laid, sum(int(row[2]) for row in rows)
 
 
-def _panels(since: str, until: str, scope: sites.Scope) -> dict:
-    """Run the reports the page shows, for the sites and mode chosen."""
-    run = lambda name: reports.run(current_storage(), name, since, until, scope.mode, scope.keys)  # noqa: E731
+def _run(name: str, since: str, until: str, scope: sites.Scope, page: str | None) -> tuple[list[str], list[tuple]]:
+    """One report for the page's sites, mode and period, filtered to the page's page where it takes one."""
+    options = {"page": page} if page and "page" in reports.REPORTS[name].options else {}
+    return reports.run(current_storage(), name, since, until, scope.mode, scope.keys, **options)
+
+
+def _panels(since: str, until: str, scope: sites.Scope, page: str | None) -> dict:
+    """Run the reports the page shows, for the sites, mode and page chosen."""
+    run = lambda name: _run(name, since, until, scope, page)  # noqa: E731
     per_day: dict[str, int] = {}
     for day, _type, n in run("events")[1]:
         per_day[day] = per_day.get(day, 0) + int(n)
@@ -156,12 +162,13 @@ def page():
     except (ValueError, ApiError) as exc:
         status = exc.status if isinstance(exc, ApiError) else 400
         return render_template("signin.html", error=getattr(exc, "message", str(exc))), status
-    query = urlencode({name: request.args[name] for name in ("site", "since", "until", "mode")
+    page = request.args.get("page") or None
+    query = urlencode({name: request.args[name] for name in ("site", "since", "until", "mode", "page")
                        if request.args.get(name)})
     return render_template("dashboard.html", name=token["name"], mode=scope.mode, since=since, until=until,
                            since_arg=request.args.get("since") or "7d", until_arg=request.args.get("until") or "",
                            site=site, sites=sites.readable(current_storage(), token), query=query, fmt=fmt,
-                           **_panels(since, until, scope))
+                           page=page or "", **_panels(since, until, scope, page))
 
 
 @bp.get("/reports/<name>.csv")
@@ -177,7 +184,7 @@ def download(name: str):
         scope, since, until, _ = _scope(token)
     except ValueError as exc:
         raise BadParameter(str(exc)) from None
-    columns, rows = reports.run(current_storage(), name, since, until, scope.mode, scope.keys)
+    columns, rows = _run(name, since, until, scope, request.args.get("page") or None)
     return csv_download(name, scope.mode, since, until, columns, rows)
 
 

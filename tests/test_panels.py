@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from collector import analysts
 from collector import panels
 from collector import reports
 from collector import rollups
@@ -211,3 +212,20 @@ def test_a_long_tail_of_pages_ranks_as_reading_every_sketch_would(client, key, s
         expected = panels._ranked(everything, dimension, None)
         assert [tuple(r.values())[:3] for r in panel(storage, name)] == [(v, t.visitors, t.n) for v, t in expected]
         assert [v for v, _ in expected] == ["/b", "/c", "/d"]  # by visitors, not by visits (/a has 9)
+
+
+def test_the_dashboard_filters_its_panels_to_a_page(client, storage, web):
+    client.set_cookie("collector_analyst", analysts.create_token(storage, "ana"), path="/dashboard")
+    period = {"since": SINCE, "until": UNTIL}
+    whole = client.get("/dashboard", query_string=period).data.decode()
+    lamp = client.get("/dashboard", query_string={**period, "page": "/p/lamp"}).data.decode()
+    assert 'data-metric="visits"' in lamp and 'value="/p/lamp"' in lamp
+
+    def visits(html: str) -> str:
+        """The visits card's value."""
+        return html.split('data-metric="visits"', 1)[1].split('class="value">', 1)[1].split("<", 1)[0].strip()
+
+    assert (visits(whole), visits(lamp)) == ("5", "2")
+    assert "page=%2Fp%2Flamp" in lamp  # the CSV links keep the filter
+    rows = client.get("/dashboard/reports/overview.csv", query_string={**period, "page": "/p/lamp"}).data.decode()
+    assert "\nvisits,2," in rows
