@@ -13,6 +13,7 @@ committed event: late events, imports and forget change the visits they touch an
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from datetime import datetime
 from datetime import timedelta
@@ -42,6 +43,9 @@ _VISIT_PAGES = scoped(events_of_visits("v.session_id, e.page_path", "e.type = 'p
                       ("key",))
 #: The refreshers' turn lock's number ("visi" in ASCII).
 _LOCK = 0x76697369
+#: About how long one transaction of rollups may hold the write lock: an hour of a large import's events
+#: costs seconds, and ingest and imports wait for SQLite's one writer meanwhile.
+ROLL_UP_SECONDS = 0.5
 
 
 class VisitsMixin(SQLBase):
@@ -89,8 +93,12 @@ class VisitsMixin(SQLBase):
             # Every hour an event changed in (a bot's too: it is counted apart), and the hours each order
             # changed (a cancellation, a backend record) was completed in.
             hours = {(key, mode, hour) for _, key, mode, _, _, _, hour, _ in changes if hour is not None}
-            for key, mode, order in {(key, mode, order) for _, key, mode, *_, order in changes if order is not None}:
-                hours.update(_order_hours(conn, key, mode, order))
+            orders: dict[tuple[str, str], set[str]] = {}
+            for _, key, mode, *_, order in changes:
+                if order is not None:
+                    orders.setdefault((key, mode), set()).add(order)
+            for (key, mode), ids in orders.items():
+                hours.update(_order_hours(conn, key, mode, sorted(ids)))
             for key, mode, session in sessions:
                 hours.update(self._recompute_session(conn, key, mode, session))
             for (key, mode, visitor), moments in visitors.items():
@@ -103,12 +111,17 @@ class VisitsMixin(SQLBase):
             return len(sessions) + len(visitors)
 
     def _roll_up_some(self, limit: int) -> bool:
-        """Rewrite the rollups of up to `limit` waiting hours and of their days; False when none waited."""
+        """Rewrite the rollups of up to `limit` waiting hours (fewer once ROLL_UP_SECONDS have passed) and of
+        their days; False when none waited."""
         with self._transaction() as conn:
             self._take_turn(conn)
-            hours = conn.execute("SELECT key, mode, hour FROM rollup_hours ORDER BY key, mode, hour LIMIT ?",
-                                 (limit,)).fetchall()
-            for key, mode, hour in hours:
+            waiting = conn.execute("SELECT key, mode, hour FROM rollup_hours ORDER BY key, mode, hour LIMIT ?",
+                                   (limit,)).fetchall()
+            started, hours = time.monotonic(), []
+            for key, mode, hour in waiting:
+                if hours and time.monotonic() - started > ROLL_UP_SECONDS:
+                    break
+                hours.append((key, mode, hour))
                 self._roll_up_hour(conn, key, mode, hour)
                 conn.execute("DELETE FROM rollup_hours WHERE key = ? AND mode = ? AND hour = ?", (key, mode, hour))
             for key, mode, day in sorted({(key, mode, hour[:10]) for key, mode, hour in hours}):
@@ -219,15 +232,21 @@ def _write_rollups(conn, key: str, mode: str, grain: str, bucket: str, tallies: 
         for (dimension, value), t in tallies.items()])
 
 
-def _order_hours(conn, key: str, mode: str, order: str) -> set[tuple[str, str, str]]:
-    """The hours an order is completed in, by the browser's events or the backend's record, with its site."""
-    hours = {(key, mode, row[0][:13]) for row in conn.execute(
-        "SELECT event_time FROM events WHERE type = 'order' AND key = ? AND mode = ? AND order_id = ? "
-        "AND subtype = 'completed'", (key, mode, order)).fetchall()}
-    for payload, received in conn.execute("SELECT payload, received_at FROM records WHERE key = ? AND type = 'orders' "
-                                          "AND record_id = ? AND mode = ?", (key, order, mode)).fetchall():
-        document = payload if isinstance(payload, dict) else json.loads(payload)
-        hours.add((key, mode, (document.get("timestamp") or received)[:13]))
+def _order_hours(conn, key: str, mode: str, orders: list[str]) -> set[tuple[str, str, str]]:
+    """The hours some orders of a site are completed in, by the browser's events or the backend's records,
+    with their site; a few hundred orders a query (an import brings thousands a transaction)."""
+    hours = set()
+    for start in range(0, len(orders), 500):
+        part = orders[start:start + 500]
+        marks = ", ".join("?" for _ in part)
+        hours.update((key, mode, row[0][:13]) for row in conn.execute(
+            f"SELECT DISTINCT substr(event_time, 1, 13) FROM events WHERE type = 'order' AND key = ? AND mode = ? "
+            f"AND order_id IN ({marks}) AND subtype = 'completed'", (key, mode, *part)).fetchall())
+        for payload, received in conn.execute(
+                f"SELECT payload, received_at FROM records WHERE key = ? AND type = 'orders' "
+                f"AND record_id IN ({marks}) AND mode = ?", (key, *part, mode)).fetchall():
+            document = payload if isinstance(payload, dict) else json.loads(payload)
+            hours.add((key, mode, (document.get("timestamp") or received)[:13]))
     return hours
 
 
