@@ -59,8 +59,16 @@ class Worker:
             """Bring the visits up to date now and then; a failure is logged and tried again (a report
             refreshes them too, so the panels stay exact meanwhile)."""
             while True:
+                # An import's chunks and leases need the store's one writer (SQLite) more than the rollups
+                # do: they catch up when the job is done, and every report brings them up to date first.
+                # Small transactions, given up as soon as a job starts.
+                def busy() -> bool:
+                    """Whether to stop refreshing: the worker stops, or an import job is being worked on."""
+                    return self.stopping.is_set() or (bool(self.jobs) and self.jobs.busy.is_set())
+
                 try:
-                    self.storage.refresh_visits(stopping=self.stopping.is_set)
+                    if not busy():
+                        self.storage.refresh_visits(limit=200, stopping=busy)
                 except Exception:
                     log.exception("visits refresh failed; trying again in %.0f s", VISITS_SECONDS)
                 if once or self.stopping.wait(VISITS_SECONDS):

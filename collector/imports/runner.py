@@ -45,6 +45,8 @@ class JobRunner:
         self.owner = owner or new_owner()
         self.on_progress = on_progress
         self.stopping = threading.Event()
+        #: Set while a job is worked on (the worker's visits refresh waits meanwhile: see worker.py).
+        self.busy = threading.Event()
         self.preparer = Preparer(storage, config, processes_for(config["IMPORT_PROCESSES"]))
 
     def run(self, once: bool = False, idle: float = 1.0) -> None:
@@ -71,7 +73,11 @@ class JobRunner:
         if job is None:
             return False
         if job["status"] == "PROCESSING":
-            self.work(job)
+            self.busy.set()
+            try:
+                self.work(job)
+            finally:
+                self.busy.clear()
         return True
 
     def work(self, job: dict) -> None:
