@@ -73,16 +73,22 @@ def pieces(start: datetime, end: datetime) -> list[tuple[str, str, str]]:
     return found
 
 
+def within(covering: list[tuple[str, str, str]]) -> tuple[str, tuple]:
+    """The SQL condition (and its parameters) that picks a rollup's or tally's rows of some buckets."""
+    ranges = " OR ".join("(grain = ? AND bucket >= ? AND bucket < ?)" for _ in covering)
+    return f"({ranges})", tuple(part for piece in covering for part in piece)
+
+
 def _rows(storage, dimensions: tuple[str, ...], covering: list[tuple[str, str, str]], mode: str, keys,
           columns: str = "dimension, value", values: list[str] | None = None) -> list[tuple]:
     """The rollup rows of some dimensions over some buckets (of some values only, when given), for a mode and
     the sites' keys."""
     storage.refresh_visits()
-    ranges = " OR ".join("(grain = ? AND bucket >= ? AND bucket < ?)" for _ in covering)
+    ranges, buckets = within(covering)
     only = f" AND value IN ({', '.join('?' for _ in values)})" if values is not None else ""
     sql = (f"SELECT {columns}, n, pageviews, bounces, duration, orders, visitors FROM rollups WHERE mode = ? AND "
-           f"dimension IN ({', '.join('?' for _ in dimensions)}) AND ({ranges}){only}[[sites ]]")
-    params = (mode, *dimensions, *(part for piece in covering for part in piece), *(values or ()), *(keys or ()))
+           f"dimension IN ({', '.join('?' for _ in dimensions)}) AND {ranges}{only}[[sites ]]")
+    params = (mode, *dimensions, *buckets, *(values or ()), *(keys or ()))
     return storage.query(scoped(sql, keys), params)[1]
 
 
@@ -94,10 +100,10 @@ def read(storage, dimensions: tuple[str, ...], since: str, until: str, mode: str
 def _counts(storage, dimension: str, covering: list[tuple[str, str, str]], mode: str, keys) -> list[tuple[str, int]]:
     """Each value of a dimension with its count (visits, or page views), largest first, read without a sketch."""
     storage.refresh_visits()
-    ranges = " OR ".join("(grain = ? AND bucket >= ? AND bucket < ?)" for _ in covering)
-    sql = (f"SELECT value, sum(n) FROM rollups WHERE mode = ? AND dimension = ? AND ({ranges})[[sites ]] "
+    ranges, buckets = within(covering)
+    sql = (f"SELECT value, sum(n) FROM rollups WHERE mode = ? AND dimension = ? AND {ranges}[[sites ]] "
            "GROUP BY value ORDER BY sum(n) DESC, value")
-    params = (mode, dimension, *(part for piece in covering for part in piece), *(keys or ()))
+    params = (mode, dimension, *buckets, *(keys or ()))
     return [(value, int(n)) for value, n in storage.query(scoped(sql, keys), params)[1] if value]
 
 

@@ -201,15 +201,15 @@ def read(storage, names: Iterable[str], since: str, until: str, mode: str, keys)
     """Some measures over the whole hours of a period, added up from the tallies."""
     from .panels import hours
     from .panels import pieces
+    from .panels import within
 
     names = list(names)
     storage.refresh_visits()
-    covering = pieces(*hours(since, until))
-    ranges = " OR ".join("(grain = ? AND bucket >= ? AND bucket < ?)" for _ in covering)
+    ranges, buckets = within(pieces(*hours(since, until)))
     sql = ("SELECT measure, value, detail, item, sum(n), sum(amount), min(first_at), max(last_at) FROM tallies "
-           f"WHERE mode = ? AND measure IN ({', '.join('?' for _ in names)}) AND ({ranges})[[sites ]] "
+           f"WHERE mode = ? AND measure IN ({', '.join('?' for _ in names)}) AND {ranges}[[sites ]] "
            "GROUP BY measure, value, detail, item")
-    params = (mode, *names, *(part for piece in covering for part in piece), *(keys or ()))
+    params = (mode, *names, *buckets, *(keys or ()))
     found: dict[str, list[Row]] = {name: [] for name in names}
     for measure, *row in storage.query(scoped(sql, keys), params)[1]:
         found[measure].append(_numbers(row))

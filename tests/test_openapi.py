@@ -3,7 +3,9 @@ valid or not, gets an answer the document describes, and never a 5xx."""
 
 from __future__ import annotations
 
+import atexit
 import base64
+import shutil
 import tempfile
 
 import pytest
@@ -23,6 +25,7 @@ from collector.schemas import datacue_backend
 # schemathesis reads the document when the module is collected, so the app is built here, over its
 # own SQLite file, with rate limits off (it sends many requests from one address).
 _FOLDER = tempfile.mkdtemp(prefix="openapi-")
+atexit.register(shutil.rmtree, _FOLDER, True)
 APP = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{_FOLDER}/openapi.sqlite3", "LOG_LEVEL": "WARNING",
                   "RATE_LIMIT_PER_IP": "", "RATE_LIMIT_PER_KEY": ""})
 KEY = keys.create_key(APP.extensions["collector.storage"], "contract", [])
