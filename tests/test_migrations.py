@@ -22,7 +22,10 @@ def test_forward_targets_lose_their_kind_constraint_and_keep_their_rows(backend,
     storage = app.extensions["collector.storage"]
     storage.migrate()
     key = keys.create_key(storage, "old", [])
-    target_id = storage.add_target(key, "webhook", "http://127.0.0.1:9/hook", "whsec_x", now_iso())
+    # A target, as that version added it (today's code writes columns it did not have).
+    db("INSERT INTO forward_targets (key, kind, url, secret, created_at) "
+       "VALUES (?, 'webhook', 'http://127.0.0.1:9/hook', 'whsec_x', ?)", (key, now_iso()))
+    target_id = db("SELECT id FROM forward_targets")[0]["id"]
     # A pending delivery, as that version queued it (today's code writes columns it did not have).
     db("INSERT INTO outbox (target_id, key, event_id, source, payload, next_attempt_at, created_at) "
        "VALUES (?, ?, 'e1', 'datacue', '{}', 0, 0)", (target_id, key))

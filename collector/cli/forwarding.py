@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC
+from datetime import datetime
 
 import click
 from flask import current_app
 from tabulate import tabulate
 
+from ..clock import iso
 from ..clock import now_iso
 from ..forward import targets
 from ..forward.runner import Forwarder
@@ -18,6 +21,16 @@ from .common import CollectorGroup
 def _dest(option: str) -> str:
     """The parameter name of a credential option: --upstream-key -> credential_upstream_key."""
     return "credential_" + option.lstrip("-").replace("-", "_")
+
+
+def _names(ctx, param, value: str | None) -> list[str] | None:
+    """A comma-separated list option, as a list (None when not given)."""
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        raise click.BadParameter("name at least one")
+    return names
 
 
 def add_command() -> click.Command:
@@ -31,8 +44,13 @@ def add_command() -> click.Command:
                sorted(credentials.items())]
     params.append(click.Option(["--store/--no-store"], default=None,
                                help="Also keep the key's events in `events` (default: yes)."))
+    params.append(click.Option(["--sources"], callback=_names, metavar="LIST",
+                               help="Only events of these sources (comma-separated: datacue, cobi, ...)."))
+    params.append(click.Option(["--types"], callback=_names, metavar="LIST",
+                               help="Only events (or records) of these types (comma-separated: order, pageview, "
+                                    "interaction, products, ...)."))
 
-    def forward_add(key, store, **values):
+    def forward_add(key, store, sources, types, **values):
         """Add one forward target to KEY and print its id."""
         chosen = [kind for kind in kinds if values[f"url_{kind.name}"]]
         if len(chosen) != 1:
@@ -47,7 +65,7 @@ def add_command() -> click.Command:
             click.echo(f"{kind.credential.announce}: {credential}", err=True)
         if not credential:
             raise click.UsageError(f"--{kind.name} needs {kind.credential.option}")
-        target_id = current_storage().add_target(key, kind.name, url, credential, now_iso())
+        target_id = current_storage().add_target(key, kind.name, url, credential, now_iso(), sources, types)
         if store is not None:
             current_storage().set_store(key, store)
         click.echo(target_id)
@@ -84,9 +102,10 @@ def forward_store(key, choice):
 @forward.command("list")
 def forward_list():
     """Show every forward target (secrets shortened)."""
-    rows = [(t["id"], t["name"], t["kind"], t["url"], t["secret"][:6] + "…", "yes" if t["store_events"] else "no")
-            for t in current_storage().list_targets()]
-    click.echo(tabulate(rows, headers=["id", "key name", "kind", "url", "secret", "stores events"]))
+    rows = [(t["id"], t["name"], t["kind"], t["url"], t["secret"][:6] + "…", "yes" if t["store_events"] else "no",
+             t["sources"] or "all", t["types"] or "all") for t in current_storage().list_targets()]
+    click.echo(tabulate(rows, headers=["id", "key name", "kind", "url", "secret", "stores events", "sources",
+                                       "types"]))
 
 
 @forward.command("remove")
@@ -116,6 +135,12 @@ def outbox_status():
              "" if r["oldest_seconds"] is None else f"{r['oldest_seconds']:.0f}s")
             for r in current_storage().outbox_status(time.time())]
     click.echo(tabulate(rows, headers=["target", "kind", "url", "state", "rows", "oldest pending"]))
+    now = time.time()
+    paused = [(t["target_id"], t["kind"], t["url"], iso(datetime.fromtimestamp(t["paused_until"], UTC)),
+               f"{t['paused_until'] - now:.0f}s", t["paused_reason"]) for t in current_storage().paused_targets(now)]
+    if paused:
+        click.echo("\npaused targets (one probe is sent when the pause ends):")
+        click.echo(tabulate(paused, headers=["target", "kind", "url", "until", "in", "why"]))
 
 
 @outbox.command("retry")

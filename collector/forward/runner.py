@@ -14,7 +14,10 @@ from urllib.parse import urlsplit
 
 from ..owners import new_owner
 from . import targets
+from .policy import Health
 from .policy import Outcome
+from .policy import health
+from .policy import held
 from .policy import judge
 from .targets import Delivery
 from .targets import TargetKind
@@ -34,7 +37,11 @@ class Forwarder:
         self.timeout = float(config["FORWARD_TIMEOUT_SECONDS"])
         self.owner = new_owner()
         self.stopping = threading.Event()
-        self.pool = ThreadPoolExecutor(max_workers=config["FORWARD_CONCURRENCY"])
+        self.concurrency = config["FORWARD_CONCURRENCY"]
+        self.pool = ThreadPoolExecutor(max_workers=self.concurrency)
+        # Requests in flight per target: one after a start or a failure, doubling with each round of
+        # successes up to the concurrency, so a failing upstream sees one request, not a burst.
+        self._windows: dict[int, int] = {}
         self._local = threading.local()
         self._opened: list[http.client.HTTPConnection] = []  # every connection, to close them all at the end
 
@@ -63,28 +70,53 @@ class Forwarder:
             connection.close()
 
     def step(self) -> int:
-        """Claim one batch of due rows, deliver it, record the outcomes; return how many rows it held."""
+        """Claim one batch of due rows, deliver it, record the outcomes and the targets' health; return how
+        many rows it held."""
         rows = self.storage.claim(self.owner, self.batch, self.lease, time.time(), self.max_age)
         if rows:
-            results = []
+            results, healths = [], {}
             # Rows come in outbox order, targets interleaved; one delivery round per target.
-            for _, group in groupby(sorted(rows, key=lambda r: r["target_id"]), key=lambda r: r["target_id"]):
-                results.extend(self._deliver(list(group)))
-            self.storage.finish(self.owner, results, time.time())
+            for target_id, group in groupby(sorted(rows, key=lambda r: r["target_id"]), key=lambda r: r["target_id"]):
+                group = list(group)
+                outcomes = self._deliver(group)
+                results.extend(outcomes)
+                after = health(group[0]["failures"], [outcome for _, outcome in outcomes])
+                if after != Health() or group[0]["failures"] or group[0]["paused_until"] is not None:
+                    healths[target_id] = after
+                    if after.pause is not None:
+                        log.warning("forward target=%s paused %.1fs: %s", target_id, after.pause, after.reason)
+            self.storage.finish(self.owner, results, time.time(), healths)
         return len(rows)
 
     def _deliver(self, rows: list[dict]) -> list[tuple[int, Outcome]]:
-        """Send one target's rows in requests of its kind's batch size, several at once."""
+        """Send one target's rows in requests of its kind's batch size, a window of them at once; after a
+        failure the rest are held back for the next round."""
         started = time.monotonic()
         target = rows[0]
         kind = targets.get(target["kind"])
         if kind is None:  # a kind this version does not know (its module was removed): nothing can send it
             dead = Outcome("dead", error=f"unknown target kind {target['kind']!r}")
             return [(row["id"], dead) for row in rows]
-        chunks = kind.requests(rows)
-        outcomes = self.pool.map(lambda chunk: self._send(kind, chunk), chunks)
+        chunks, outcomes, halt = kind.requests(rows), [], threading.Event()
+
+        def send(chunk: list[dict]) -> Outcome:
+            """Send one request unless the round has failed already."""
+            if halt.is_set():
+                return held("held back: the target failed in this round")
+            outcome = self._send(kind, chunk)
+            if outcome.failed:
+                halt.set()
+            return outcome
+
+        while len(outcomes) < len(chunks) and not halt.is_set():
+            window = self._windows.get(target["target_id"], 1)
+            # Waves while the window grows; at full width the rest streams through the pool.
+            end = len(chunks) if window >= self.concurrency else len(outcomes) + window
+            outcomes.extend(self.pool.map(send, chunks[len(outcomes):end]))
+            self._windows[target["target_id"]] = 1 if halt.is_set() else min(2 * window, self.concurrency)
+        outcomes.extend(held("held back: the target failed in this round") for _ in chunks[len(outcomes):])
         results = [(row["id"], outcome) for chunk, outcome in zip(chunks, outcomes, strict=True) for row in chunk]
-        statuses = Counter(str(outcome.status or "error") for _, outcome in results)
+        statuses = Counter(str(outcome.status or ("error" if outcome.sent else "held")) for _, outcome in results)
         log.info("forward target=%s kind=%s count=%d status=%s %.0fms", target["target_id"], target["kind"],
                  len(rows), ",".join(f"{s}x{n}" for s, n in sorted(statuses.items())),
                  (time.monotonic() - started) * 1000)

@@ -62,16 +62,26 @@ class IngestMixin(SQLBase):
             return outcomes
         return self._group.submit((events, rejected))
 
-    def targets_for(self, conn, key: str) -> tuple[bool, list[tuple[int, str]]]:
-        """Whether the key stores events locally, and its active targets (id, kind); cached like key rows."""
+    def targets_for(self, conn, key: str) -> tuple[bool, list[tuple]]:
+        """Whether the key stores events locally, and its active targets (id, kind, subscribed sources,
+        subscribed types; None for every one); cached like key rows."""
         return self._cached("targets", key, lambda: self._load_targets(conn, key))
 
-    def _load_targets(self, conn, key: str) -> tuple[bool, list[tuple[int, str]]]:
+    def _load_targets(self, conn, key: str) -> tuple[bool, list[tuple]]:
         """targets_for, read from the store."""
         row = conn.execute("SELECT store_events FROM keys WHERE key = ?", (key,)).fetchone()
-        targets = conn.execute("SELECT id, kind FROM forward_targets WHERE key = ? AND removed_at IS NULL",
-                               (key,)).fetchall()
-        return (row is None or bool(row[0])), [tuple(t) for t in targets]
+        targets = conn.execute("SELECT id, kind, sources, types FROM forward_targets WHERE key = ? "
+                               "AND removed_at IS NULL", (key,)).fetchall()
+        return (row is None or bool(row[0])), [
+            (target_id, kind, *(None if names is None else frozenset(names.split(",")) for names in (sources, types)))
+            for target_id, kind, sources, types in targets]
+
+    def wanting(self, targets: list[tuple], event: dict) -> list[int]:
+        """The targets (ids) that take an event (or a record version: its source and type): their kind
+        wants it and they subscribe to its source and type."""
+        return [target_id for target_id, kind, sources, types in targets
+                if (sources is None or event["source"] in sources) and (types is None or event["type"] in types)
+                and self.wants(kind, event)]
 
     def _write_group(self, works: list[tuple[list[dict], list[dict]]]) -> list[list[dict | None]]:
         """Write several requests' (events, rejected) in one transaction, in order; their outcomes."""
@@ -95,14 +105,13 @@ class IngestMixin(SQLBase):
             conn.cursor().executemany(INSERT_REJECTED, [[row[c] for c in REJECTED_COLUMNS] for row in rejected])
         return outcomes
 
-    def _write_outbox(self, conn, events: list[dict], targets: list[tuple[int, str]], now: float) -> int:
+    def _write_outbox(self, conn, events: list[dict], targets: list[tuple], now: float) -> int:
         """Record one delivery per event and target that wants it; return how many rows were new."""
         added = 0
         for event in events:
-            for target_id, kind in targets:
-                if self.wants(kind, event):
-                    added += conn.execute(INSERT_OUTBOX, (target_id, event["key"], event["event_id"],
-                                                           event["source"], outbox_payload(event), now, now)).rowcount
+            for target_id in self.wanting(targets, event):
+                added += conn.execute(INSERT_OUTBOX, (target_id, event["key"], event["event_id"],
+                                                       event["source"], outbox_payload(event), now, now)).rowcount
         return added
 
     def _store_events(self, conn, events: list[dict]) -> list[dict | None]:

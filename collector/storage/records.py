@@ -114,7 +114,7 @@ class RecordsMixin(SQLBase):
              int(version.is_deleted), meta["received_at"], payload) for version, version_id, _, payload in fresh])
         _, targets = self.targets_for(conn, meta["key"])
         probe = {"source": meta["source"], "type": type_name}
-        wanting = [target_id for target_id, kind in targets if self.wants(kind, probe)]
+        wanting = self.wanting(targets, probe)
         conn.cursor().executemany(INSERT_OUTBOX, [
             (target_id, meta["key"], version_id, meta["source"], record_payload(meta, type_name, version, version_id),
              now, now) for version, version_id, _, _ in fresh for target_id in wanting])
