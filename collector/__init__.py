@@ -18,6 +18,7 @@ from .api import datacue
 from .api import datacue_backend
 from .api import health
 from .api import imports
+from .api import metrics as metrics_api  # not `metrics`: that name is collector.metrics
 from .api import reports as reports_api  # not `reports`: that name is collector.reports
 from .api import static
 from .errors import register_error_handlers
@@ -45,7 +46,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     headers.init_app(app)
     cors.init_app(app)
     limits.init_app(app)
+    metrics_api.init_app(app)
     for blueprint in (datacue.bp, cobi.bp, cobi_data.bp, datacue_backend.bp, imports.bp, capillary.bp, health.bp,
-                      static.bp, reports_api.bp, dashboard.bp):
+                      static.bp, reports_api.bp, dashboard.bp, metrics_api.bp):
         app.register_blueprint(blueprint)
     return app

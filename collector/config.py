@@ -48,10 +48,13 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "REJECTED_RAW_MAX_BYTES": (65536, "How much of a rejected body is kept in the `rejected` table for repair."),
     "LOG_LEVEL": ("INFO", "Level of the collector's stderr log (one line per request at INFO)."),
     "FORWARD_BATCH": (100, "Outbox rows one forwarder claims and sends per round."),
-    "FORWARD_CONCURRENCY": (8, "Requests one forwarder has in flight at once to DataCue and Cobi targets."),
+    "FORWARD_CONCURRENCY": (8, "Requests one forwarder has in flight at once to a target, reached by doubling from "
+                               "one after a start or a failure."),
     "FORWARD_LEASE_SECONDS": (60, "How long a claimed row is held; a forwarder that dies releases it after this."),
     "FORWARD_TIMEOUT_SECONDS": (10, "How long the forwarder waits for an upstream's answer before retrying later."),
     "FORWARD_MAX_AGE_HOURS": (72, "Pending outbox rows older than this move to dead."),
+    "METRICS_TOKEN": ("", "Bearer token Prometheus scrapes `/metrics` with; empty turns `/metrics` off (404). "
+                          "Keep it out of logs like a key."),
     "DEMO_KEY": ("", "Key the demo shop at /demo/ sends with; empty turns the demo off (`./dev run` sets it)."),
 }
 

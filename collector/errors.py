@@ -17,6 +17,8 @@ from flask import current_app
 from flask import jsonify
 from werkzeug.exceptions import HTTPException
 
+from . import metrics
+
 log = logging.getLogger("collector")
 
 
@@ -242,6 +244,7 @@ def error_response(error: CollectorError, extra: dict | None = None):
     an API whose clients look for them wants: Capillary's `success` and `status`)."""
     if isinstance(error, StorageError):
         log.warning("storage unavailable: %s", error)
+        metrics.STORAGE_UNAVAILABLE.inc()
         error.headers.setdefault("Retry-After", str(current_app.config["RETRY_AFTER_SECONDS"]))
     response = jsonify({**error.body(), **(extra or {})})
     response.status_code = error.status

@@ -25,3 +25,10 @@ graceful_timeout = 30
 # machine would fight over it, and nothing here uses it.
 control_socket_disable = True
 
+
+
+def on_starting(server):
+    """Clear the metric files of processes gone since the last start (PROMETHEUS_MULTIPROC_DIR)."""
+    from collector import metrics
+
+    metrics.clean()

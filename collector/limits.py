@@ -19,6 +19,7 @@ from flask import Flask
 from flask import current_app
 from flask import request
 
+from . import metrics
 from .errors import ConfigError
 from .errors import RateLimited
 
@@ -76,6 +77,7 @@ def check(key_row: dict) -> None:
             continue
         retry = limits["limiter"].hit(scope, ident, limit, now)
         if retry:
+            metrics.RATE_LIMITED.labels(scope).inc()
             allowed, period = limit
             unit = next(name for name, seconds in _PERIODS.items() if seconds == period)
             raise RateLimited(f"Too many requests from this {scope}: the limit is {allowed} per {unit}. "

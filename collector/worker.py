@@ -10,6 +10,7 @@ import signal
 import threading
 import time
 
+from . import metrics
 from .forward.runner import Forwarder
 from .imports.runner import JobRunner
 
@@ -42,6 +43,7 @@ class Worker:
         """Run until SIGTERM or SIGINT (with once: until nothing is due)."""
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: self.stop())
+        metrics.clean()  # the files of a worker that was killed, if it shares gunicorn's metrics directory
         swept = self.storage.sweep_uploads(time.time() - _ORPHAN_SECONDS)
         if swept:
             log.info("worker removed %d uploads no import job names", swept)

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import groupby
 from urllib.parse import urlsplit
 
+from .. import metrics
 from ..owners import new_owner
 from . import targets
 from .policy import Health
@@ -80,6 +81,7 @@ class Forwarder:
                 group = list(group)
                 outcomes = self._deliver(group)
                 results.extend(outcomes)
+                metrics.forwarded(group[0], [outcome for _, outcome in outcomes])
                 after = health(group[0]["failures"], [outcome for _, outcome in outcomes])
                 if after != Health() or group[0]["failures"] or group[0]["paused_until"] is not None:
                     healths[target_id] = after

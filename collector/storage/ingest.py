@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+from .. import metrics
 from .base import SQLBase
 from .columns import EVENT_COLUMNS
 from .columns import LINE_COLUMNS
@@ -59,8 +60,10 @@ class IngestMixin(SQLBase):
             with self._transaction() as conn:
                 outcomes = self._write_one(conn, events, rejected, time.time())
                 self._advance(conn, progress, outcomes, len(rejected))
-            return outcomes
-        return self._group.submit((events, rejected))
+        else:
+            outcomes = self._group.submit((events, rejected))
+        metrics.stored(events, outcomes, rejected)  # committed by now
+        return outcomes
 
     def targets_for(self, conn, key: str) -> tuple[bool, list[tuple]]:
         """Whether the key stores events locally, and its active targets (id, kind, subscribed sources,

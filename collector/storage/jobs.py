@@ -162,6 +162,15 @@ class JobsMixin(SQLBase):
                           "WHERE job_id = ? AND (row_no > ? OR row_no = ? AND id > ?) ORDER BY row_no, id LIMIT ?",
                           (job_id, after[0], after[0], after[1], limit))
 
+    def job_totals(self) -> dict[str, dict[str, int]]:
+        """Import jobs by status, and the rows they processed by outcome (stored, duplicates, refused)."""
+        rows = self._read("SELECT status, count(*) AS jobs, coalesce(sum(stored), 0) AS stored, "
+                          "coalesce(sum(duplicates), 0) AS duplicates, coalesce(sum(refused), 0) AS refused "
+                          "FROM import_jobs GROUP BY status")
+        return {"jobs": {row["status"]: int(row["jobs"]) for row in rows},
+                "rows": {outcome: sum(int(row[outcome]) for row in rows) for outcome in ("stored", "duplicates",
+                                                                                         "refused")}}
+
     def _advance(self, conn, progress: Progress, outcomes: list, refused: int) -> None:
         """Count a chunk into its job inside the chunk's transaction (`refused`: the rejected rows it wrote);
         JobLeaseLost, which rolls the chunk back, when another worker holds the job now or the chunk was

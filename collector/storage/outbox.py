@@ -116,6 +116,15 @@ class OutboxMixin(SQLBase):
             "FROM outbox o JOIN forward_targets t ON t.id = o.target_id GROUP BY t.id, o.state ORDER BY t.id, o.state",
             (now,))
 
+    def outbox_counts(self, now: float) -> list[dict]:
+        """Pending and dead rows by target, with the age in seconds of the oldest pending row (the metrics'
+        read: delivered rows, the many, are left out, so the state index answers it)."""
+        return self._read(
+            "SELECT t.id AS target_id, t.kind, o.state, count(*) AS count, "
+            "CASE WHEN o.state = 'pending' THEN ? - min(o.created_at) END AS oldest_seconds "
+            "FROM outbox o JOIN forward_targets t ON t.id = o.target_id WHERE o.state IN ('pending', 'dead') "
+            "GROUP BY t.id, t.kind, o.state ORDER BY t.id, o.state", (now,))
+
     def retry_dead(self, now: float, target_id: int | None = None) -> int:
         """Put dead rows back in the queue, due now, with a fresh age."""
         return self._change("UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, created_at = ? "

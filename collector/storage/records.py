@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Callable
 
+from .. import metrics
 from ..reference import ITEM_RECORD_TYPES
 from ..reference import STUDENT_RECORD_TYPE
 from ..reference import Outcome
@@ -97,6 +98,8 @@ class RecordsMixin(SQLBase):
                 conn.cursor().executemany(INSERT_REJECTED, [[row[c] for c in REJECTED_COLUMNS] for row in rows])
             if progress is not None:
                 self._advance(conn, progress, outcomes, len(rows))
+        taken = [outcome for outcome in outcomes if outcome.status != "refused"]  # refused ones are in `rows`
+        metrics.stored([{"source": meta["source"], "type": record_type.name}] * len(taken), taken, rows)
         return outcomes
 
     def _store_versions(self, conn, type_name: str, stored: list[tuple[Version, str, bool]], meta: dict,
