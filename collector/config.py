@@ -47,6 +47,7 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "IPV6_PREFIX": (48, "Prefix length kept when truncating IPv6 addresses."),
     "REJECTED_RAW_MAX_BYTES": (65536, "How much of a rejected body is kept in the `rejected` table for repair."),
     "LOG_LEVEL": ("INFO", "Level of the collector's stderr log (one line per request at INFO)."),
+    "LOG_FORMAT": ("text", "`text` (gunicorn's format) or `json` (one JSON object per line, for log shippers)."),
     "FORWARD_BATCH": (100, "Outbox rows one forwarder claims and sends per round."),
     "FORWARD_CONCURRENCY": (8, "Requests one forwarder has in flight at once to a target, reached by doubling from "
                                "one after a start or a failure."),
@@ -64,6 +65,7 @@ _CHOICES = {
     "SQLITE_SYNCHRONOUS": {"OFF", "NORMAL", "FULL", "EXTRA"},
     "IP_STORAGE": {"truncate", "full", "none"},
     "LOG_LEVEL": {"DEBUG", "INFO", "WARNING", "ERROR"},
+    "LOG_FORMAT": {"text", "json"},
 }
 
 
