@@ -43,14 +43,28 @@ def key_from_request(request: Request) -> str:
 
 
 def authenticate(request: Request, storage: Storage) -> dict:
-    """Return the key's row if the key exists, is active and allows the request's Origin."""
-    row = storage.get_key(key_from_request(request))
-    if row is None:
-        raise Unauthorized("Unknown key. " + _KEY_HELP)
-    if row["revoked_at"]:
-        raise KeyRevoked("This key was revoked.")
+    """Return the row of the key's site if the key exists, is active (revoked: 403; rotated and past its
+    overlap: 403) and allows the request's Origin."""
+    row = site_row(storage, key_from_request(request))
     origin = request.headers.get("Origin")
     # No Origin means a server-to-server call, which the origin list does not restrict.
     if origin is not None and not keys.origin_allowed(origin, json.loads(row["origins"])):
         raise OriginNotAllowed(f"Origin {origin!r} is not allowed for this key.")
     return row
+
+
+def site_row(storage: Storage, key: str) -> dict:
+    """The row of the site a key belongs to (the key's own, or for a rotated key's successor the first
+    key's, which its data is kept under); 401 for an unknown key, 403 for a revoked or expired one."""
+    row = storage.get_key(key)
+    if row is None:
+        raise Unauthorized("Unknown key. " + _KEY_HELP)
+    if row["revoked_at"]:
+        raise KeyRevoked("This key was revoked.")
+    keys.check_expiry(row, "key")
+    if row["site"] is None:
+        return row
+    site = storage.get_key(row["site"])
+    if site is None or site["revoked_at"]:
+        raise KeyRevoked("This key's site was revoked.")
+    return {**site, "origins": row["origins"]}

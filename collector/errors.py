@@ -181,6 +181,12 @@ class KeyRevoked(Forbidden):
     code = "key_revoked"
 
 
+class KeyRotated(Forbidden):
+    """A key or secret whose rotation's overlap has ended."""
+
+    code = "key_rotated"
+
+
 class OriginNotAllowed(Forbidden):
     """A browser request from an origin the key does not list."""
 

@@ -1,13 +1,18 @@
-"""Publishable keys: creation, listing, revocation, and the allowed-origins check."""
+"""Publishable keys: creation, rotation, revocation, the site a key belongs to, and the allowed-origins check."""
 
 from __future__ import annotations
 
 import json
 import secrets
 import string
+from datetime import timedelta
 from urllib.parse import urlsplit
 
+from .clock import iso
 from .clock import now_iso
+from .clock import utcnow
+from .errors import KeyRotated
+from .errors import UnknownKey
 from .storage import Storage
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -63,8 +68,35 @@ def create_key(storage: Storage, name: str, origins: list[str], test: bool = Fal
     key = new_key(mode)
     storage.add_key({"key": key, "name": name, "mode": mode,
                      "origins": json.dumps([normalize_origin(o) for o in origins]),
-                     "created_at": now_iso(), "revoked_at": None})
+                     "created_at": now_iso(), "revoked_at": None, "site": None, "expires_at": None})
     return key
+
+
+def site_of(row: dict) -> str:
+    """The key a key row's site keeps its data under: its own, or (for a rotated key's successor) the first."""
+    return row["site"] or row["key"]
+
+
+def rotate_key(storage: Storage, key: str, overlap: timedelta) -> str:
+    """Issue a key's successor (same site, name, mode and origins; the site's targets, secrets and data stay
+    as they are) and keep the key valid for `overlap` more; return the new key."""
+    row = storage.get_key(key)
+    if row is None or row["revoked_at"]:
+        raise UnknownKey(f"no such active key: {key}")
+    if row["expires_at"]:
+        raise UnknownKey(f"the key {key} was rotated already (valid until {row['expires_at']})")
+    successor = new_key(row["mode"])
+    storage.add_key({**{c: row[c] for c in ("name", "mode", "origins")}, "key": successor, "created_at": now_iso(),
+                     "revoked_at": None, "site": site_of(row), "expires_at": None})
+    storage.expire_key(key, iso(utcnow() + overlap))
+    return successor
+
+
+def check_expiry(row: dict, what: str) -> None:
+    """Refuse a key or secret whose rotation's overlap has ended (403 key_rotated)."""
+    if row["expires_at"] and row["expires_at"] <= now_iso():
+        raise KeyRotated(f"This {what} was rotated: it was replaced by a new one and stopped working at "
+                         f"{row['expires_at']}. Use the site's current {what}.")
 
 
 def find_active(storage: Storage, name: str) -> str | None:

@@ -14,10 +14,15 @@ import hmac
 import secrets
 import string
 from collections.abc import Callable
+from datetime import timedelta
 
 from flask import Request
 
+from . import auth
+from . import keys
+from .clock import iso
 from .clock import now_iso
+from .clock import utcnow
 from .errors import KeyRevoked
 from .errors import Unauthorized
 from .errors import UnknownKey
@@ -44,8 +49,22 @@ def create_server_key(storage, key: str) -> str:
         raise UnknownKey(f"the key {key} is revoked")
     head = f"{PREFIX}{row['mode']}_"
     secret = head + "".join(secrets.choice(_ALPHABET) for _ in range(32))
-    storage.add_server_key({"key": key, "prefix": secret[:len(head) + _SHOWN], "secret_hash": hash_secret(secret),
-                            "secret": secret, "created_at": now_iso(), "revoked_at": None})
+    storage.add_server_key({"key": keys.site_of(row), "prefix": secret[:len(head) + _SHOWN],
+                            "secret_hash": hash_secret(secret), "secret": secret, "created_at": now_iso(),
+                            "revoked_at": None, "expires_at": None})
+    return secret
+
+
+def rotate_server_key(storage, server_key_id: int, overlap: timedelta) -> str:
+    """Make a new secret for a server key's site and keep the old one valid for `overlap` more; return the
+    new secret."""
+    current = next((row for row in storage.list_server_keys() if row["id"] == server_key_id), None)
+    if current is None or current["revoked_at"]:
+        raise UnknownKey(f"no such active secret: {server_key_id}")
+    if current["expires_at"]:
+        raise UnknownKey(f"the secret {server_key_id} was rotated already (valid until {current['expires_at']})")
+    secret = create_server_key(storage, current["key"])
+    storage.expire_server_key(server_key_id, iso(utcnow() + overlap))
     return secret
 
 
@@ -74,6 +93,7 @@ def _by_secret(storage, secret: str) -> dict:
         raise Unauthorized("Unknown secret key. " + _HELP)
     if row["revoked_at"]:
         raise Unauthorized("This secret key was revoked.")
+    keys.check_expiry(row, "secret")
     return row
 
 
@@ -101,13 +121,15 @@ def authenticate(request: Request, storage, body: Callable[[], bytes]) -> tuple[
         if not password:
             raise Unauthorized("This API needs the site's secret as well as its key: Basic base64('KEY:sk_...'). "
                                "The publishable key alone cannot write here.")
+        site = auth.site_row(storage, key)["key"]  # a rotated key's successor names the same site
         if password.startswith(PREFIX):
             server_key = _by_secret(storage, password)
-            if not hmac.compare_digest(server_key["key"].encode(), key.encode()):
+            if not hmac.compare_digest(server_key["key"].encode(), site.encode()):
                 raise Unauthorized("The key and the secret belong to different sites.")
             return _site(storage, server_key), server_key
-        for server_key in storage.server_keys_of(key):
+        for server_key in storage.server_keys_of(site):
             if hmac.compare_digest(signature(body(), server_key["secret"]).encode(), password.lower().encode()):
+                keys.check_expiry(server_key, "secret")
                 return _site(storage, server_key), server_key
         raise Unauthorized("The password is neither a secret of this key nor the body's HMAC-SHA256 signed "
                            "with one. " + _HELP)

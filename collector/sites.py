@@ -40,17 +40,19 @@ class Scope:
 
 
 def site_keys(storage, site: str) -> tuple[str, ...]:
-    """The keys a site parameter names: a key, or every key with that name; NotFound when none."""
+    """The sites (the keys their data is kept under) a site parameter names: a key, or every key with that
+    name, a rotated key's successor standing for the key it replaced; NotFound when none."""
     rows = storage.list_keys()
-    found = [row["key"] for row in rows if row["key"] == site] or [row["key"] for row in rows if row["name"] == site]
+    found = [row for row in rows if row["key"] == site] or [row for row in rows if row["name"] == site]
     if not found:
         raise NotFound(f"No site {site!r}: name a publishable key, or the name of one (collector keys list).")
-    return tuple(sorted(found))
+    return tuple(sorted({row["site"] or row["key"] for row in found}))
 
 
 def readable(storage, token: dict | None) -> list[dict]:
-    """The key rows a token may read (every key without a token: the CLI), oldest first."""
-    rows = storage.list_keys()
+    """The sites' key rows a token may read (every site without a token: the CLI), oldest first; a rotated
+    key's successor is not a site of its own."""
+    rows = [row for row in storage.list_keys() if row["site"] is None]
     allowed = None if token is None else token.get("sites")
     return rows if allowed is None else [row for row in rows if row["key"] in allowed]
 

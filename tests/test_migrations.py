@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from collector import create_app
-from collector import keys
 from collector.clock import now_iso
 from collector.storage import base
 
@@ -21,8 +20,10 @@ def test_forward_targets_lose_their_kind_constraint_and_keep_their_rows(backend,
     app = create_app({"DATABASE_URL": database_url, "RATE_LIMIT_PER_IP": "", "RATE_LIMIT_PER_KEY": ""})
     storage = app.extensions["collector.storage"]
     storage.migrate()
-    key = keys.create_key(storage, "old", [])
-    # A target, as that version added it (today's code writes columns it did not have).
+    # A key and a target, as that version added them (today's code writes columns it did not have).
+    key = "live_" + "o" * 24
+    db("INSERT INTO keys (key, name, mode, origins, created_at) VALUES (?, 'old', 'live', '[]', ?)", (key, now_iso()))
+    # The target (today's code writes columns it did not have).
     db("INSERT INTO forward_targets (key, kind, url, secret, created_at) "
        "VALUES (?, 'webhook', 'http://127.0.0.1:9/hook', 'whsec_x', ?)", (key, now_iso()))
     target_id = db("SELECT id FROM forward_targets")[0]["id"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import timedelta
 
 import click
 from tabulate import tabulate
@@ -46,10 +48,44 @@ def keys_ensure(name):
 
 @keys.command("list")
 def keys_list():
-    """Show every key with its name, mode, origins and dates."""
+    """Show every key with its name, mode, origins, dates, and the site a rotated key's successor serves."""
     rows = [(k["key"], k["name"], k["mode"], ", ".join(json.loads(k["origins"])) or "(any)",
-             k["created_at"], k["revoked_at"] or "") for k in current_storage().list_keys()]
-    click.echo(tabulate(rows, headers=["key", "name", "mode", "origins", "created", "revoked"]))
+             k["created_at"], k["revoked_at"] or "", k["expires_at"] or "", k["site"] or "")
+            for k in current_storage().list_keys()]
+    click.echo(tabulate(rows, headers=["key", "name", "mode", "origins", "created", "revoked", "valid until",
+                                       "site (rotated from)"]))
+
+
+_SPAN = re.compile(r"^(\d+)([dhms])$")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+
+
+def overlap_option(function):
+    """The --overlap option of a rotation: how long the old key or secret keeps working."""
+
+    def parse(ctx, param, value: str) -> timedelta:
+        """'7d', '12h', '30m', '45s' or '0' as a timedelta."""
+        if value == "0":
+            return timedelta(0)
+        match = _SPAN.match(value.strip())
+        if not match:
+            raise click.BadParameter("give a number and a unit: 7d, 12h, 30m, 45s (or 0)")
+        return timedelta(**{_UNITS[match[2]]: int(match[1])})
+
+    return click.option("--overlap", default="7d", show_default=True, callback=parse,
+                        help="How long the old one keeps working beside the new one.")(function)
+
+
+@keys.command("rotate")
+@click.argument("key")
+@overlap_option
+def keys_rotate(key, overlap):
+    """Issue KEY's successor and print it alone on stdout: the same site (its events, records, targets and
+    secrets), name, mode and origins. KEY keeps working for the overlap, then is refused with 403."""
+    new = key_store.rotate_key(current_storage(), key, overlap)
+    click.echo(new)
+    click.echo(f"the old key works until {current_storage().get_key(key)['expires_at']}; put the new one in the "
+               "script tag before then", err=True)
 
 
 @keys.command("revoke")
@@ -68,12 +104,13 @@ def secret():
 
 def site_key(storage, key_or_name: str) -> str:
     """A key given by its value or by the name of an active key."""
-    if storage.get_key(key_or_name) is not None:
-        return key_or_name
-    found = key_store.find_active(storage, key_or_name)
-    if found is None:
-        raise click.ClickException(f"no such key: {key_or_name}")
-    return found
+    row = storage.get_key(key_or_name)
+    if row is None:
+        found = key_store.find_active(storage, key_or_name)
+        if found is None:
+            raise click.ClickException(f"no such key: {key_or_name}")
+        row = storage.get_key(found)
+    return key_store.site_of(row)
 
 
 @secret.command("create")
@@ -90,9 +127,20 @@ def secret_create(key):
 def secret_list(key):
     """Show the secrets of KEY's site (or of every site) by their prefix; never the secrets."""
     storage = current_storage()
-    rows = [(s["id"], s["prefix"] + "…", s["key"], s["name"], s["created_at"], s["revoked_at"] or "")
-            for s in storage.list_server_keys(site_key(storage, key) if key else None)]
-    click.echo(tabulate(rows, headers=["id", "secret", "key", "name", "created", "revoked"]))
+    rows = [(s["id"], s["prefix"] + "…", s["key"], s["name"], s["created_at"], s["revoked_at"] or "",
+             s["expires_at"] or "") for s in storage.list_server_keys(site_key(storage, key) if key else None)]
+    click.echo(tabulate(rows, headers=["id", "secret", "key", "name", "created", "revoked", "valid until"]))
+
+
+@secret.command("rotate")
+@click.argument("secret_id", type=int)
+@overlap_option
+def secret_rotate(secret_id, overlap):
+    """Make a new secret for the site of secret SECRET_ID (from list) and print it once, alone on stdout; the
+    old one keeps working for the overlap, then is refused with 403."""
+    click.echo(server_keys.rotate_server_key(current_storage(), secret_id, overlap))
+    click.echo("keep it on your servers: it is not shown again; replace the old one before the overlap ends",
+               err=True)
 
 
 @secret.command("revoke")

@@ -14,9 +14,9 @@ EVENT_COLUMNS = (
 LINE_COLUMNS = ("line_no", "product_id", "variant_id", "quantity", "unit_price", "currency")
 REJECTED_COLUMNS = ("key", "mode", "source", "event_id", "reason", "message", "errors", "raw", "raw_bytes",
                     "ip", "user_agent", "received_at", "job_id", "row_no")
-KEY_COLUMNS = ("key", "name", "mode", "origins", "created_at", "revoked_at")
+KEY_COLUMNS = ("key", "name", "mode", "origins", "created_at", "revoked_at", "site", "expires_at")
 TARGET_COLUMNS = ("key", "kind", "url", "secret", "created_at", "removed_at")
-SERVER_KEY_COLUMNS = ("key", "prefix", "secret_hash", "secret", "created_at", "revoked_at")
+SERVER_KEY_COLUMNS = ("key", "prefix", "secret_hash", "secret", "created_at", "revoked_at", "expires_at")
 #: Every accepted version of a reference record, and the current one per id.
 VERSION_COLUMNS = ("version_id", "key", "mode", "type", "record_id", "updated", "is_deleted", "source", "sent_by",
                    "request_id", "batch_id", "received_at", "payload", "job_id")

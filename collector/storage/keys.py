@@ -32,6 +32,12 @@ class KeysMixin(SQLBase):
         self._forget_cached()
         return revoked
 
+    def expire_key(self, key: str, at: str) -> bool:
+        """End an active key's validity at a time (a rotation's overlap); False when there is no such key."""
+        expired = self._change("UPDATE keys SET expires_at = ? WHERE key = ? AND revoked_at IS NULL", (at, key)) == 1
+        self._forget_cached()
+        return expired
+
     def set_store(self, key: str, store: bool) -> bool:
         """Choose whether a key's events are kept in `events` as well as forwarded; False: no such key."""
         changed = self._change("UPDATE keys SET store_events = ? WHERE key = ?", (int(store), key)) == 1

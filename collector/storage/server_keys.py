@@ -36,8 +36,16 @@ class ServerKeysMixin(SQLBase):
     def list_server_keys(self, key: str | None = None) -> list[dict]:
         """Every server key (of one site, or all) with its site's name; never the secret itself."""
         return self._read(
-            "SELECT s.id, s.key, k.name, k.mode, s.prefix, s.created_at, s.revoked_at FROM server_keys s "
+            "SELECT s.id, s.key, k.name, k.mode, s.prefix, s.created_at, s.revoked_at, s.expires_at FROM server_keys s "
             "JOIN keys k USING (key) WHERE CAST(? AS TEXT) IS NULL OR s.key = ? ORDER BY s.id", (key, key))
+
+    def expire_server_key(self, server_key_id: int, at: str) -> bool:
+        """End an active server key's validity at a time (a rotation's overlap); False when there is no such
+        active key."""
+        expired = self._change("UPDATE server_keys SET expires_at = ? WHERE id = ? AND revoked_at IS NULL",
+                               (at, server_key_id)) == 1
+        self._forget_cached()
+        return expired
 
     def revoke_server_key(self, server_key_id: int, at: str) -> bool:
         """Revoke a server key; False when there is no such active one."""
