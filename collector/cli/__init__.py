@@ -11,6 +11,7 @@ import click
 from .. import create_app
 from ..storage import current_storage
 from .common import CollectorGroup
+from .data import backup
 from .data import copy_command
 from .data import export
 from .data import query
@@ -42,5 +43,5 @@ def migrate():
 
 
 for _command in (keys, tokens, forward, outbox, worker, import_command, jobs, query, report, export, copy_command,
-                 forget, prune):
+                 backup, forget, prune):
     main.add_command(_command)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import shlex
 import sys
+import time
+from urllib.parse import urlsplit
 
 import click
 from flask import current_app
@@ -92,3 +96,35 @@ def copy_command(source_url, dest_url):
         with tqdm(total=source.count_rows(), unit="rows", disable=not sys.stderr.isatty()) as bar:
             added = copy_store(source, dest, bar.update)
     click.echo(", ".join(f"{table}: {n} added" for table, n in added.items()), err=True)
+
+
+@click.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+def backup(path):
+    """Copy a running SQLite store to PATH, consistent as of one moment, without stopping ingest (on
+    PostgreSQL: print the pg_dump command to run instead)."""
+    storage = current_storage()
+    if storage.dialect.name == "postgres":
+        url = _without_password(storage.url)
+        click.echo(f"pg_dump --format=custom --file {shlex.quote(path)} {shlex.quote(url)}")
+        click.echo("PostgreSQL: run the command above (pg_dump reads one consistent snapshot while ingest goes "
+                   "on; the password from ~/.pgpass or PGPASSWORD); restore into an empty database with "
+                   "pg_restore --dbname URL PATH. See docs/deploy.md.", err=True)
+        return
+    if os.path.exists(path):
+        raise click.ClickException(f"{path} exists: give a new file")
+    started = time.monotonic()
+    size = storage.backup(path)
+    click.echo(f"backed up {size:,} bytes to {path} in {time.monotonic() - started:.1f} s", err=True)
+    click.echo(f"to restore: stop the collector and its worker, move {path} over {storage.path} (and "
+               f"{path}-uploads over {storage.path}-uploads if it exists), remove {storage.path}-wal and "
+               f"{storage.path}-shm, start them again", err=True)
+
+
+def _without_password(url: str) -> str:
+    """A database URL with its password left out (it is never printed)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return parts._replace(netloc=f"{parts.username}@{host}").geturl()
