@@ -54,6 +54,9 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "FORWARD_LEASE_SECONDS": (60, "How long a claimed row is held; a forwarder that dies releases it after this."),
     "FORWARD_TIMEOUT_SECONDS": (10, "How long the forwarder waits for an upstream's answer before retrying later."),
     "FORWARD_MAX_AGE_HOURS": (72, "Pending outbox rows older than this move to dead."),
+    "RETENTION_DAYS": (0, "The worker deletes events (their lines, finished outbox rows and import jobs) received "
+                          "more than this many days ago, once an hour; 0 keeps them forever."),
+    "REJECTED_RETENTION_DAYS": (0, "The same for rejected rows (kept for repair); 0 follows RETENTION_DAYS."),
     "METRICS_TOKEN": ("", "Bearer token Prometheus scrapes `/metrics` with; empty turns `/metrics` off (404). "
                           "Keep it out of logs like a key."),
     "DEMO_KEY": ("", "Key the demo shop at /demo/ sends with; empty turns the demo off (`./dev run` sets it)."),

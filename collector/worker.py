@@ -1,7 +1,7 @@
 """`collector worker`: a node's background work in one process until SIGTERM: the forwarder draining the
 outbox (in a thread) and the import jobs (in the main thread), both leased, so that workers on several
-nodes share the work and none does a piece of it twice; and the web panels' visits kept up to date (in a
-thread; refreshers take turns)."""
+nodes share the work and none does a piece of it twice; the web panels' visits kept up to date (in a
+thread; refreshers take turns); and retention applied once an hour when it is configured (in a thread)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import threading
 import time
 
 from . import metrics
+from . import retention
 from .forward.runner import Forwarder
 from .imports.runner import JobRunner
 
@@ -29,6 +30,7 @@ class Worker:
         self.storage = storage
         self.forwarder = Forwarder(storage, config) if forward else None
         self.jobs = JobRunner(storage, config) if jobs else None
+        self.retention = (config.get("RETENTION_DAYS", 0), config.get("REJECTED_RETENTION_DAYS", 0))
         self.stopping = threading.Event()
 
     def stop(self) -> None:
@@ -76,7 +78,19 @@ class Worker:
                 if once or self.stopping.wait(VISITS_SECONDS):
                     return
 
+        def retain() -> None:
+            """Apply retention now and once an hour; a failure is logged and tried again at the next hour."""
+            while True:
+                try:
+                    retention.apply(self.storage, *self.retention, stopping=self.stopping.is_set)
+                except Exception:
+                    log.exception("retention failed; trying again in %.0f s", retention.EVERY_SECONDS)
+                if once or self.stopping.wait(retention.EVERY_SECONDS):
+                    return
+
         threads = [threading.Thread(target=visits, name="visits", daemon=True)]
+        if any(self.retention):
+            threads.append(threading.Thread(target=retain, name="retention", daemon=True))
         if self.forwarder:
             threads.append(threading.Thread(target=forward, name="forwarder", daemon=True))
         for thread in threads:

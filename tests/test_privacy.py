@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import time
+import io
+import logging
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 
+from collector.clock import iso
 from collector.clock import now_iso
+from collector.clock import utcnow
 
 from support.factories import basic
 from support.factories import make_event
@@ -82,7 +88,7 @@ def test_prune_deletes_by_age(client, key, storage, db):
     made = [jobs.create(storage, storage.get_key(key), "shops", io.BytesIO(b"x"), "s.csv", 1)["id"] for _ in range(3)]
     db("UPDATE import_jobs SET status = 'COMPLETED', finished_at = '2020-01-01T00:00:00.000Z' WHERE id = ?", (made[0],))
     db("UPDATE import_jobs SET status = 'COMPLETED', finished_at = '2026-01-01T00:00:00.000Z' WHERE id = ?", (made[1],))
-    counts = storage.prune("2025-01-01T00:00:00.000Z", time.time() - 86400)
+    counts = storage.prune(datetime(2025, 1, 1, tzinfo=UTC), batch=2)  # in batches of two rows
     assert counts == {"lines": 1, "events": 3, "rejected": 1, "outbox": 5, "import_jobs": 1}
     assert len(db("SELECT * FROM events")) == 2
     assert [row["id"] for row in db("SELECT id FROM import_jobs ORDER BY id")] == made[1:]
@@ -94,5 +100,34 @@ def test_cli_forget_and_prune_log_counts_never_ids(cli, client, key, storage, db
     assert '"events": 4' in result.stdout and '"suppressed": true' in result.stdout
     assert "forget: erased" in result.stderr and "u1" not in result.stderr and "a1" not in result.stderr
     pruned = cli("prune", "--older-than", "30")
-    assert '"events": 0' in pruned.stdout and "prune: deleted" in pruned.stderr
+    assert '"events": 0' in pruned.stdout and "retention: deleted" in pruned.stderr
     assert cli("forget", check=False).returncode == 2
+
+
+def test_the_worker_applies_retention_by_the_settings(client, key, storage, db):
+    from collector.logs import log
+    from collector.worker import Worker
+
+    _person_and_stranger(client, key, storage)
+    client.post("/v1/events", json={"user": {"anonymous_id": "a5"}, "event": {"type": "nope"}}, headers=basic(key))
+    db("UPDATE events SET received_at = '2020-01-01T00:00:00.000Z' WHERE anonymous_id = 'a1'")
+    rejected = [row["id"] for row in db("SELECT id FROM rejected ORDER BY id")]
+    db("UPDATE rejected SET received_at = ? WHERE id = ?", (iso(utcnow() - timedelta(days=10)), rejected[0]))
+    db("UPDATE rejected SET received_at = ? WHERE id = ?", (iso(utcnow() - timedelta(days=3)), rejected[1]))
+    lines = io.StringIO()
+    handler, level = logging.StreamHandler(lines), log.level
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)  # the test app logs warnings only
+    try:
+        Worker(storage, {"RETENTION_DAYS": 30, "REJECTED_RETENTION_DAYS": 7}, forward=False, jobs=False).run(once=True)
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
+    assert sorted(row["anonymous_id"] for row in db("SELECT anonymous_id FROM events")) == ["a2", "a9"]
+    assert [row["id"] for row in db("SELECT id FROM rejected")] == rejected[1:]  # its own, shorter retention
+    logged = lines.getvalue()
+    assert "retention: deleted 3 events, 1 lines, 1 rejected" in logged and "a1" not in logged
+    # Nothing configured: nothing deleted.
+    db("UPDATE events SET received_at = '2020-01-01T00:00:00.000Z'")
+    Worker(storage, {}, forward=False, jobs=False).run(once=True)
+    assert len(db("SELECT id FROM events")) == 2

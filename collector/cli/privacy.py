@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import click
 
-from ..clock import iso
+from .. import retention
 from ..clock import now_iso
-from ..clock import utcnow
 from ..logs import log
 from ..storage import current_storage
 
@@ -33,10 +31,9 @@ def forget(user_id, anonymous_id, suppress):
 @click.command()
 @click.option("--older-than", "days", type=click.IntRange(min=1), required=True,
               help="Delete what was received more than this many days ago.")
-def prune(days):
-    """Retention: delete events, their lines and rejected rows older than DAYS, and finished outbox rows."""
-    before = utcnow() - timedelta(days=days)
-    counts = current_storage().prune(iso(before), before.timestamp())
-    log.info("prune: deleted what was received before %s: %s", iso(before),
-             ", ".join(f"{n} {name}" for name, n in counts.items()))
-    click.echo(json.dumps(counts))
+@click.option("--rejected-older-than", "rejected_days", type=click.IntRange(min=1),
+              help="Delete rejected rows received more than this many days ago (default: --older-than).")
+def prune(days, rejected_days):
+    """Retention: delete events, their lines and rejected rows older than DAYS, and finished outbox rows,
+    a few thousand rows a transaction."""
+    click.echo(json.dumps(retention.apply(current_storage(), days, rejected_days)))

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from datetime import datetime
 
+from ..clock import iso
 from .base import SQLBase
+
+#: Rows a retention pass deletes per transaction: ingest waits at most this long a delete.
+PRUNE_BATCH = 2000
 
 #: How many identity links forget follows from the id it was given (user -> anonymous ids -> users ...).
 _MAX_LINK_ROUNDS = 5
@@ -71,20 +77,37 @@ class PrivacyMixin(SQLBase):
         conn.execute(f"DELETE FROM records WHERE {named}", (user_id,))
         return conn.execute(f"DELETE FROM record_versions WHERE {named}", (user_id,)).rowcount
 
-    def prune(self, before: str, before_epoch: float) -> dict:
-        """Delete events and rejected rows received before `before` (ISO text), import jobs that ended
-        before it, and outbox rows created before `before_epoch` that are delivered or dead. Returns counts."""
+    def prune(self, before: datetime | None, rejected_before: datetime | None = None, batch: int = PRUNE_BATCH,
+              stopping: Callable[[], bool] = lambda: False) -> dict:
+        """Retention: delete events (with their lines) received before `before`, import jobs that ended
+        before it and outbox rows created before it that are delivered or dead; and rejected rows received
+        before `rejected_before` (else `before`). None keeps that kind. Returns counts.
+
+        A batch of ids is found by a read (which never blocks the writers), then deleted in its own short
+        transaction, so ingest waits at most one batch's delete; `stopping()` ends the pass between batches.
+        """
         self.ensure_migrated()
-        with self._transaction() as conn:
-            old = "SELECT id FROM events WHERE received_at < ?"
-            return {
-                "lines": conn.execute(f"DELETE FROM event_lines WHERE event_pk IN ({old})", (before,)).rowcount,
-                "events": conn.execute("DELETE FROM events WHERE received_at < ?", (before,)).rowcount,
-                "rejected": conn.execute("DELETE FROM rejected WHERE received_at < ?", (before,)).rowcount,
-                "outbox": conn.execute("DELETE FROM outbox WHERE created_at < ? AND state IN ('delivered', 'dead')",
-                                       (before_epoch,)).rowcount,
-                "import_jobs": conn.execute("DELETE FROM import_jobs WHERE finished_at < ?", (before,)).rowcount,
-            }
+        rejected_before = rejected_before or before
+        kinds = [] if before is None else [("events", "received_at < ?", iso(before)),
+                                           ("outbox", "created_at < ? AND state IN ('delivered', 'dead')",
+                                            before.timestamp()),
+                                           ("import_jobs", "finished_at < ?", iso(before))]
+        if rejected_before is not None:
+            kinds.append(("rejected", "received_at < ?", iso(rejected_before)))
+        counts = dict.fromkeys(("events", "lines", "rejected", "outbox", "import_jobs"), 0)
+        for table, condition, limit in kinds:
+            while not stopping():
+                ids = [row["id"] for row in self._read(f"SELECT id FROM {table} WHERE {condition} LIMIT ?",
+                                                       (limit, batch))]
+                if not ids:
+                    break
+                marks = ", ".join("?" for _ in ids)
+                with self._transaction() as conn:
+                    if table == "events":
+                        counts["lines"] += conn.execute(f"DELETE FROM event_lines WHERE event_pk IN ({marks})",
+                                                        ids).rowcount
+                    counts[table] += conn.execute(f"DELETE FROM {table} WHERE id IN ({marks})", ids).rowcount
+        return counts
 
     def suppressed(self) -> frozenset[str]:
         """Hashes of the ids whose events are refused, cached like key rows."""
