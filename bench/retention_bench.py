@@ -44,8 +44,8 @@ def fill(path: str, key: str, old: int) -> None:
                  "2026-01-01T00:00:00.000Z", '{"event": {"type": "search"}}', f"t{n % 1000}") for n in range(old))
         conn.executemany("INSERT INTO events (event_id, key, mode, source, type, anonymous_id, received_at, "
                          "event_time, payload, term) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        conn.execute("INSERT INTO event_lines (event_pk, line_no, product_id, quantity, unit_price) "
-                     "SELECT id, 0, 'p1', 1, 10 FROM events WHERE id % 10 = 0")
+        conn.execute("INSERT INTO event_lines (event_pk, key, event_id, line_no, product_id, quantity, unit_price) "
+                     "SELECT id, key, event_id, 0, 'p1', 1, 10 FROM events WHERE id % 10 = 0")
 
 
 def measure(url: str, key: str, until) -> list[float]:
