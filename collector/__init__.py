@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import address
 from . import config
 from . import dashboard
 from . import headers
@@ -43,6 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                                 x_port=0, x_prefix=0)
     register_error_handlers(app)
     logs.init_app(app)
+    address.init_app(app)
     headers.init_app(app)
     cors.init_app(app)
     limits.init_app(app)

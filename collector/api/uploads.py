@@ -70,6 +70,9 @@ def uploaded_file() -> Uploaded:
     if found is None:
         raise BadParameter("No file was uploaded: send it in a multipart/form-data field named file.",
                            errors={"file": ["Missing data for required field."]})
+    fields = [found.filename, *(text for pair in request.form.items(multi=True) for text in pair)]
+    if any("\x00" in (text or "") for text in fields):
+        raise BadParameter("The form holds a NUL character (in the file's name or a field), which nothing stores.")
     stream = found.stream
     stream.seek(0, 2)
     size = stream.tell()
