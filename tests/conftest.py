@@ -235,7 +235,12 @@ FETCHED_SOURCE_ABSENT = "fetched source absent:"
 
 
 def pytest_terminal_summary(terminalreporter):
-    """Name, at the end of the run, every test skipped because a fetched client's source was absent."""
+    """At the end of the run: how many generated requests the long fuzz run sent (added up over every test
+    process), and every test skipped because a fetched client's source was absent."""
+    sent = sum(value for report in terminalreporter.stats.get("passed", [])
+               for name, value in getattr(report, "user_properties", ()) if name == "fuzz_requests")
+    if sent:
+        terminalreporter.write_line(f"long fuzz run: {sent:,} generated requests, none answered 5xx")
     skipped = [r for r in terminalreporter.stats.get("skipped", []) if FETCHED_SOURCE_ABSENT in str(r.longrepr)]
     if skipped:
         terminalreporter.write_sep("!", f"{len(skipped)} test(s) did not run: a fetched client's source is absent",

@@ -39,7 +39,12 @@ def test_server_down_is_503_then_recovers_without_a_restart():
             while time.monotonic() < deadline and statuses[-4:] != [204] * 4:
                 statuses.append(post().status_code)
             assert statuses[-4:] == [204] * 4, f"the same workers write again once the server is back: {statuses}"
-            assert requests.get(collector.url + "/readyz", timeout=10).status_code == 200
+            # A worker whose pool is between reconnection attempts (psycopg_pool backs off while the server
+            # is down) answers 503 a little longer; every worker is ready again within the deadline.
+            deadline, ready = time.monotonic() + 20, []
+            while time.monotonic() < deadline and ready[-4:] != [200] * 4:
+                ready.append(requests.get(collector.url + "/readyz", timeout=10).status_code)
+            assert ready[-4:] == [200] * 4, f"readiness comes back without a restart: {ready}"
         import psycopg
 
         with psycopg.connect(url) as conn:
