@@ -5,9 +5,6 @@ event types."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -140,33 +137,24 @@ def test_a_run_of_failures_pauses_the_target_and_success_resumes_it(client, key,
     assert db("SELECT failures FROM forward_targets") == [{"failures": 0}]
 
 
-def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess:
-    """Run `collector ARGS` against the test's store."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}
-    env["COLLECTOR_DATABASE_URL"] = database_url
-    return subprocess.run([sys.executable, "-m", "collector.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=60)
-
-
-def test_outbox_status_shows_a_paused_target(client, key, storage, target, db, database_url):
+def test_outbox_status_shows_a_paused_target(client, key, storage, target, db, cli):
     with Upstream(lambda request: (429, {"Retry-After": "120"}, b"slow down")) as upstream:
         target("datacue", upstream)
         _post(client, key, 3)
         forwarder = Forwarder(storage, SETTINGS)
         forwarder.step()
         forwarder.close()
-    shown = _cli(database_url, "outbox", "status").stdout
+    shown = cli("outbox", "status").stdout
     assert "paused targets" in shown and "429, Retry-After 120 s" in shown and upstream.url in shown
 
 
-def test_subscriptions_from_the_command_line(key, db, database_url):
-    added = _cli(database_url, "forward", "add", key, "--webhook", "http://127.0.0.1:9/hook",
-                 "--types", "order,checkout", "--sources", "datacue")
-    assert added.returncode == 0, added.stderr
+def test_subscriptions_from_the_command_line(key, db, cli):
+    cli("forward", "add", key, "--webhook", "http://127.0.0.1:9/hook", "--types", "order,checkout",
+        "--sources", "datacue")
     assert db("SELECT sources, types FROM forward_targets") == [{"sources": "datacue", "types": "order,checkout"}]
-    listing = _cli(database_url, "forward", "list").stdout
+    listing = cli("forward", "list").stdout
     assert "order,checkout" in listing
-    assert _cli(database_url, "forward", "add", key, "--webhook", "http://x", "--types", " , ").returncode == 2
+    assert cli("forward", "add", key, "--webhook", "http://x", "--types", " , ", check=False).returncode == 2
 
 
 def test_targets_subscribe_to_sources_and_types(client, key, storage, db):

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
 import time
 from datetime import timedelta
 
@@ -126,14 +123,7 @@ def test_secrets_rotate_the_same_way(make_app, db):
         assert answer.status_code == status, answer.json
 
 
-def test_rotation_from_the_command_line(key, db, database_url):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}
-    env["COLLECTOR_DATABASE_URL"] = database_url
-
-    def cli(*args):
-        return subprocess.run([sys.executable, "-m", "collector.cli", *args], env=env, capture_output=True,
-                              text=True, timeout=60)
-
+def test_rotation_from_the_command_line(key, db, cli):
     rotated = cli("keys", "rotate", key, "--overlap", "2h")
     assert rotated.returncode == 0, rotated.stderr
     new = rotated.stdout.strip()
@@ -143,8 +133,8 @@ def test_rotation_from_the_command_line(key, db, database_url):
         time.strptime(now_iso()[:19], "%Y-%m-%dT%H:%M:%S")))
     assert 7100 < left <= 7200
     assert db("SELECT site FROM keys WHERE key = ?", (new,)) == [{"site": key}]
-    assert cli("keys", "rotate", key).returncode == 1  # rotated already
-    assert cli("keys", "rotate", key, "--overlap", "soon").returncode == 2
+    assert cli("keys", "rotate", key, check=False).returncode == 1  # rotated already
+    assert cli("keys", "rotate", key, "--overlap", "soon", check=False).returncode == 2
     listing = cli("keys", "list").stdout
     assert new in listing and old_row["expires_at"] in listing
     created = cli("keys", "secret", "create", new)
