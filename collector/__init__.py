@@ -21,6 +21,7 @@ from .api import health
 from .api import imports
 from .api import metrics as metrics_api  # not `metrics`: that name is collector.metrics
 from .api import reports as reports_api  # not `reports`: that name is collector.reports
+from .api import segment as segment_api
 from .api import static
 from .errors import register_error_handlers
 from .forward import targets
@@ -52,4 +53,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     for blueprint in (datacue.bp, cobi.bp, cobi_data.bp, datacue_backend.bp, imports.bp, capillary.bp, health.bp,
                       static.bp, reports_api.bp, dashboard.bp, metrics_api.bp):
         app.register_blueprint(blueprint)
+    segment_api.init_app(app)  # under its configured prefix
     return app

@@ -42,10 +42,10 @@ def key_from_request(request: Request) -> str:
     raise Unauthorized("No key was sent. " + _KEY_HELP)
 
 
-def authenticate(request: Request, storage: Storage) -> dict:
-    """Return the row of the key's site if the key exists, is active (revoked: 403; rotated and past its
-    overlap: 403) and allows the request's Origin."""
-    row = site_row(storage, key_from_request(request))
+def authenticate(request: Request, storage: Storage, key: str | None = None) -> dict:
+    """Return the row of the site of the request's key (or of `key`, found elsewhere by the caller) if the
+    key exists, is active (revoked: 403; rotated and past its overlap: 403) and allows the request's Origin."""
+    row = site_row(storage, key or key_from_request(request))
     origin = request.headers.get("Origin")
     # No Origin means a server-to-server call, which the origin list does not restrict.
     if origin is not None and not keys.origin_allowed(origin, json.loads(row["origins"])):

@@ -21,9 +21,10 @@ ENCODINGS = ("", "identity", "gzip", "x-gzip")
 MAX_DEPTH = 32
 
 
-def read_body(request: Request, limit: int) -> bytes:
-    """Return the decompressed body, refusing other types and encodings and anything over limit bytes."""
-    if request.mimetype not in CONTENT_TYPES:
+def read_body(request: Request, limit: int, types: tuple[str, ...] | None = CONTENT_TYPES) -> bytes:
+    """Return the decompressed body, refusing other types (any, when `types` is None) and encodings and
+    anything over limit bytes."""
+    if types is not None and request.mimetype not in types:
         raise UnsupportedMediaType(
             f"Content-Type {request.mimetype!r} is not accepted; send application/json or text/plain.")
     charset = request.mimetype_params.get("charset", "utf-8").lower()

@@ -26,6 +26,13 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "MAX_BODY_BYTES": (65536, "Largest single-event request body, measured after gzip decompression."),
     "MAX_BATCH_BYTES": (524288, "Largest batch request body, measured after gzip decompression."),
     "MAX_BATCH_EVENTS": (500, "Most events in one batch request."),
+    "SEGMENT_PREFIX": ("/segment", "Path under which Segment's and RudderStack's SDKs post (`<prefix>/v1/batch`, "
+                                   "...); never empty: `/v1/batch` at the root is DataCue's backend API."),
+    "SEGMENT_MAX_BATCH_BYTES": (4194304, "Largest Segment or RudderStack request body, measured after gzip "
+                                         "decompression (RudderStack's SDKs send batches up to 4 MiB)."),
+    "SEGMENT_HOME_NAMES": ("home,homepage", "Segment page calls with one of these names (any case, "
+                                            "comma-separated) count as the home page."),
+    "SEGMENT_HOME_PATHS": ("/", "Segment page calls on one of these paths (comma-separated) count as the home page."),
     "MAX_EVENT_BYTES": (32768, "Largest single event (one envelope or record, as compact JSON)."),
     "MAX_DATA_BYTES": (10485760, "Largest Data API request body (`POST /v1/data/<type>`, up to 5,000 records), "
                                  "measured after gzip decompression."),
@@ -101,5 +108,8 @@ def validate(config: dict) -> None:
     for name in ("DATA_CHUNK", "IMPORT_CHUNK", "IMPORT_LEASE_SECONDS"):
         if config[name] < 1:
             raise ConfigError(f"{name} must be at least 1")
+    prefix = config["SEGMENT_PREFIX"].rstrip("/")
+    if not prefix.startswith("/") or any(c in prefix for c in "<>?#"):
+        raise ConfigError(f"SEGMENT_PREFIX must be a path such as /segment, got {config['SEGMENT_PREFIX']!r}")
     if not 0 <= config["IPV4_PREFIX"] <= 32 or not 0 <= config["IPV6_PREFIX"] <= 128:
         raise ConfigError("IPV4_PREFIX must be 0-32 and IPV6_PREFIX 0-128")

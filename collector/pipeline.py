@@ -150,9 +150,10 @@ class Intake:
             self.rejected.append(rejected_row(self.key_row, self.api.source, error, raw, event_id=event_id,
                                               size=size, received_at=self.received_at, client=self.client))
 
-    def load(self, item, sent_at) -> dict:
-        """Validate one event against the size cap and schema and map it to a row, or raise ApiError."""
-        size = json_size(item)
+    def load(self, item, sent_at, size: int | None = None) -> dict:
+        """Validate one event against the size cap (on `size`, its size as sent, when the caller added to
+        it) and schema and map it to a row, or raise ApiError."""
+        size = json_size(item) if size is None else size
         if size > self.config["MAX_EVENT_BYTES"]:
             raise PayloadTooLarge(f"The event is {size} bytes; the limit is {self.config['MAX_EVENT_BYTES']}.")
         if not isinstance(item, dict):
@@ -217,13 +218,13 @@ def ingest(api: Api) -> Response:
         state.write([])
         raise
     earlier = state.write([row])[0]
-    conflict = _conflict(api, earlier)
+    conflict = id_conflict(api, earlier)
     if conflict:
         raise conflict
     return api.single_response(row, earlier)
 
 
-def _conflict(api: Api, earlier: dict | None) -> EventIdConflict | None:
+def id_conflict(api: Api, earlier: dict | None) -> EventIdConflict | None:
     """The error for an event id that this key already used with the other API, if it did."""
     if earlier is None or earlier.get("source") in (None, api.source):
         return None
@@ -258,7 +259,7 @@ def _batch(state: Intake, document: dict) -> Response:
     outcomes = state.write(accepted)
     stored_results = [r for r in results if r["status"] == "stored"]
     for result, earlier in zip(stored_results, outcomes, strict=True):
-        conflict = _conflict(state.api, earlier)
+        conflict = id_conflict(state.api, earlier)
         if conflict:
             result.update(status="rejected", code=conflict.code, message=conflict.message, errors={})
         elif earlier is not None:

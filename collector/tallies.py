@@ -19,12 +19,14 @@ from decimal import Decimal
 
 from . import funnel
 from .schemas.datacue import EVENT_TYPES
+from .schemas.segment import TYPES as SEGMENT_TYPES
 from .sites import period_filter
 from .sites import scoped
 
 _P = period_filter()
-#: Every type an event row can have, named so that a query reads the type-led covering index.
-_TYPES = ", ".join(repr(t) for t in (*EVENT_TYPES, "interaction"))
+#: Every type an event row can have (Segment's messages without a DataCue meaning keep their own), named so
+#: that a query reads the type-led covering index.
+_TYPES = ", ".join(repr(t) for t in (*EVENT_TYPES, "interaction", *(t for t in SEGMENT_TYPES if t != "page")))
 #: A measure's row: its values ('' for none), then its figures.
 Row = tuple[str, str, str, int, float | None, str | None, str | None]
 #: The columns of a `tallies` row, in this order.
@@ -56,7 +58,7 @@ _NOT_CANCELLED = (
 #: always has its id; saying so would let SQLite, without statistics, read a site's every order by id.)
 _HOURLY_SALES = (
     "WITH ids AS (SELECT order_id FROM events WHERE type = 'order' AND subtype = 'completed' AND mode = ? AND"
-    " event_time >= ? AND event_time < ? AND key = ? AND source = 'datacue' AND bot IS NULL"
+    " event_time >= ? AND event_time < ? AND key = ? AND source IN ('datacue', 'segment') AND bot IS NULL"
     " UNION SELECT order_id FROM datacue_orders WHERE mode = ? AND coalesce(ordered_at, received_at) >= ? AND"
     " coalesce(ordered_at, received_at) < ? AND key = ? AND has_lines"
     "), sides AS ("
@@ -65,7 +67,8 @@ _HOURLY_SALES = (
     " CASE WHEN subtype = 'completed' THEN revenue END AS revenue,"
     " CASE WHEN subtype = 'completed' THEN currency END AS currency,"
     " CASE WHEN subtype = 'completed' THEN event_time END AS completed_at, 0 AS from_backend"
-    " FROM events WHERE type = 'order' AND source = 'datacue' AND bot IS NULL AND mode = ? AND key = ?"
+    " FROM events WHERE type = 'order' AND source IN ('datacue', 'segment') AND bot IS NULL AND mode = ?"
+    " AND key = ?"
     " AND order_id IN (SELECT order_id FROM ids)"
     " UNION ALL SELECT order_id, CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END,"
     " CASE WHEN has_lines THEN 1 ELSE 0 END, CASE WHEN has_lines THEN revenue END,"

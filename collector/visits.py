@@ -17,18 +17,29 @@ from .sites import period_filter
 #: A visitor's events further apart than this are two visits (Plausible, PostHog and Umami all use 30 min).
 VISIT_GAP_SECONDS = 30 * 60
 #: What a visit is made from: the columns of each event, in this order.
-EVENT_FIELDS = ("id", "type", "subtype", "anonymous_id", "user_id", "event_time", "page_path", "referrer_domain",
-                "utm_source", "utm_medium", "utm_campaign", "device", "browser", "os")
+EVENT_FIELDS = ("id", "source", "type", "subtype", "anonymous_id", "user_id", "event_time", "page_path",
+                "referrer_domain", "utm_source", "utm_medium", "utm_campaign", "device", "browser", "os")
 #: The columns of a `visits` row, in this order.
 VISIT_COLUMNS = ("key", "mode", "session_id", "derived", "visitor", "user_id", "started_at", "ended_at", "duration",
                  "events", "pageviews", "bounce", "entry_page", "exit_page", "source", "utm_source", "utm_medium",
                  "utm_campaign", "device", "browser", "os", "ordered")
 
 
+def page_view(alias: str = "") -> str:
+    """SQL of a page view: a pageview event, except Segment's Product Viewed and Product List Viewed, which
+    are tracks on a page that Segment's own `page` call counted already (counting both would double it)."""
+    return (f"{alias}type = 'pageview' AND ({alias}source <> 'segment' OR {alias}subtype IN ('home', 'page'))")
+
+
+def is_page_view(event: dict) -> bool:
+    """The same rule for an event read into a dict."""
+    return event["type"] == "pageview" and (event["source"] != "segment" or event["subtype"] in ("home", "page"))
+
+
 def summarise(key: str, mode: str, session_id: str, derived: bool, events: list[dict]) -> dict:
     """One visit's row from its events (dicts of EVENT_FIELDS), in time order."""
     first, last = events[0], events[-1]
-    pages = [event["page_path"] for event in events if event["type"] == "pageview"]
+    pages = [event["page_path"] for event in events if is_page_view(event)]
     visitor = next((e["anonymous_id"] for e in events if e["anonymous_id"]), None) \
         or next((e["user_id"] for e in events if e["user_id"]), None)
     return {

@@ -12,8 +12,6 @@ from flask import request
 
 #: Where browsers post events.
 INGEST_PATHS = frozenset({"/v1/events", "/", "/v1/user-interactions", "/user-interactions"})
-#: Methods a preflight may ask for (PUT: the DataCue docs' wishlist examples send it to /v1/events).
-_METHODS = frozenset({"POST", "PUT"})
 #: Request headers a page may send (lower case, as compared).
 ALLOW_HEADERS = frozenset({"authorization", "content-type", "content-encoding"})
 #: How long a browser may reuse a preflight's answer, in seconds.
@@ -26,13 +24,20 @@ def init_app(app: Flask) -> None:
 
 
 def add_cors_headers(response: Response) -> Response:
-    """Reflect the request's Origin so the page can read the answer (and Retry-After).
+    """CORS on the browser ingest paths (PUT too on /v1/events, for the DataCue docs' wishlist examples)."""
+    if request.path not in INGEST_PATHS:
+        return response
+    methods = "OPTIONS, POST, PUT" if request.path == "/v1/events" else "OPTIONS, POST"
+    return allow(response, ALLOW_HEADERS, methods)
+
+
+def allow(response: Response, headers_allowed: frozenset[str], methods: str) -> Response:
+    """Reflect the request's Origin so the page can read the answer (and Retry-After); answer a preflight
+    with the methods and the asked-for headers among `headers_allowed`.
 
     Any origin: which origins may send with a key is checked per key (403 otherwise); these headers
     only let a browser read the answer, and no cookies are involved.
     """
-    if request.path not in INGEST_PATHS:
-        return response
     headers = response.headers
     headers.add("Vary", "Origin")  # the answer depends on Origin, so no cache may share it
     origin = request.headers.get("Origin")
@@ -40,12 +45,12 @@ def add_cors_headers(response: Response) -> Response:
         return response
     headers["Access-Control-Allow-Origin"] = origin
     headers["Access-Control-Expose-Headers"] = "Retry-After"
-    if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method", "").upper() in _METHODS:
+    asking = request.headers.get("Access-Control-Request-Method", "").upper()
+    if request.method == "OPTIONS" and asking in methods.split(", "):
         asked = request.headers.get("Access-Control-Request-Headers", "").split(",")
-        allowed = sorted({name.strip().lower() for name in asked} & ALLOW_HEADERS)
+        allowed = sorted({name.strip().lower() for name in asked} & headers_allowed)
         if allowed:
             headers["Access-Control-Allow-Headers"] = ", ".join(allowed)
-        methods = "OPTIONS, POST, PUT" if request.path == "/v1/events" else "OPTIONS, POST"
         headers["Access-Control-Allow-Methods"] = methods
         headers["Access-Control-Max-Age"] = MAX_AGE
     return response

@@ -26,8 +26,8 @@ INSERT_OUTBOX = (insert_sql("outbox", ("target_id", "key", "event_id", "source",
 
 def outbox_payload(row: dict) -> str:
     """The event as the outbox keeps it: what every upstream body is built from."""
-    meta = {k: row[k] for k in ("event_id", "mode", "source", "type", "subtype", "received_at", "event_time",
-                                "ip", "user_agent")}
+    meta = {k: row[k] for k in ("event_id", "mode", "source", "type", "subtype", "event_name", "received_at",
+                                "event_time", "ip", "user_agent")}
     return json.dumps(meta, separators=(",", ":"))[:-1] + ',"data":' + row["payload"] + "}"
 
 

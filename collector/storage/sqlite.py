@@ -201,6 +201,11 @@ class SQLiteStorage(FileUploads, SQLStorage):
     def _run_script(self, conn, sql: str) -> None:
         """Run a migration statement by statement (sqlite3 takes one per execute in a transaction)."""
         for statement in _statements(sql):
+            if " ".join(statement.split()).rstrip(";").upper() == "PRAGMA WRITABLE_SCHEMA = OFF":
+                # A table's text edited in sqlite_master is reread only by connections that see the schema
+                # version move (SQLite's ALTER TABLE documentation, "other kinds of table schema changes").
+                version = conn.execute("PRAGMA schema_version").fetchone()[0]
+                conn.execute(f"PRAGMA schema_version = {int(version) + 1}")
             conn.execute(statement)
 
     @contextmanager

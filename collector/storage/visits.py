@@ -28,6 +28,7 @@ from ..visits import VISIT_COLUMNS
 from ..visits import VISIT_GAP_SECONDS
 from ..visits import derived_id
 from ..visits import events_of_visits
+from ..visits import page_view
 from ..visits import split
 from ..visits import summarise
 from .base import SQLBase
@@ -39,7 +40,7 @@ _INSERT_ROLLUP = insert_sql("rollups", rollups.COLUMNS)
 _INSERT_TALLY = insert_sql("tallies", tallies.COLUMNS)
 _SPAN = "SELECT started_at, ended_at FROM visits WHERE "
 #: The pages each visit of one site's hour viewed (parameters: mode, start, end, key; three times).
-_VISIT_PAGES = scoped(events_of_visits("v.session_id, e.page_path", "e.type = 'pageview' AND e.page_path IS NOT NULL"),
+_VISIT_PAGES = scoped(events_of_visits("v.session_id, e.page_path", f"{page_view('e.')} AND e.page_path IS NOT NULL"),
                       ("key",))
 #: The refreshers' turn lock's number ("visi" in ASCII).
 _LOCK = 0x76697369
@@ -198,7 +199,7 @@ class VisitsMixin(SQLBase):
         for visit in visits:
             visit["pages"] = pages.get(visit["session_id"], set())
         pageviews = conn.execute("SELECT page_path, coalesce(anonymous_id, user_id) FROM events WHERE "
-                                 "type = 'pageview' AND mode = ? AND event_time >= ? AND event_time < ? AND key = ? "
+                                 f"{page_view()} AND mode = ? AND event_time >= ? AND event_time < ? AND key = ? "
                                  "AND bot IS NULL", (mode, start, end, key)).fetchall()
         _write_rollups(conn, key, mode, "hour", hour, rollups.of_hour(visits, pageviews))
         found = tallies.of_hour(lambda sql, params: conn.execute(sql, params).fetchall(), key, mode, start, end)

@@ -11,8 +11,11 @@ from .kind import one_event
 
 
 def wants(event: dict) -> bool:
-    """DataCue's own events; pageview/page is this collector's extension, which DataCue would refuse."""
-    return event["source"] == "datacue" and not (event["type"] == "pageview" and event["subtype"] == "page")
+    """DataCue's own events, and Segment's that map onto one DataCue takes (ecommerce.py); pageview/page is
+    this collector's extension, which DataCue would refuse."""
+    if event["type"] == "pageview" and event["subtype"] == "page":
+        return False
+    return event["source"] == "datacue" or (event["source"] == "segment" and bool(event.get("to_datacue")))
 
 
 def _cart_line(line: dict, started: bool) -> dict:
@@ -23,7 +26,7 @@ def _cart_line(line: dict, started: bool) -> dict:
 
 def body(event: dict) -> dict:
     """The DataCue browser-event envelope: user, event, context (ip, user_agent) and timestamp."""
-    data = event["data"]
+    data = event["data"].get("datacue") or event["data"]  # a Segment message carries its DataCue event
     body_event = dict(data["event"])
     if "cart" in body_event:
         started = body_event["type"] == "order" and body_event.get("subtype") == "started"

@@ -45,7 +45,7 @@ def events_only(event: dict) -> bool:
 
 
 #: The outbox sources that are events; the others (`cobi-data`) are versions of reference records.
-EVENT_SOURCES = ("datacue", "cobi")
+EVENT_SOURCES = ("datacue", "cobi", "segment")
 
 
 @dataclass(frozen=True)

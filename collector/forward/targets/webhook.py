@@ -20,7 +20,8 @@ BATCH = 100
 def item(event: dict) -> dict:
     """One event in a webhook delivery, with the ids a receiver dedupes on."""
     return {"event_id": event["event_id"], "key_mode": event.get("mode"), "source": event["source"],
-            "type": event["type"], "subtype": event["subtype"], "received_at": event["received_at"],
+            "type": event["type"], "subtype": event["subtype"], "event_name": event.get("event_name"),
+            "received_at": event["received_at"],
             "event_time": event["event_time"], "payload": event["data"]}
 
 
