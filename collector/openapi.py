@@ -19,6 +19,7 @@ from .schemas import cobi_data
 from .schemas import datacue
 from .schemas import datacue_backend
 from .schemas import records
+from .schemas import segment as segment_schema
 from .schemas.common import BoundedDict
 from .schemas.common import Id
 from .schemas.common import Timestamp
@@ -244,6 +245,89 @@ def _backend_api(spec: APISpec, plugin: MarshmallowPlugin) -> None:
         "responses": _responses(done, errors)}})
 
 
+def _segment_message(kind: str | None) -> dict:
+    """A Segment message as JSON Schema: of one type (a single-message path), or of any (a batch item)."""
+    text = {"type": "string", "maxLength": 512, "nullable": True}
+    optional_id = {"nullable": True, "anyOf": [{"type": "string", "maxLength": 256}, {"type": "number"}]}
+    some_id = {"anyOf": [{"type": "string", "maxLength": 256, "pattern": r"\S"}, {"type": "number"}]}
+    obj = {"type": "object", "nullable": True}
+    time = {"description": "ISO-8601 or epoch (s or ms); a value that does not parse is ignored"}
+    page = {"type": "object", "nullable": True, "properties": {
+        **{name: {"type": "string", "maxLength": 2048, "nullable": True} for name in ("url", "referrer", "path",
+                                                                                      "search")},
+        "title": text}}
+    context = {"type": "object", "nullable": True, "properties": {
+        "ip": {"type": "string", "maxLength": 64, "nullable": True,
+               "description": "the visitor's address; one that does not parse is ignored"},
+        "userAgent": {"type": "string", "maxLength": 1024, "nullable": True}, "page": page,
+        "library": {"type": "object", "nullable": True, "properties": {"name": text, "version": text}},
+        "traits": obj, "campaign": obj, "sessionId": optional_id,
+        "direct": {"description": "true: the request comes from the visitor's device"}}}
+    types = [kind] if kind else list(segment_schema.TYPES)
+    message = {"type": "object", "required": [] if kind else ["type"], "properties": {
+        # On a single-message path the type is the path's: leaving it out (or null) is the same.
+        "type": {"type": "string", "enum": [*types, None], "nullable": True} if kind else {"type": "string",
+                                                                                         "enum": types},
+        **{name: optional_id for name in ("messageId", "anonymousId", "userId", "groupId", "previousId")},
+        **{name: text for name in ("event", "name", "category", "channel")},
+        **{name: obj for name in ("properties", "traits", "integrations")}, "context": context,
+        **{name: time for name in ("timestamp", "originalTimestamp", "sentAt")}},
+        # userId or anonymousId, not empty (SDKs send null or "" for the one they do not have).
+        "anyOf": [{"required": [name], "properties": {name: some_id}} for name in ("userId", "anonymousId")]}
+    needs = {"track": ("event", {"type": "string", "maxLength": 512, "pattern": r"\S"}), "group": ("groupId", some_id)}
+    if kind in needs:
+        name, schema = needs[kind]
+        message["allOf"] = [{"required": [name], "properties": {name: schema}}]
+    return message
+
+
+def _segment_api(spec: APISpec, prefix: str) -> None:
+    """Segment's HTTP Tracking API (and RudderStack's), under its prefix: every path the SDKs post to."""
+    spec.components.security_scheme("write_key", {"type": "apiKey", "in": "query", "name": "writeKey",
+                                                  "description": "the publishable key (RudderStack's beacons)"})
+    spec.components.schema("SegmentMessage", _segment_message(None))
+    spec.components.schema("SegmentBatch", {"type": "object", "required": ["batch"], "properties": {
+        "batch": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/SegmentMessage"},
+                  "description": f"up to {segment_schema.BATCH_MAX_MESSAGES} messages; each refused alone"},
+        "sentAt": {"description": "when the batch was sent, for messages without their own"},
+        **{name: {"description": "merged under each message's own (ignored unless an object)"}
+           for name in ("context", "integrations")},
+        "writeKey": {"description": "the publishable key, when no header or query parameter carries it"}}})
+    success = {"type": "object", "required": ["success"], "properties": {
+        "success": {"type": "boolean", "enum": [True]}, "received": {"type": "integer"},
+        "stored": {"type": "integer"}, "duplicates": {"type": "integer"}, "rejected": {"type": "integer"},
+        "refused": {"type": "array", "items": {"type": "object"},
+                    "description": "a batch's refused messages: index, messageId, code, message, errors"}}}
+    errors = {**_ERRORS, "400": "Not JSON, a message that is not valid, or a batch of which none is; kept in "
+                                "`rejected`",
+              "401": "No write key, or an unknown, revoked or expired one",
+              "403": "The key's origins do not include the page's", "409": "The messageId was already used for "
+                                                                          "a DataCue or Cobi event of this site",
+              "413": "Body over SEGMENT_MAX_BATCH_BYTES, or a single message over 32 KiB"}
+    security = [{"basic": []}, {"bearer": []}, {"write_key": []}]
+    body = {"application/json": None, "text/plain": None}
+
+    def operation(summary: str, schema: dict, done: str) -> dict:
+        return {"post": {"summary": summary, "security": security,
+                         "requestBody": {"required": True, "content": {t: {"schema": schema} for t in body}},
+                         "responses": _responses({"200": {"description": done, "content": {
+                             "application/json": {"schema": success}}}}, errors)}}
+
+    for kind in segment_schema.TYPES:
+        one = operation(f"One {kind} message (the type may be left out)", _segment_message(kind),
+                        "Stored (or a repeat of a messageId already stored)")
+        spec.path(f"{prefix}/v1/{kind}", operations=one)
+        spec.path(f"{prefix}/v1/{kind[0]}", operations=one)
+    batch = operation("A batch of messages", {"$ref": "#/components/schemas/SegmentBatch"},
+                      "Stored, every message or some (the others listed in `refused` and kept in `rejected`)")
+    for path in ("/v1/batch", "/v1/b", "/beacon/v1/batch"):
+        spec.path(prefix + path, operations=batch)
+    spec.path(f"{prefix}/v1/m", operations={"post": {
+        "summary": "analytics.js' usage counters: taken and not kept, whatever the body", "requestBody": {
+            "content": {t: {"schema": {}} for t in body}},
+        "responses": {"200": {"description": "Taken", "content": {"application/json": {"schema": success}}}}}})
+
+
 def _job_schema() -> dict:
     """An import job as the jobs API answers it."""
     count = {"type": "integer", "minimum": 0}
@@ -385,8 +469,8 @@ def _analysts_api(spec: APISpec) -> None:
 
 
 @functools.cache
-def document() -> dict:
-    """Build the OpenAPI 3.0 document once."""
+def document(segment_prefix: str = "/segment") -> dict:
+    """Build the OpenAPI 3.0 document once (per prefix of the Segment API)."""
     plugin = MarshmallowPlugin()
     spec = APISpec(title="Storefront event collector", version="1", openapi_version="3.0.3", plugins=[plugin],
                    info={"description": "DataCue browser events and Cobi user interactions, stored durably. "
@@ -452,6 +536,7 @@ def document() -> dict:
     _backend_api(spec, plugin)
     _imports_api(spec)
     _analysts_api(spec)
+    _segment_api(spec, segment_prefix.rstrip("/"))
     for path, text in (("/healthz", "The process serves"), ("/readyz", "The database answers")):
         spec.path(path, operations={"get": {"responses": {
             "200": {"description": text},

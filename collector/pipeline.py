@@ -44,7 +44,8 @@ class Api:
     source: str
     batch_field: str
     item_schema: Schema
-    batch_schema: Schema
+    #: None for an API whose view reads its batches itself (Segment's).
+    batch_schema: Schema | None
     to_row: Callable[[dict, rows.RequestMeta, tuple], dict]
     single_response: Callable[[dict, dict | None], Response]
     #: Whether a bare JSON array is a batch of items (DataCue's client sends events so).

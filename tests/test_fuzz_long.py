@@ -80,6 +80,21 @@ EVENTS = [make_event(), make_event("search", None, term="boots"), make_event("or
           payment_method="card", cart=[{"product_id": "p1", "variant_id": "v1", "quantity": 1, "unit_price": 24,
                                         "currency": "USD"}]),
           make_event("pageview", "product", product_id="p1", variant_id="v1")]
+#: Segment messages as the SDKs send them (analytics.js, the Python SDKs, RudderStack's browser SDK).
+SEGMENT = [
+    {"type": "track", "event": "Order Completed", "anonymousId": "a1", "messageId": "m1",
+     "properties": {"order_id": "o1", "currency": "USD", "products": [{"product_id": "p1", "price": 5, "quantity": 1}]},
+     "timestamp": "2026-12-01T10:00:00.000Z", "sentAt": "2026-12-01T10:00:01.000Z",
+     "context": {"library": {"name": "analytics.js"}, "page": {"url": "https://shop.example/"}}},
+    {"type": "page", "name": "Home", "userId": "u1", "anonymousId": None, "properties": {"path": "/"},
+     "originalTimestamp": "2026-12-01T10:00:00.000Z"},
+    {"type": "identify", "userId": "u1", "traits": {"email": "a@b.c"}, "context": {"traits": {"name": "A"}}},
+    {"type": "track", "event": "Products Searched", "userId": "", "anonymousId": "a2",
+     "properties": {"query": {"query": "boots"}}},
+    {"type": "group", "groupId": "g1", "userId": "u1"},
+]
+SEGMENT_PATHS = ["/segment/v1/" + p for p in ("track", "page", "screen", "identify", "group", "alias", "t", "p", "s",
+                                              "i", "g", "a")]
 BACKEND = {"products": PRODUCT, "banners": BANNER, "users": USER, "orders": BACKEND_ORDER}
 REPORT_PARAMS = ["since", "until", "site", "mode", "format", "steps", "window", "breakdown", "page", "limit", "x"]
 EXPORT_PARAMS = ["since", "until", "format", "site", "type", "mode"]
@@ -142,7 +157,18 @@ class Fuzzer:
     def request(self, rng) -> tuple[str, str, dict, bytes | dict, dict | None]:
         """One request of some family: method, path, headers, body (bytes, or a form), query."""
         family = rng.choice(["events", "events", "interactions", "data", "backend", "backend_one", "imports",
-                             "capillary", "reports", "metrics", "export"])
+                             "capillary", "reports", "metrics", "export", "segment", "segment"])
+        if family == "segment":
+            if rng.random() < 0.5:
+                document = {"batch": [_mutated(rng.choice(SEGMENT), rng) for _ in range(rng.randint(0, 4))],
+                            "sentAt": _json(rng) if rng.random() < 0.2 else "2026-12-01T10:00:02Z"}
+                if rng.random() < 0.3:
+                    document[rng.choice(["context", "integrations", "writeKey"])] = _json(rng)
+                path = rng.choice(["/segment/v1/batch", "/segment/v1/b", "/segment/beacon/v1/batch",
+                                   f"/segment/beacon/v1/batch?writeKey={self.key}", "/segment/v1/m"])
+            else:
+                document, path = rng.choice(SEGMENT), rng.choice(SEGMENT_PATHS)
+            return self._json("POST", path, "browser", _mutated(document, rng), rng)
         if family == "events":
             document = rng.choice(EVENTS)
             if rng.random() < 0.5:

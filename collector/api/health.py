@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint
+from flask import current_app
 
 from ..openapi import document
 from ..storage import current_storage
@@ -26,4 +27,4 @@ def readyz():
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI document of the public endpoints (built from the marshmallow schemas)."""
-    return document()
+    return document(current_app.config["SEGMENT_PREFIX"])

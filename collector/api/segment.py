@@ -96,7 +96,9 @@ def _success(**extra):
 @functools.cache
 def _api(home_names: str, home_paths: str) -> Api:
     """The pipeline's view of this API, with the settings' home page rule."""
-    return Api(source="segment", batch_field="batch", item_schema=segment.MESSAGE, batch_schema=segment.BATCH,
+    # A batch's own fields are read leniently (context and integrations merged when they are objects,
+    # sentAt as each message's) by `_batch`: the items are what is validated, one by one.
+    return Api(source="segment", batch_field="batch", item_schema=segment.MESSAGE, batch_schema=None,
                to_row=functools.partial(segment_row, home=HomeRule.of(home_names, home_paths)),
                single_response=lambda row, earlier: _success())
 

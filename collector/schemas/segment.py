@@ -15,11 +15,9 @@ from marshmallow import Schema
 from marshmallow import ValidationError
 from marshmallow import fields
 from marshmallow import post_load
-from marshmallow import validate
 from marshmallow import validates_schema
 
 from .common import ID_MAX
-from .common import TEXT_MAX
 from .common import UA_MAX
 from .common import URL_MAX
 from .common import Timestamp
@@ -97,7 +95,8 @@ class ContextSchema(Schema):
     traits = fields.Dict(keys=fields.String(), allow_none=True)
     campaign = fields.Dict(keys=fields.String(), allow_none=True)
     sessionId = OptionalId(allow_none=True)
-    direct = fields.Boolean(allow_none=True)
+    #: Read for its truth, as the SDKs' JavaScript would: any value is taken.
+    direct = fields.Raw(allow_none=True)
 
     @post_load
     def forget_bad_ip(self, data, **kwargs):
@@ -146,18 +145,4 @@ class MessageSchema(Schema):
             raise ValidationError("A group call needs a groupId.", field_name="groupId")
 
 
-class BatchSchema(Schema):
-    """`{"batch": [...], "sentAt", "context", "integrations", "writeKey"}`; items are checked one by one."""
-
-    class Meta:
-        unknown = INCLUDE
-
-    batch = fields.List(fields.Raw(), required=True, validate=validate.Length(min=1))
-    sentAt = LenientTimestamp(allow_none=True)
-    context = fields.Dict(keys=fields.String(), allow_none=True)
-    integrations = fields.Dict(keys=fields.String(), allow_none=True)
-    writeKey = fields.String(allow_none=True, validate=validate.Length(max=TEXT_MAX))
-
-
 MESSAGE = MessageSchema()
-BATCH = BatchSchema()
