@@ -6,16 +6,19 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import sqlite3
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 
 import pytest
 
+from collector import keys
 from collector import reports
 from collector.clock import iso
 from collector.clock import now_iso
 from collector.clock import parse
+from collector.errors import ConfigError
 
 from support.factories import basic
 from support.outbox import drain
@@ -343,8 +346,6 @@ def test_analytics_js_metrics_are_taken_and_not_kept(client, db):
 
 
 def test_rate_limited_answers_429_with_retry_after(make_app, storage, db):
-    from collector import keys
-
     live = keys.create_key(storage, "busy", [])
     client = make_app(RATE_LIMIT_PER_KEY="1/minute").test_client()
     assert post(client, "/v1/t", message(messageId="r1"), basic(live)).status_code == 200
@@ -360,8 +361,6 @@ def test_the_prefix_is_configurable(make_app, key, db):
 
 
 def test_an_empty_prefix_is_refused_at_startup(make_app):
-    from collector.errors import ConfigError
-
     with pytest.raises(ConfigError, match="SEGMENT_PREFIX"):
         make_app(SEGMENT_PREFIX="")
 
@@ -509,3 +508,23 @@ def test_the_home_page_rule_is_configurable(make_app, key, db):
                                 {"properties": {"path": "/index.html"}}]):
         assert post(client, "/v1/p", message("page", messageId=f"h{n}", **fields), basic(key)).status_code == 200
     assert [r["subtype"] for r in stored(db)] == ["page", "home", "home"]
+
+
+@pytest.mark.sqlite_only
+def test_a_store_that_cannot_be_written_answers_503_with_retry_after(make_app, key, db_path, db):
+    locked = make_app(SQLITE_BUSY_TIMEOUT_MS=50).test_client()
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        response = post(locked, "/v1/batch", {"batch": [message(messageId="later")]},
+                        {**basic(key), "Origin": "https://shop.example"})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    # The SDKs resend a 503 after Retry-After, with the same messageId: stored then, once.
+    assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
+    assert response.json["code"] and response.json["message"]
+    assert response.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+    assert stored(db) == []
+    assert post(locked, "/v1/batch", {"batch": [message(messageId="later")]}, basic(key)).status_code == 200
+    assert [r["event_id"] for r in stored(db)] == ["later"]
