@@ -115,7 +115,8 @@ class Gunicorn:
             try:
                 if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
+                # Not listening yet, or a worker still booting on a busy machine (CI runs a process per core).
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError("gunicorn did not answer /healthz within 30 s")
