@@ -23,8 +23,27 @@ def _event(run: int) -> dict:
             "context": {"session_id": f"s{n % 1000}", "page_url": "https://shop.example/search?q=t"}}
 
 
+def _segment_message(run: int) -> dict:
+    """The same search as a Segment message, as analytics.js sends it."""
+    n = next(_counter)
+    return {"type": "track", "event": "Products Searched", "messageId": _uuid(run), "anonymousId": f"a{n}",
+            "properties": {"query": f"t{n % 97}"}, "timestamp": "2026-11-20T10:00:00.000Z",
+            "sentAt": "2026-11-20T10:00:00.100Z",
+            "context": {"library": {"name": "analytics.js", "version": "next-1.84.3"},
+                        "page": {"url": "https://shop.example/search?q=t", "path": "/search"}}}
+
+
+#: Segment's loads (not in SIZES: wrk's script builds only DataCue and Cobi bodies): messages per request.
+SEGMENT_SIZES = {"segment": 1, "segment100": 100}
+
+
 def body(kind: str, run: int) -> tuple[str, bytes, list[str]]:
     """The path, JSON body and event ids of one request of this kind."""
+    if kind in SEGMENT_SIZES:
+        messages = [_segment_message(run) for _ in range(SEGMENT_SIZES[kind])]
+        document, path = (messages[0], "/segment/v1/t") if kind == "segment" else ({"batch": messages},
+                                                                                  "/segment/v1/batch")
+        return path, json.dumps(document).encode(), [m["messageId"] for m in messages]
     if kind == "cobi":
         record = {"event_id": _uuid(run), "interaction_type": "PAGE_VIEW", "item_type": "SHOP",
                   "item_id": "550e8400-e29b-41d4-a716-446655440000", "event_timestamp": "2026-11-20T10:00:00Z"}

@@ -22,7 +22,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 #: Requests per load: the difference between the two runs, and the warm-up both have.
-MEASURED = {"single": 1000, "batch100": 100}
+MEASURED = {"single": 1000, "batch100": 100, "segment": 1000, "segment100": 100}
 WARM_UP = 20
 
 
