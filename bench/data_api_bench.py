@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from collector import create_app  # noqa: E402
-from collector import server_keys  # noqa: E402
-from collector.reference import get  # noqa: E402
+from collector.access import server_keys  # noqa: E402
+from collector.reference.record_types import get  # noqa: E402
 from collector.schemas import cobi_data  # noqa: E402, F401 (registers the types)
 from collector.storage.columns import VERSION_COLUMNS  # noqa: E402
 from collector.storage.columns import insert_sql  # noqa: E402

@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from data_api_bench import transactions  # noqa: E402
 
 from collector import create_app  # noqa: E402
-from collector import keys  # noqa: E402
-from collector import server_keys  # noqa: E402
+from collector.access import keys  # noqa: E402
+from collector.access import server_keys  # noqa: E402
 from collector.api import cobi_data  # noqa: E402
 
 from support.records import EXAMPLES  # noqa: E402

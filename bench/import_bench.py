@@ -37,8 +37,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 import requests  # noqa: E402
 
 from collector import create_app  # noqa: E402
-from collector import keys  # noqa: E402
-from collector import server_keys  # noqa: E402
+from collector.access import keys  # noqa: E402
+from collector.access import server_keys  # noqa: E402
 from collector.imports import jobs  # noqa: E402
 
 from support.servers import Gunicorn  # noqa: E402

@@ -27,12 +27,14 @@ from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 
+from collector.analytics.refresh import refresh_visits
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from collector import create_app  # noqa: E402
-from collector import reports  # noqa: E402
 from collector.clock import iso  # noqa: E402
+from collector.reports import registry  # noqa: E402
 from collector.storage.columns import EVENT_COLUMNS  # noqa: E402
 from collector.storage.columns import insert_sql  # noqa: E402
 
@@ -184,17 +186,17 @@ def generate(storage, total: int) -> None:
 
 def _timed(storage, name: str, since: str, until: str, keys, **options) -> str:
     """One report's seconds (and rows), as a table cell; '-' for a report without these options."""
-    if set(options) - set(reports.REPORTS[name].options):
+    if set(options) - set(registry.REPORTS[name].options):
         return "-"
     started = time.perf_counter()
-    rows = reports.run(storage, name, since, until, "live", keys, **options)[1]
+    rows = registry.run(storage, name, since, until, "live", keys, **options)[1]
     return f"{time.perf_counter() - started:.2f} ({len(rows)})"
 
 
 def measure(storage) -> None:
     """Bring the visits up to date (timed), then time every report: a month and a day, every site and one."""
     started = time.perf_counter()
-    visits = storage.refresh_visits(limit=5000)
+    visits = refresh_visits(storage, limit=5000)
     print(f"visits brought up to date: {visits:,} recomputed in {time.perf_counter() - started:.1f} s")
     count = storage.query("SELECT count(*) FROM events")[1][0][0]
     sessions = storage.query("SELECT count(*) FROM visits")[1][0][0]
@@ -205,7 +207,7 @@ def measure(storage) -> None:
     day = (iso(START + timedelta(days=14)), iso(START + timedelta(days=15)))
     print("| report | month, every site | month, one site | day, one site | month, one site, home page | "
           "day, one site, home page |\n|---|---|---|---|---|---|")
-    for name in reports.REPORTS:
+    for name in registry.REPORTS:
         cells = [_timed(storage, name, *month, None), _timed(storage, name, *month, (SITES[0],)),
                  _timed(storage, name, *day, (SITES[0],)), _timed(storage, name, *month, (SITES[0],), page="/"),
                  _timed(storage, name, *day, (SITES[0],), page="/")]

@@ -33,7 +33,7 @@ def serve(root: str, kind: str, count: int) -> None:
 
     import collector
     from collector import create_app
-    from collector import keys
+    from collector.access import keys
 
     assert collector.__file__.startswith(str(Path(root).resolve())), f"imported {collector.__file__}, not {root}'s"
     with tempfile.TemporaryDirectory() as folder:

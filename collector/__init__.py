@@ -5,27 +5,27 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import address
 from . import config
-from . import dashboard
-from . import headers
-from . import limits
-from . import logs
+from .api import analysts  # not `reports`: that name is collector.reports
 from .api import capillary
 from .api import cobi
 from .api import cobi_data
-from .api import cors
+from .api import dashboard
 from .api import datacue
 from .api import datacue_backend
 from .api import health
 from .api import imports
-from .api import metrics as metrics_api  # not `metrics`: that name is collector.metrics
-from .api import reports as reports_api  # not `reports`: that name is collector.reports
-from .api import segment as segment_api
+from .api import prometheus  # not `metrics`: that name is collector.metrics
+from .api import segment
 from .api import static
-from .errors import register_error_handlers
 from .forward import targets
 from .storage import open_storage
+from .web import address
+from .web import cors
+from .web import headers
+from .web import limits
+from .web import logs
+from .web.error_answers import register_error_handlers
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -49,9 +49,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     headers.init_app(app)
     cors.init_app(app)
     limits.init_app(app)
-    metrics_api.init_app(app)
+    prometheus.init_app(app)
     for blueprint in (datacue.bp, cobi.bp, cobi_data.bp, datacue_backend.bp, imports.bp, capillary.bp, health.bp,
-                      static.bp, reports_api.bp, dashboard.bp, metrics_api.bp):
+                      static.bp, analysts.bp, dashboard.bp, prometheus.bp):
         app.register_blueprint(blueprint)
-    segment_api.init_app(app)  # under its configured prefix
+    segment.init_app(app)  # under its configured prefix
     return app

@@ -29,6 +29,6 @@ control_socket_disable = True
 
 def on_starting(server):
     """Clear the metric files of processes gone since the last start (PROMETHEUS_MULTIPROC_DIR)."""
-    from collector import metrics
+    from . import metrics
 
     metrics.clean()

@@ -13,8 +13,8 @@ import sys
 import pytest
 
 from collector import create_app
-from collector import keys
-from collector import server_keys
+from collector.access import keys
+from collector.access import server_keys
 from collector.clock import now_iso
 
 from support import pg

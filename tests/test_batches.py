@@ -91,7 +91,7 @@ def test_repeated_cobi_record_gets_the_first_created_object(client, key, db):
 
 
 def test_event_ids_are_per_key(client, key, storage, db):
-    from collector import keys
+    from collector.access import keys
 
     other = keys.create_key(storage, "other", [])
     body = make_event(env_event_id=new_id())
@@ -108,7 +108,7 @@ def test_server_assigns_an_event_id(client, key, db):
 
 
 def test_test_keys_store_test_mode(client, storage, db):
-    from collector import keys
+    from collector.access import keys
 
     test_key = keys.create_key(storage, "staging", [], test=True)
     assert test_key.startswith("test_")

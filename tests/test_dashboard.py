@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from collector import analysts
 from collector import create_app
-from collector import reports
-from collector.dashboard_format import cell
+from collector.access import tokens
+from collector.reports import registry
+from collector.reports.numbers import cell
 
 from support.chromium import CHROMIUM
 from support.chromium import CHROMIUM_ARGS
@@ -31,7 +31,7 @@ def test_dashboard_shows_the_fixture(tmp_path, page):
     path = str(tmp_path / "dash.sqlite3")
     live = prepare_store(path, "shop")
     storage = create_app({"DATABASE_URL": f"sqlite:///{path}"}).extensions["collector.storage"]
-    token = analysts.create_token(storage, "Ana")
+    token = tokens.create_token(storage, "Ana")
     with Gunicorn(path, workers=1) as server:
         for path, body, headers, status in dataset_requests(live):
             assert requests.post(server.url + path, json=body, headers=headers, timeout=10).status_code == status
@@ -58,9 +58,9 @@ def test_dashboard_shows_the_fixture(tmp_path, page):
     assert funnel["product view"] == 2  # the sessions with a product view (tests/test_reports.py says why)
     # The other steps and the products table as the report module (tested against the fixture) gives them.
     period = ("2026-11-19T00:00:00.000Z", "2026-11-22T00:00:00.000Z")
-    expected_funnel = reports.run(storage, "funnel", *period)[1]
+    expected_funnel = registry.run(storage, "funnel", *period)[1]
     assert funnel == {step: count for step, count, *_ in expected_funnel}
-    expected_products = reports.run(storage, "products", *period)[1]
+    expected_products = registry.run(storage, "products", *period)[1]
     storage.close()
     assert [row.split("\t")[0] for row in products.splitlines()[1:]] == [row[0] for row in expected_products]
     assert total == len(live_rows) + len(INTERACTIONS)
@@ -102,7 +102,7 @@ def test_a_visit_to_the_demo_shop_shows_in_every_panel_it_should(tmp_path, brows
     path = str(tmp_path / "visit.sqlite3")
     key = prepare_store(path, "demo")
     storage = create_app({"DATABASE_URL": f"sqlite:///{path}"}).extensions["collector.storage"]
-    token = analysts.create_token(storage, "Ana")
+    token = tokens.create_token(storage, "Ana")
     # The whole browser says so: a page's override does not reach the beacons sent as a page unloads.
     person = browser.browser_type.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, f"--user-agent={DESKTOP}"])
     context = person.new_context(viewport={"width": 1280, "height": 900})

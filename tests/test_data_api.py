@@ -152,7 +152,7 @@ def test_a_gzip_body_is_read(client, storage, secret):
 
 
 def test_the_body_limit_is_its_own_setting(make_app, storage, key):
-    from collector import server_keys
+    from collector.access import server_keys
 
     app = make_app(MAX_DATA_BYTES=2000)
     secret = server_keys.create_server_key(app.extensions["collector.storage"], key)
@@ -321,7 +321,7 @@ def test_a_revoked_secret_is_refused_and_a_revoked_key_takes_its_secrets(client,
     assert storage.revoke_server_key(row["id"], now_iso())
     response = upload(client, secret, "shops", [EXAMPLES["shops"]])
     assert response.status_code == 401 and "revoked" in response.get_json()["message"]
-    from collector import server_keys
+    from collector.access import server_keys
 
     other = server_keys.create_server_key(storage, key)
     storage.revoke_key(key, now_iso())
@@ -329,8 +329,8 @@ def test_a_revoked_secret_is_refused_and_a_revoked_key_takes_its_secrets(client,
 
 
 def test_a_test_keys_secret_is_a_test_secret(storage):
-    from collector import keys
-    from collector import server_keys
+    from collector.access import keys
+    from collector.access import server_keys
 
     assert server_keys.create_server_key(storage, keys.create_key(storage, "t", [], test=True)).startswith("sk_test_")
 
@@ -338,8 +338,8 @@ def test_a_test_keys_secret_is_a_test_secret(storage):
 def test_basic_key_and_secret_and_a_signed_body_are_accepted(client, storage, key, secret):
     import base64
 
-    from collector import keys
-    from collector import server_keys
+    from collector.access import keys
+    from collector.access import server_keys
 
     def basic(user, password):
         return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode(),
@@ -357,8 +357,8 @@ def test_basic_key_and_secret_and_a_signed_body_are_accepted(client, storage, ke
 
 
 def test_records_are_kept_per_key(client, storage, key, secret):
-    from collector import keys
-    from collector import server_keys
+    from collector.access import keys
+    from collector.access import server_keys
 
     other = server_keys.create_server_key(storage, keys.create_key(storage, "other", []))
     upload(client, secret, "shops", [EXAMPLES["shops"]])

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from collector import create_app
-from collector import server_keys
+from collector.access import server_keys
 
 from support.servers import Gunicorn
 from support.servers import prepare_store

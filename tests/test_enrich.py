@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from collector.clock import event_time
-from collector.rows import stored_ip
+from collector.ingest.rows import stored_ip
 
 from support.factories import basic
 from support.factories import make_event

@@ -13,10 +13,10 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from collector import analysts
-from collector import funnel
-from collector import keys
-from collector import reports
+from collector.access import keys
+from collector.access import tokens
+from collector.analytics import funnel
+from collector.reports import registry
 
 from support.factories import basic
 from support.factories import new_id
@@ -114,7 +114,7 @@ def test_every_step_counts_as_the_reference(client, storage, data):
     # The same minute for one visitor keeps the order events were sent in (their ids), as the reference does.
     _send(client, site, events)
     parsed = funnel.parse_steps(",".join(steps))
-    columns, rows = reports.run(storage, "funnel", SINCE, UNTIL, "live", (site,), steps=",".join(steps),
+    columns, rows = registry.run(storage, "funnel", SINCE, UNTIL, "live", (site,), steps=",".join(steps),
                                 window=f"{window}h" if window else None)
     counts = [row[columns.index("count")] for row in rows]
     assert counts == reference(events, parsed, window * 60 if window else None)
@@ -124,7 +124,7 @@ def test_every_step_counts_as_the_reference(client, storage, data):
 
 def _rows(storage, site, **options) -> list[dict]:
     """The funnel report of one site, as dicts."""
-    columns, rows = reports.run(storage, "funnel", SINCE, UNTIL, "live", (site,), **options)
+    columns, rows = registry.run(storage, "funnel", SINCE, UNTIL, "live", (site,), **options)
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
@@ -183,7 +183,7 @@ def test_steps_and_windows_are_checked():
 
 def test_the_api_and_the_cli_take_steps_and_a_window(client, storage, cli, key):
     _send(client, key, [("v1", "s1", 0, 1), ("v1", "s1", 1, 3)])
-    token = analysts.create_token(storage, "analyst")
+    token = tokens.create_token(storage, "analyst")
     headers = {"Authorization": f"Bearer {token}"}
     query = {"since": "2026-11-19", "until": "2026-11-30", "steps": "pageview:product,viewcart", "window": "24h"}
     body = client.get("/v1/reports/funnel", query_string=query, headers=headers).json
@@ -233,14 +233,14 @@ def test_a_breakdown_gives_one_funnel_per_value_of_the_first_steps_event(client,
                           "context": {"session_id": session, "user_agent": agent},
                           "timestamp": (START + timedelta(minutes=minute)).isoformat()})
     assert client.post("/v1/events", json={"events": batch}, headers=basic(site)).status_code == 200
-    columns, rows = reports.run(storage, "funnel", SINCE, UNTIL, "live", (site,), breakdown="device")
+    columns, rows = registry.run(storage, "funnel", SINCE, UNTIL, "live", (site,), breakdown="device")
     assert columns[:3] == ["device", "step", "count"]
     # Mobile leads (two sessions at the first step); s4 never did the first step and counts nowhere.
     assert [row[:3] for row in rows] == [
         ("Mobile", "product view", 2), ("Mobile", "cart", 1), ("Mobile", "order started", 0),
         ("Mobile", "order completed", 0), ("Desktop", "product view", 1), ("Desktop", "cart", 1),
         ("Desktop", "order started", 1), ("Desktop", "order completed", 1)]
-    whole = reports.run(storage, "funnel", SINCE, UNTIL, "live", (site,))[1]
+    whole = registry.run(storage, "funnel", SINCE, UNTIL, "live", (site,))[1]
     assert [row[1] for row in whole] == [a[2] + b[2] for a, b in zip(rows[:4], rows[4:], strict=True)]
     with pytest.raises(ValueError, match="breaks down by one of"):
-        reports.run(storage, "funnel", SINCE, UNTIL, "live", (site,), breakdown="ip")
+        registry.run(storage, "funnel", SINCE, UNTIL, "live", (site,), breakdown="ip")

@@ -23,10 +23,10 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from collector import analysts
-from collector import keys
-from collector import reports
-from collector import server_keys
+from collector.access import keys
+from collector.access import server_keys
+from collector.access import tokens
+from collector.reports import registry
 from collector.schemas import cobi_data
 
 from support.contract import check_answer
@@ -98,7 +98,7 @@ SEGMENT_PATHS = ["/segment/v1/" + p for p in ("track", "page", "screen", "identi
 BACKEND = {"products": PRODUCT, "banners": BANNER, "users": USER, "orders": BACKEND_ORDER}
 REPORT_PARAMS = ["since", "until", "site", "mode", "format", "steps", "window", "breakdown", "page", "limit", "x"]
 EXPORT_PARAMS = ["since", "until", "format", "site", "type", "mode"]
-REPORTS = [*sorted(reports.REPORTS), "nope"]
+REPORTS = [*sorted(registry.REPORTS), "nope"]
 DATA_TYPES = [record_type.name for record_type in cobi_data.TYPES]
 
 
@@ -137,7 +137,7 @@ class Fuzzer:
         storage = app.extensions["collector.storage"]
         self.key = keys.create_key(storage, "fuzz", [])
         self.secret = server_keys.create_server_key(storage, self.key)
-        self.token = analysts.create_token(storage, "fuzz")
+        self.token = tokens.create_token(storage, "fuzz")
         self.sent = 0
 
     def credentials(self, rng, family: str) -> dict:

@@ -10,9 +10,9 @@ import json
 
 import pytest
 
-from collector import reference
 from collector.imports.kinds import KINDS
 from collector.imports.kinds import row_event_id
+from collector.reference import record_types
 
 from support.factories import bearer
 from support.imports import ORDER
@@ -41,7 +41,7 @@ def test_every_kind_imports_from_its_sample_file(app, client, secret, key, stora
         assert (job["status"], job["reason"]) == ("COMPLETED", None), (kind, job)
         assert job["counts"] == {"rows": rows, "processed": rows, "stored": rows, "duplicates": 0, "refused": 0}, kind
         assert job["format"] == "csv" and job["file_name"] == f"{kind}.csv"
-        view = {"events": "events", "interactions": "interactions"}.get(kind) or reference.get(kind).view
+        view = {"events": "events", "interactions": "interactions"}.get(kind) or record_types.get(kind).view
         assert storage.query(f"SELECT count(*) FROM {view} WHERE key = ?", [key])[1][0][0] == rows, kind
     # The names reference data brings, on the events the files brought.
     named = storage.query("SELECT item_name FROM interactions WHERE interaction_type = 'DISCOUNT_CODE'")[1]
@@ -218,7 +218,7 @@ def test_interactions_and_events_of_a_forgotten_visitor_are_refused_without_thei
 
 
 def test_an_upload_over_the_limit_is_refused(make_app, key):
-    from collector import server_keys
+    from collector.access import server_keys
 
     app = make_app(MAX_UPLOAD_BYTES=100)
     secret = server_keys.create_server_key(app.extensions["collector.storage"], key)
@@ -272,8 +272,8 @@ def test_the_upload_answer_and_the_job_lifecycle(app, client, secret, storage):
 
 
 def test_jobs_are_listed_newest_first_a_page_at_a_time_and_per_site(app, client, secret, storage):
-    from collector import keys
-    from collector import server_keys
+    from collector.access import keys
+    from collector.access import server_keys
 
     ids = [upload(client, secret, "shops", sample("shops.csv")).json["id"] for _ in range(3)]
     page = client.get("/v1/imports?limit=2", headers=bearer(secret)).json
@@ -288,7 +288,7 @@ def test_jobs_are_listed_newest_first_a_page_at_a_time_and_per_site(app, client,
 
 
 def test_progress_is_visible_while_a_job_runs(make_app, key):
-    from collector import server_keys
+    from collector.access import server_keys
 
     app = make_app(IMPORT_CHUNK=2)
     storage = app.extensions["collector.storage"]
@@ -335,7 +335,7 @@ def test_a_nul_character_is_refused_in_its_row_alone(app, client, secret, db):
 
 
 def test_a_pool_of_processes_prepares_chunks_with_the_same_result(make_app, key):
-    from collector import server_keys
+    from collector.access import server_keys
 
     app = make_app(IMPORT_PROCESSES=2, IMPORT_CHUNK=2)
     storage = app.extensions["collector.storage"]

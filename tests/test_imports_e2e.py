@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from collector import create_app
-from collector import keys
-from collector import server_keys
+from collector.access import keys
+from collector.access import server_keys
 from collector.imports import jobs
 
 from support.imports import SAMPLES

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from collector import keys
+from collector.access import keys
 from collector.errors import ConfigError
 
 from support.factories import basic

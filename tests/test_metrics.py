@@ -12,7 +12,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from collector import keys
+from collector.access import keys
 from collector.clock import now_iso
 from collector.errors import StorageError
 from collector.forward.runner import Forwarder

@@ -15,10 +15,10 @@ from hypothesis import settings
 from schemathesis.checks import negative_data_rejection
 from schemathesis.checks import positive_data_acceptance
 
-from collector import analysts
 from collector import create_app
-from collector import keys
-from collector import server_keys
+from collector.access import keys
+from collector.access import server_keys
+from collector.access import tokens
 from collector.schemas import cobi_data
 from collector.schemas import datacue_backend
 
@@ -30,7 +30,7 @@ APP = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{_FOLDER}/openapi
                   "RATE_LIMIT_PER_IP": "", "RATE_LIMIT_PER_KEY": ""})
 KEY = keys.create_key(APP.extensions["collector.storage"], "contract", [])
 SECRET = server_keys.create_server_key(APP.extensions["collector.storage"], KEY)
-ANALYST = analysts.create_token(APP.extensions["collector.storage"], "contract")
+ANALYST = tokens.create_token(APP.extensions["collector.storage"], "contract")
 SCHEMA = schemathesis.openapi.from_wsgi("/openapi.json", APP)
 BACKEND = ("/v1/products", "/v1/banners", "/v1/users", "/v1/orders", "/v1/batch", "/v1/overview", "/v1/clients")
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from collector import analysts
-from collector import panels
-from collector import reports
-from collector import rollups
+from collector.access import tokens
+from collector.analytics import rollups
+from collector.reports import panels
+from collector.reports import registry
 
 from support.factories import basic
 from support.factories import make_event
@@ -74,7 +74,7 @@ def web(client, key):
 
 def panel(storage, name, since=SINCE, until=UNTIL, **options):
     """A report's rows as dicts."""
-    columns, rows = reports.run(storage, name, since, until, **options)
+    columns, rows = registry.run(storage, name, since, until, **options)
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
@@ -215,7 +215,7 @@ def test_a_long_tail_of_pages_ranks_as_reading_every_sketch_would(client, key, s
 
 
 def test_the_dashboard_filters_its_panels_to_a_page(client, storage, web):
-    client.set_cookie("collector_analyst", analysts.create_token(storage, "ana"), path="/dashboard")
+    client.set_cookie("collector_analyst", tokens.create_token(storage, "ana"), path="/dashboard")
     period = {"since": SINCE, "until": UNTIL}
     whole = client.get("/dashboard", query_string=period).data.decode()
     lamp = client.get("/dashboard", query_string={**period, "page": "/p/lamp"}).data.decode()

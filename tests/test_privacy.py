@@ -105,8 +105,8 @@ def test_cli_forget_and_prune_log_counts_never_ids(cli, client, key, storage, db
 
 
 def test_the_worker_applies_retention_by_the_settings(client, key, storage, db):
-    from collector.logs import log
-    from collector.worker import Worker
+    from collector.web.logs import log
+    from collector.worker.process import Worker
 
     _person_and_stranger(client, key, storage)
     client.post("/v1/events", json={"user": {"anonymous_id": "a5"}, "event": {"type": "nope"}}, headers=basic(key))

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 
-from collector import reports
+from collector.reports import registry
 
 from support.dataset import DATASET
 from support.dataset import INTERACTIONS
@@ -22,7 +22,7 @@ LIVE = [row for row in DATASET if row[0] == "live"]
 
 def run(storage, name, since=SINCE, until=UNTIL, mode="live"):
     """The report's rows as dicts."""
-    columns, rows = reports.run(storage, name, since, until, mode)
+    columns, rows = registry.run(storage, name, since, until, mode)
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
@@ -100,8 +100,8 @@ def test_events_per_day(storage, dataset):
 def test_rejected_by_reason(client, storage, dataset):
     client.post(f"/v1/events?key={dataset['live']}", json={"user": {}, "event": {"type": "login"}})
     client.post(f"/v1/events?key={dataset['live']}", data=b"{not json", content_type="application/json")
-    now = reports.parse_moment("1m")
-    rows = run(storage, "rejected", since=reports.parse_moment("1d"), until="2100-01-01T00:00:00.000Z")
+    now = registry.parse_moment("1m")
+    rows = run(storage, "rejected", since=registry.parse_moment("1d"), until="2100-01-01T00:00:00.000Z")
     assert sorted((r["reason"], int(r["rejected"])) for r in rows) == [("invalid_event", 1), ("malformed_json", 1)]
     assert all(r["last_seen"] >= now for r in rows)
 
@@ -111,15 +111,15 @@ def test_rejected_by_reason(client, storage, dataset):
     ("2026-11-20T10:30:00Z", "2026-11-20T10:30:00.000Z"),
 ])
 def test_period_bounds(text, expected):
-    assert reports.parse_moment(text) == expected
+    assert registry.parse_moment(text) == expected
 
 
 def test_relative_period_bounds():
     now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-    assert reports.parse_moment("7d", now) == "2026-11-17T12:00:00.000Z"
-    assert reports.parse_moment("12h", now) == "2026-11-24T00:00:00.000Z"
+    assert registry.parse_moment("7d", now) == "2026-11-17T12:00:00.000Z"
+    assert registry.parse_moment("12h", now) == "2026-11-24T00:00:00.000Z"
     with pytest.raises(ValueError, match="not a period bound"):
-        reports.parse_moment("last week", now)
+        registry.parse_moment("last week", now)
 
 
 def test_report_command(cli, dataset):

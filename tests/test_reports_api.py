@@ -7,9 +7,9 @@ import io
 
 import pytest
 
-from collector import analysts
-from collector import reports
+from collector.access import tokens
 from collector.clock import now_iso
+from collector.reports import registry
 
 PERIOD = {"since": "2026-11-19", "until": "2026-11-22"}
 
@@ -17,22 +17,22 @@ PERIOD = {"since": "2026-11-19", "until": "2026-11-22"}
 @pytest.fixture
 def token(storage):
     """A fresh analyst token."""
-    return analysts.create_token(storage, "analyst")
+    return tokens.create_token(storage, "analyst")
 
 
-@pytest.mark.parametrize("name", sorted(reports.REPORTS))
+@pytest.mark.parametrize("name", sorted(registry.REPORTS))
 def test_every_report_answers_like_the_module(client, storage, dataset, token, name):
     response = client.get(f"/v1/reports/{name}", query_string=PERIOD, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.json
     body = response.json
-    columns, rows = reports.run(storage, name, "2026-11-19T00:00:00.000Z", "2026-11-22T00:00:00.000Z", "live")
+    columns, rows = registry.run(storage, name, "2026-11-19T00:00:00.000Z", "2026-11-22T00:00:00.000Z", "live")
     assert body["columns"] == columns
     assert body["rows"] == [[float(v) if hasattr(v, "as_integer_ratio") and not isinstance(v, int) else v
                              for v in row] for row in rows]
     assert body["mode"] == "live" and body["since"] == "2026-11-19T00:00:00.000Z"
 
 
-@pytest.mark.parametrize("name", sorted(reports.REPORTS))
+@pytest.mark.parametrize("name", sorted(registry.REPORTS))
 def test_every_report_as_csv_holds_what_its_json_holds(client, dataset, token, name):
     auth = {"Authorization": f"Bearer {token}"}
     body = client.get(f"/v1/reports/{name}", query_string=PERIOD, headers=auth).json
@@ -94,7 +94,7 @@ def test_tokens_are_stored_hashed(cli, db):
     token = cli("tokens", "create", "--name", "Ana").stdout.strip()
     assert token.startswith("an_") and len(token) == 35
     [row] = db("SELECT name, token_hash FROM analyst_tokens")
-    assert row["name"] == "Ana" and token not in row["token_hash"] and row["token_hash"] == analysts.hash_token(token)
+    assert row["name"] == "Ana" and token not in row["token_hash"] and row["token_hash"] == tokens.hash_token(token)
     assert "Ana" in cli("tokens", "list").stdout and token not in cli("tokens", "list").stdout
     cli("tokens", "revoke", "1")
     assert cli("tokens", "revoke", "1", check=False).returncode == 1

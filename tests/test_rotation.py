@@ -8,13 +8,13 @@ import json
 import time
 from datetime import timedelta
 
-from collector import keys
-from collector import reports
-from collector import server_keys
-from collector import sites
+from collector.access import keys
+from collector.access import server_keys
+from collector.access import sites
 from collector.clock import iso
 from collector.clock import now_iso
 from collector.clock import utcnow
+from collector.reports import registry
 
 from support.factories import basic
 from support.factories import make_event
@@ -52,19 +52,19 @@ def test_both_keys_work_during_the_overlap_and_the_old_is_refused_after(make_app
     for site in (old, new, "shop"):
         scope = sites.choose(storage, None, site, None)
         assert scope.keys == (old,)
-        columns, rows = reports.run(storage, "events", since, until, "live", scope.keys)
+        columns, rows = registry.run(storage, "events", since, until, "live", scope.keys)
         assert sum(row[columns.index("events")] for row in rows) == 4
     assert [row["key"] for row in sites.readable(storage, None)] == [old]
 
 
 def test_a_token_for_the_site_reads_what_the_new_key_sent(make_app, db):
-    from collector import analysts
+    from collector.access import tokens
 
     app = make_app(KEY_CACHE_SECONDS=0)
     client, storage = app.test_client(), app.extensions["collector.storage"]
     old = keys.create_key(storage, "shop", [])
     other = keys.create_key(storage, "other", [])
-    token = analysts.create_token(storage, "ana", [old])
+    token = tokens.create_token(storage, "ana", [old])
     new = keys.rotate_key(storage, old, timedelta(days=1))
     client.post("/v1/events", json=make_event(env_event_id=new_id()), headers=basic(new))
     client.post("/v1/events", json=make_event(env_event_id=new_id()), headers=basic(other))

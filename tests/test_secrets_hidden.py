@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from collector import server_keys
+from collector.access import server_keys
 from collector.errors import QueryError
 
 from support.datacue_backend import PRODUCT

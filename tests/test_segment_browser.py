@@ -17,8 +17,8 @@ from http.server import ThreadingHTTPServer
 import pytest
 
 from collector import create_app
-from collector import reports
 from collector.clock import iso
+from collector.reports import registry
 
 from support.servers import ROOT
 from support.servers import Gunicorn
@@ -145,7 +145,7 @@ def test_browser_sdk_bundle_sends_to_the_collector(tmp_path, browser, sdk, deliv
     storage = create_app({"DATABASE_URL": f"sqlite:///{path}"}).extensions["collector.storage"]
     try:
         now = datetime.now(UTC)
-        columns, revenue = reports.run(storage, "revenue", iso(now - timedelta(days=1)), iso(now + timedelta(hours=1)))
+        columns, revenue = registry.run(storage, "revenue", iso(now - timedelta(days=1)), iso(now + timedelta(hours=1)))
     finally:
         storage.close()
     [day] = [dict(zip(columns, row, strict=True)) for row in revenue]

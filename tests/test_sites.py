@@ -9,9 +9,9 @@ import json
 
 import pytest
 
-from collector import analysts
-from collector import keys
-from collector import reports
+from collector.access import keys
+from collector.access import tokens
+from collector.reports import registry
 
 from support.factories import basic
 from support.factories import bearer
@@ -77,7 +77,7 @@ def alone(backend, tmp_path, request, make_app):
         storage.close()
 
 
-@pytest.mark.parametrize("name", sorted(set(reports.REPORTS) - {"rejected"}))
+@pytest.mark.parametrize("name", sorted(set(registry.REPORTS) - {"rejected"}))
 def test_each_report_of_one_site_is_that_sites_alone(storage, two_sites, alone, name):
     from support.dataset import dataset_requests
 
@@ -88,24 +88,24 @@ def test_each_report_of_one_site_is_that_sites_alone(storage, two_sites, alone, 
         for path, body, headers, status in dataset_requests(live):
             assert client.post(path, json=body, headers=headers).status_code == status
 
-    mine = reports.run(storage, name, SINCE, UNTIL, "live", (shop,))
-    theirs = reports.run(storage, name, SINCE, UNTIL, "live", (other,))
-    assert mine == reports.run(alone(dataset_alone), name, SINCE, UNTIL, "live"), name
-    assert theirs == reports.run(alone(_other_shop), name, SINCE, UNTIL, "live"), name
+    mine = registry.run(storage, name, SINCE, UNTIL, "live", (shop,))
+    theirs = registry.run(storage, name, SINCE, UNTIL, "live", (other,))
+    assert mine == registry.run(alone(dataset_alone), name, SINCE, UNTIL, "live"), name
+    assert theirs == registry.run(alone(_other_shop), name, SINCE, UNTIL, "live"), name
     assert not _values(mine[1]) & set(MARKERS)
 
 
 def test_rejected_rows_are_read_per_site(client, storage, two_sites):
     shop, other = two_sites
     assert client.post("/v1/events", json={"user": {}}, headers=basic(other)).status_code == 400
-    since, until = reports.parse_moment("1d"), "2100-01-01T00:00:00.000Z"
-    assert reports.run(storage, "rejected", since, until, "live", (shop,))[1] == []
-    assert [row[0] for row in reports.run(storage, "rejected", since, until, "live", (other,))[1]] == ["invalid_event"]
+    since, until = registry.parse_moment("1d"), "2100-01-01T00:00:00.000Z"
+    assert registry.run(storage, "rejected", since, until, "live", (shop,))[1] == []
+    assert [row[0] for row in registry.run(storage, "rejected", since, until, "live", (other,))[1]] == ["invalid_event"]
 
 
 def test_a_site_is_a_key_or_its_name_and_an_unknown_one_is_404(client, storage, two_sites):
     shop, other = two_sites
-    token = analysts.create_token(storage, "analyst")
+    token = tokens.create_token(storage, "analyst")
     headers = {"Authorization": f"Bearer {token}"}
     by_key = client.get("/v1/reports/products", query_string={**PERIOD, "site": other}, headers=headers).json
     by_name = client.get("/v1/reports/products", query_string={**PERIOD, "site": "other shop"}, headers=headers).json
@@ -116,7 +116,7 @@ def test_a_site_is_a_key_or_its_name_and_an_unknown_one_is_404(client, storage, 
 
 def test_a_token_limited_to_a_site_reads_it_alone(client, storage, two_sites):
     shop, other = two_sites
-    token = analysts.create_token(storage, "shop's analyst", [shop])
+    token = tokens.create_token(storage, "shop's analyst", [shop])
     headers = {"Authorization": f"Bearer {token}"}
     refused = client.get("/v1/reports/revenue", query_string={**PERIOD, "site": other}, headers=headers)
     assert refused.status_code == 403 and refused.json["code"] == "forbidden"
@@ -133,7 +133,7 @@ def test_a_token_limited_to_a_site_reads_it_alone(client, storage, two_sites):
 
 
 def test_the_test_mode_of_a_test_key_is_its_default(client, storage, dataset):
-    token = analysts.create_token(storage, "analyst")
+    token = tokens.create_token(storage, "analyst")
     body = client.get("/v1/reports/revenue", query_string={**PERIOD, "site": dataset["test"]},
                       headers={"Authorization": f"Bearer {token}"}).json
     assert body["mode"] == "test" and [row[3] for row in body["rows"]] == [99.0]
@@ -142,7 +142,7 @@ def test_the_test_mode_of_a_test_key_is_its_default(client, storage, dataset):
 @pytest.mark.parametrize("fmt", ["csv", "ndjson", "parquet"])
 def test_the_http_export_streams_what_the_cli_exports(client, storage, cli, two_sites, tmp_path, fmt):
     shop, _ = two_sites
-    token = analysts.create_token(storage, "analyst")
+    token = tokens.create_token(storage, "analyst")
     response = client.get("/v1/export", query_string={**PERIOD, "site": shop, "format": fmt},
                           headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200 and response.is_streamed
@@ -175,7 +175,7 @@ def test_cli_reports_and_tokens_take_sites(cli, client, storage, two_sites):
 
 def test_the_dashboard_picks_among_the_tokens_sites(client, storage, two_sites):
     shop, other = two_sites
-    token = analysts.create_token(storage, "limited", [shop])
+    token = tokens.create_token(storage, "limited", [shop])
     client.set_cookie("collector_analyst", token, path="/dashboard")
     page = client.get("/dashboard", query_string=PERIOD)
     assert page.status_code == 200
@@ -183,7 +183,7 @@ def test_the_dashboard_picks_among_the_tokens_sites(client, storage, two_sites):
     assert f'value="{shop}"' in html and f'value="{other}"' not in html and "bterm" not in html
     refused = client.get("/dashboard", query_string={**PERIOD, "site": other})
     assert refused.status_code == 403 and "may not read the site" in refused.data.decode()
-    everyone = analysts.create_token(storage, "all")
+    everyone = tokens.create_token(storage, "all")
     client.set_cookie("collector_analyst", everyone, path="/dashboard")
     html = client.get("/dashboard", query_string={**PERIOD, "site": other}).data.decode()
     assert "bterm" in html and "lamp" not in html

@@ -11,12 +11,14 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from collector import agents
-from collector import keys
-from collector import reports
-from collector import server_keys
-from collector import shop
-from collector import tallies
+from collector.access import keys
+from collector.access import server_keys
+from collector.analytics import readers
+from collector.analytics import tallies
+from collector.analytics.refresh import refresh_visits
+from collector.ingest import agents
+from collector.reports import registry
+from collector.reports import shop
 
 from support.datacue_backend import send as send_backend
 from support.factories import basic
@@ -81,8 +83,8 @@ def figures(rows: list[tuple]) -> list[tuple]:
 def same(storage, site: str) -> None:
     """Every measure over every period: the tallies' answer is the definition's."""
     for since, until in PERIODS:
-        read = tallies.read(storage, MEASURES, since, until, "live", (site,))
-        raw = tallies.raw(storage, MEASURES, since, until, "live", (site,))
+        read = readers.tallied(storage, MEASURES, since, until, "live", (site,))
+        raw = readers.from_events(storage, MEASURES, since, until, "live", (site,))
         for name in MEASURES:
             assert figures(read[name]) == figures(raw[name]), (name, since, until)
 
@@ -101,7 +103,7 @@ def test_the_tallies_equal_their_definitions_over_the_events(client, storage, da
         send(client, site, tag, f"{tag}-{visitor}", f"{tag}-{visitor}-{session}" if session else None, minute, kind,
              bot and kind % 3 == 0)
         if refresh:  # the worker or a report caught up here
-            storage.refresh_visits()
+            refresh_visits(storage)
     same(storage, site)
     if data.draw(st.booleans(), label="the backend cancels order 2"):
         secret = server_keys.create_server_key(storage, site)
@@ -121,11 +123,11 @@ def test_a_cancellation_hours_later_takes_the_order_out_of_the_hour_it_was_compl
     site = keys.create_key(storage, "tallies", [])
     send(client, site, "t", "v", "s", 10, 5, False)  # order 1 completed at 08:10
     assert shop.revenue(storage, *PERIODS[0], "live", (site,))[1] == [("2026-11-20", "USD", 1, 6.2)]
-    assert [(row[0], row[8]) for row in reports.run(storage, "products", *PERIODS[0], "live", (site,))[1]] == [
+    assert [(row[0], row[8]) for row in registry.run(storage, "products", *PERIODS[0], "live", (site,))[1]] == [
         ("lamp", 2)]
     send(client, site, "t", "v", "s2", 200, 7, False)  # cancelled at 11:20, in another visit
     assert shop.revenue(storage, *PERIODS[0], "live", (site,))[1] == []
-    assert reports.run(storage, "products", *PERIODS[0], "live", (site,))[1] == []
+    assert registry.run(storage, "products", *PERIODS[0], "live", (site,))[1] == []
 
 
 def test_bots_are_tallied_apart_with_when_they_were_first_and_last_seen(client, storage):

@@ -12,10 +12,10 @@ import subprocess
 import brotli
 import pytest
 
-from collector import tracker
-from collector.tracker import MINIFIED
-from collector.tracker import RECORD
-from collector.tracker import SOURCE
+from collector.web import tracker
+from collector.web.tracker import MINIFIED
+from collector.web.tracker import RECORD
+from collector.web.tracker import SOURCE
 
 from support.servers import ROOT
 

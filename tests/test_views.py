@@ -6,7 +6,8 @@ from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 
-from collector import server_keys
+from collector.access import server_keys
+from collector.analytics.refresh import refresh_visits
 
 from support.datacue_backend import PRODUCT
 from support.datacue_backend import USER
@@ -119,7 +120,7 @@ def test_the_schema_docs_examples_run(client, storage, dataset, key, secret):
     unanswered = storage.query(statements[5])[1]
     assert [(term, int(n)) for term, n in unanswered] == [("lamp", 1)]
     # The live visits: session s1, b1's two (an hour apart, no session) and s3, from a desktop, no referrer.
-    storage.refresh_visits()
+    refresh_visits(storage)
     assert [(source, device, int(n), float(rate)) for source, device, n, rate in storage.query(statements[6])[1]] \
         == [("Direct / None", "Desktop", 4, 0.0)]
     shop, shop_secret = dataset["live"], server_keys.create_server_key(storage, dataset["live"])

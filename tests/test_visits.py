@@ -12,10 +12,12 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from collector import keys
-from collector import panels
-from collector import rollups
-from collector.worker import Worker
+from collector.access import keys
+from collector.analytics import rollups
+from collector.analytics.refresh import pending_visit_changes
+from collector.analytics.refresh import refresh_visits
+from collector.reports import panels
+from collector.worker.process import Worker
 
 from support.factories import basic
 from support.factories import make_event
@@ -72,7 +74,7 @@ def reference(events: list[dict]) -> list[tuple]:
 
 def stored(storage, site: str) -> list[tuple]:
     """The `visits` rows of a site, brought up to date."""
-    storage.refresh_visits()
+    refresh_visits(storage)
     _, rows = storage.query(f"SELECT {', '.join(FIELDS)} FROM visits WHERE key = ?", (site,))
     return sorted(tuple(row) for row in rows)
 
@@ -146,7 +148,7 @@ def test_visits_kept_up_to_date_equal_visits_computed_from_the_events(client, st
         send(client, site, f"{tag}-{visitor}", f"{tag}-{visitor}-{session}" if session else None,
              f"{tag}-{user}" if user else None, minute, kind, page, referrer, agent)
         if refresh:  # the worker or a report caught up here
-            storage.refresh_visits()
+            refresh_visits(storage)
     assert stored(storage, site) == from_events(storage, site)
     for since, until in PERIODS:
         dimensions = (*rollups.VISIT_DIMENSIONS, rollups.PAGE, rollups.VISIT_PAGE)
@@ -181,16 +183,16 @@ def test_a_bots_events_make_no_visit_and_pending_changes_are_counted(client, sto
     site = keys.create_key(storage, "visits", [])
     send(client, site, "bot", "s", None, 0, 0, 0, 0, "curl/8.4.0")
     send(client, site, "v", "s9", None, 0, 0, 0, 0, CHROME)
-    assert storage.pending_visit_changes() >= 1
+    assert pending_visit_changes(storage) >= 1
     assert [row[0] for row in stored(storage, site)] == ["s9"]
-    assert storage.pending_visit_changes() == 0
+    assert pending_visit_changes(storage) == 0
 
 
 def test_the_worker_brings_the_visits_up_to_date(client, storage):
     site = keys.create_key(storage, "visits", [])
     send(client, site, "v", "s1", None, 0, 0, 0, 0, CHROME)
-    assert storage.pending_visit_changes() == 1
+    assert pending_visit_changes(storage) == 1
     Worker(storage, {}, forward=False, jobs=False).run(once=True)
-    assert storage.pending_visit_changes() == 0
+    assert pending_visit_changes(storage) == 0
     _, rows = storage.query("SELECT session_id FROM visits WHERE key = ?", (site,))
     assert rows == [("s1",)]

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import requests
 
-from collector import analysts
 from collector import create_app
-from collector import keys
+from collector.access import keys
+from collector.access import tokens
 
 from support.servers import Gunicorn
 from support.servers import prepare_store
@@ -35,7 +35,7 @@ def test_every_html_page_has_the_security_headers(make_app, storage):
     client = app.test_client()
     for path in PAGES:
         _assert_locked_down(client.get(path), path)
-    token = analysts.create_token(app.extensions["collector.storage"], "Ana")
+    token = tokens.create_token(app.extensions["collector.storage"], "Ana")
     client.post("/dashboard/login", data={"token": token})
     _assert_locked_down(client.get("/dashboard?since=7d"), "/dashboard (signed in)")
     # Not HTML, still not sniffable.
@@ -47,7 +47,7 @@ def test_tokens_and_keys_never_reach_the_log(tmp_path):
     path = str(tmp_path / "sec.sqlite3")
     key = prepare_store(path, "shop")
     storage = create_app({"DATABASE_URL": f"sqlite:///{path}"}).extensions["collector.storage"]
-    token = analysts.create_token(storage, "Ana")
+    token = tokens.create_token(storage, "Ana")
     storage.close()
     log_path = tmp_path / "gunicorn.log"
     with Gunicorn(path, workers=1, log_path=str(log_path), LOG_LEVEL="DEBUG") as server:

@@ -19,17 +19,17 @@ from ..clock import parse
 from ..errors import ApiError
 from ..errors import BadParameter
 from ..errors import CollectorError
-from ..errors import error_response
 from ..imports import jobs
 from ..schemas.capillary import FAMILY
 from ..schemas.capillary import IDENTIFIERS
 from ..schemas.capillary import NOT_TAGGED
-from ..storage import current_storage
+from ..web.context import current_storage
+from ..web.error_answers import error_response
+from .files import authenticate
+from .files import keep_refusal
+from .files import uploaded_file
 from .imports import error_file
 from .imports import own_job
-from .uploads import authenticate
-from .uploads import keep_refusal
-from .uploads import uploaded_file
 
 bp = Blueprint("capillary", __name__, url_prefix="/coupon/api/v1/upload")
 #: The token header Capillary's clients send: the site's secret here.

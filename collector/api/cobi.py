@@ -7,11 +7,9 @@ import json
 from flask import Blueprint
 from flask import jsonify
 
-from ..pipeline import Api
-from ..pipeline import ingest
-from ..rows import cobi_row
-from ..schemas import cobi
-from .cors import preflight_or
+from ..ingest.families import COBI
+from ..web.cors import preflight_or
+from .receive import ingest
 
 bp = Blueprint("cobi", __name__)
 
@@ -26,12 +24,8 @@ def _created(row: dict, earlier: dict | None):
     return response
 
 
-API = Api(source="cobi", batch_field="records", item_schema=cobi.RECORD, batch_schema=cobi.BATCH,
-          to_row=cobi_row, single_response=_created)
-
-
 @bp.route("/user-interactions", methods=["POST", "OPTIONS"], provide_automatic_options=False)
 @bp.route("/v1/user-interactions", methods=["POST", "OPTIONS"], provide_automatic_options=False)
 def interactions():
     """Record one Cobi interaction or a batch of them."""
-    return preflight_or(lambda: ingest(API))
+    return preflight_or(lambda: ingest(COBI, _created))

@@ -6,25 +6,27 @@ import functools
 
 from flask import Blueprint
 from flask import current_app
-from flask import g
 from flask import jsonify
 from flask import request
 from marshmallow import ValidationError
 
-from .. import limits
-from .. import server_keys
-from ..body import read_body
+from ..access import server_keys
 from ..errors import InvalidBatch
 from ..errors import NotFound
 from ..errors import PayloadTooLarge
-from ..errors import error_response
-from ..pipeline import parsed_body
-from ..pipeline import summary
-from ..records import Chunk
-from ..records import Upload
-from ..records import store
+from ..ingest.rejections import Refusals
+from ..ingest.rejections import summary
+from ..reference.writes import Chunk
+from ..reference.writes import Upload
+from ..reference.writes import store
 from ..schemas import cobi_data
-from ..storage import current_storage
+from ..web import limits
+from ..web.bodies import client_of
+from ..web.bodies import parsed_body
+from ..web.bodies import read_body
+from ..web.context import current_storage
+from ..web.error_answers import error_response
+from ..web.logs import note
 
 bp = Blueprint("cobi_data", __name__)
 
@@ -84,10 +86,13 @@ def upload(name: str):
     config = current_app.config
     body = functools.cache(lambda: read_body(request, config["MAX_DATA_BYTES"]))
     key_row, server_key = server_keys.authenticate(request, storage, body)
-    g.key_name = key_row["name"]
+    note(key_name=key_row["name"])
     limits.check(key_row)
-    items = parsed_body(storage, key_row, record_type.family, body, _records)
-    return _answer(store(Upload(record_type, key_row, server_key["id"]), items, storage))
+    items = parsed_body(storage, config, key_row, record_type.family, body, _records)
+    upload = store(Upload(record_type, key_row, server_key["id"], Refusals.of(config, client_of(request))), items,
+                   storage, config["DATA_CHUNK"])
+    note(accepted=upload.received() - upload.refused(), rejected=upload.refused())
+    return _answer(upload)
 
 
 def _records(document) -> list:

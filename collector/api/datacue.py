@@ -5,11 +5,9 @@ from __future__ import annotations
 from flask import Blueprint
 from flask import Response
 
-from ..pipeline import Api
-from ..pipeline import ingest
-from ..rows import datacue_row
-from ..schemas import datacue
-from .cors import preflight_or
+from ..ingest.families import DATACUE
+from ..web.cors import preflight_or
+from .receive import ingest
 
 bp = Blueprint("datacue", __name__)
 
@@ -25,14 +23,10 @@ def _no_content(row: dict, earlier: dict | None):
     return _NoContent(status=204)
 
 
-API = Api(source="datacue", batch_field="events", item_schema=datacue.EVENT, batch_schema=datacue.BATCH,
-          to_row=datacue_row, single_response=_no_content, array_is_batch=True)
-
-
 # PUT too: the DataCue docs' wishlist examples send PUT. `/` is the events host's root, where DataCue's
 # official client (and its later docs) post events.
 @bp.route("/v1/events", methods=["POST", "PUT", "OPTIONS"], provide_automatic_options=False)
 @bp.route("/", methods=["POST", "OPTIONS"], provide_automatic_options=False)
 def events():
     """Record one DataCue event or a batch of them (an object with `events`, or a JSON array)."""
-    return preflight_or(lambda: ingest(API))
+    return preflight_or(lambda: ingest(DATACUE, _no_content))

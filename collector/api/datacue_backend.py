@@ -12,30 +12,34 @@ import functools
 
 from flask import Blueprint
 from flask import Response
-from flask import g
+from flask import current_app
 from flask import jsonify
 from flask import request
 from marshmallow import ValidationError
 
-from .. import backend
-from .. import limits
-from .. import server_keys
-from ..body import read_body
+from ..access import server_keys
 from ..errors import InvalidBatch
 from ..errors import InvalidRecord
 from ..errors import MissingReference
 from ..errors import NotFound
 from ..errors import PayloadTooLarge
-from ..errors import error_response
-from ..pipeline import parsed_body
-from ..pipeline import summary
-from ..schemas import datacue_backend as schema
-from ..storage import current_storage
+from ..ingest.rejections import Refusals
+from ..ingest.rejections import summary
+from ..reference import operations
+from ..reference.writes import Sender
+from ..schemas import datacue_backend
+from ..web import limits
+from ..web.bodies import client_of
+from ..web.bodies import parsed_body
+from ..web.bodies import read_body
+from ..web.context import current_storage
+from ..web.error_answers import error_response
+from ..web.logs import note
 
 bp = Blueprint("datacue_backend", __name__)
 
-TYPES = {record_type.name: record_type for record_type in schema.TYPES}
-_OPERATIONS = {"POST": backend.create, "PUT": backend.update, "DELETE": backend.delete}
+TYPES = {record_type.name: record_type for record_type in datacue_backend.TYPES}
+_OPERATIONS = {"POST": operations.create, "PUT": operations.update, "DELETE": operations.delete}
 #: The error an item's refusal is answered with when it was the request's only item.
 _ERRORS = {error.code: error for error in (InvalidRecord, MissingReference, NotFound)}
 
@@ -54,9 +58,11 @@ class _Call:
         self.storage = current_storage()
         self.body = functools.cache(self._read)
         self.key_row, server_key = server_keys.authenticate(request, self.storage, self.body)
-        self.sent_by = server_key["id"]
-        g.key_name = self.key_row["name"]
+        note(key_name=self.key_row["name"])
         limits.check(self.key_row)
+        config = current_app.config
+        self.sender = Sender(self.key_row, server_key["id"], self.storage, Refusals.of(config, client_of(request)),
+                             config["DATA_CHUNK"])
 
     @staticmethod
     def _read() -> bytes:
@@ -64,21 +70,21 @@ class _Call:
         if request.method in ("GET", "DELETE") and not request.content_length and "chunked" not in \
                 request.headers.get("Transfer-Encoding", "").lower():
             return b""
-        return read_body(request, schema.MAX_BODY_BYTES)
+        return read_body(request, datacue_backend.MAX_BODY_BYTES)
 
     def document(self, parse):
         """The body parsed by `parse(json)`; a body refused here is kept in `rejected` with its reason."""
-        return parsed_body(self.storage, self.key_row, schema.FAMILY, self.body, parse)
+        return parsed_body(self.storage, current_app.config, self.key_row, datacue_backend.FAMILY, self.body, parse)
 
-    def run(self, operation, record_type, items: list) -> list[backend.Outcome]:
+    def run(self, operation, record_type, items: list) -> list[operations.Outcome]:
         """Apply an operation to items of a type, counting what was accepted and refused."""
-        return _counted(operation(record_type, self.key_row, self.sent_by, items, self.storage))
+        return _counted(operation(record_type, self.sender, items))
 
 
-def _counted(outcomes: list[backend.Outcome]) -> list[backend.Outcome]:
+def _counted(outcomes: list[operations.Outcome]) -> list[operations.Outcome]:
     """Outcomes, counted for the request's log line (accepted, rejected)."""
-    g.accepted = sum(o.ok for o in outcomes)
-    g.rejected = len(outcomes) - g.accepted
+    accepted = sum(o.ok for o in outcomes)
+    note(accepted=accepted, rejected=len(outcomes) - accepted)
     return outcomes
 
 
@@ -89,7 +95,7 @@ def _object(document) -> dict:
     return document
 
 
-def _single(outcomes: list[backend.Outcome], status: int):
+def _single(outcomes: list[operations.Outcome], status: int):
     """A single call's answer: `status` when it was stored, else its item's error in the one shape."""
     outcome = outcomes[0]
     if not outcome.ok:
@@ -121,7 +127,7 @@ def _path_ids(name: str, record_id: str, variant_id: str | None) -> dict:
 def create(name: str):
     """Create or replace one record (201)."""
     call = _Call()
-    return _single(call.run(backend.create, TYPES[name], [call.document(_object)]), 201)
+    return _single(call.run(operations.create, TYPES[name], [call.document(_object)]), 201)
 
 
 @bp.route("/v1/products/<record_id>/<variant_id>", methods=["PUT", "DELETE"], defaults={"name": "products"})
@@ -139,7 +145,7 @@ def one(name: str, record_id: str, variant_id: str | None):
 def product(product_id: str):
     """Delete a product: every variant of it (204; 404 when it has none)."""
     call = _Call()
-    _counted(backend.delete_product(call.key_row, call.sent_by, product_id, call.storage))
+    _counted(operations.delete_product(call.sender, product_id))
     return _NoContent(status=204)
 
 
@@ -148,7 +154,7 @@ def _batch_items(document, path_type: str | None):
     if not isinstance(document, dict):
         raise InvalidBatch('The body must be {"type": ..., "batch": [...]}.')
     try:
-        loaded = schema.BATCH.load(document)
+        loaded = datacue_backend.BATCH.load(document)
     except ValidationError as exc:
         raise InvalidBatch(f"The batch is invalid: {summary(exc.messages)}.", errors=exc.messages) from None
     name = path_type or loaded.get("type")
@@ -158,8 +164,8 @@ def _batch_items(document, path_type: str | None):
     if path_type and loaded.get("type") not in (None, path_type):
         raise InvalidBatch(f"The body's type {loaded['type']!r} differs from the path's {path_type!r}.")
     items = loaded["batch"]
-    if len(items) > schema.MAX_ITEMS:
-        raise PayloadTooLarge(f"The batch holds {len(items)} items; the limit is {schema.MAX_ITEMS}.")
+    if len(items) > datacue_backend.MAX_ITEMS:
+        raise PayloadTooLarge(f"The batch holds {len(items)} items; the limit is {datacue_backend.MAX_ITEMS}.")
     return TYPES[name], items
 
 
@@ -194,7 +200,7 @@ def overview(name: str | None):
 
 def _current_ids(call: _Call, record_type) -> list[dict]:
     """The ids of a type's current records of the site, in order."""
-    return [backend.ids_of(record_type, record_id)
+    return [operations.ids_of(record_type, record_id)
             for record_id in call.storage.record_ids(call.key_row["key"], record_type.name)]
 
 
@@ -202,9 +208,8 @@ def _current_ids(call: _Call, record_type) -> list[dict]:
 def clear():
     """Delete every backend record of the site (the client's `clear`); history keeps every version."""
     call = _Call()
-    for record_type in (t for t in schema.TYPES if t.name != "orders"):
+    for record_type in (t for t in datacue_backend.TYPES if t.name != "orders"):
         items = _current_ids(call, record_type)
-        for start in range(0, len(items), schema.MAX_ITEMS):
-            backend.delete(record_type, call.key_row, call.sent_by, items[start:start + schema.MAX_ITEMS],
-                           call.storage)
+        for start in range(0, len(items), datacue_backend.MAX_ITEMS):
+            operations.delete(record_type, call.sender, items[start:start + datacue_backend.MAX_ITEMS])
     return _NoContent(status=204)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint
 from flask import current_app
 
-from ..openapi import document
-from ..storage import current_storage
+from ..web.context import current_storage
+from .openapi import document
 
 bp = Blueprint("health", __name__)
 

@@ -15,10 +15,10 @@ from ..errors import ApiError
 from ..errors import BadParameter
 from ..errors import NotFound
 from ..imports import jobs
-from ..storage import current_storage
-from .uploads import authenticate
-from .uploads import keep_refusal
-from .uploads import uploaded_file
+from ..web.context import current_storage
+from .files import authenticate
+from .files import keep_refusal
+from .files import uploaded_file
 
 bp = Blueprint("imports", __name__)
 #: Jobs a listing shows at most, and by default.

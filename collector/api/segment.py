@@ -11,38 +11,33 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
-import json
 
 from flask import Blueprint
 from flask import Flask
 from flask import current_app
-from flask import g
 from flask import jsonify
 from flask import request
 
-from .. import limits
-from ..auth import authenticate
-from ..body import parse_json
-from ..body import read_body
-from ..ecommerce import HomeRule
+from ..access.credentials import authenticate
 from ..errors import ApiError
 from ..errors import Forbidden
 from ..errors import InvalidBatch
 from ..errors import InvalidEvent
 from ..errors import PayloadTooLarge
 from ..errors import Unauthorized
-from ..errors import error_response
-from ..pipeline import Api
-from ..pipeline import Client
-from ..pipeline import Intake
-from ..pipeline import id_conflict
-from ..rows import segment_row
+from ..ingest.body import parse_json
+from ..ingest.families import segment_family
+from ..ingest.intake import Intake
+from ..ingest.intake import Item
 from ..schemas import segment
 from ..schemas.common import json_size
-from ..storage import current_storage
-from .cors import allow
-from .cors import preflight_or
+from ..web.bodies import read_body
+from ..web.context import current_storage
+from ..web.cors import allow
+from ..web.cors import preflight_or
+from ..web.error_answers import error_response
+from .receive import counted
+from .receive import intake_for
 
 bp = Blueprint("segment", __name__)
 
@@ -93,16 +88,6 @@ def _success(**extra):
     return jsonify({"success": True, **extra})
 
 
-@functools.cache
-def _api(home_names: str, home_paths: str) -> Api:
-    """The pipeline's view of this API, with the settings' home page rule."""
-    # A batch's own fields are read leniently (context and integrations merged when they are objects,
-    # sentAt as each message's) by `_batch`: the items are what is validated, one by one.
-    return Api(source="segment", batch_field="batch", item_schema=segment.MESSAGE, batch_schema=None,
-               to_row=functools.partial(segment_row, home=HomeRule.of(home_names, home_paths)),
-               single_response=lambda row, earlier: _success())
-
-
 def write_key(document) -> str | None:
     """The write key: the Basic username, a Bearer token, ?writeKey=, or the body's writeKey."""
     scheme, _, credentials = request.headers.get("Authorization", "").strip().partition(" ")
@@ -148,31 +133,27 @@ def receive(kind: str | None):
         document = parse_json(raw)
     except ApiError as error:  # kept with the key's site when the key is outside the body
         problem = error
-    key_row = _site(storage, document, problem)
-    g.key_name = key_row["name"]
-    limits.check(key_row)
-    state = Intake(_api(config["SEGMENT_HOME_NAMES"], config["SEGMENT_HOME_PATHS"]), key_row, storage,
-                   Client.of(request))
+    intake = intake_for(segment_family(config["SEGMENT_HOME_NAMES"], config["SEGMENT_HOME_PATHS"]),
+                        _site(storage, document, problem))
     try:
-        if problem:
-            raise problem
-        if not isinstance(document, dict):
-            raise InvalidEvent("The body must be a JSON object: one message, or {\"batch\": [...]}.")
         if kind is None:
-            return _batch(state, document)
-        given = document.get("type")
-        if given not in (None, kind):
-            raise InvalidEvent(f"This path takes {kind} messages; the body's type is {given!r}.")
-        row = state.load({**document, "type": kind}, None, size=json_size(document))
-    except ApiError as error:
-        state.reject(error, raw, size=len(raw) if raw else request.content_length or 0)
-        state.write([])
-        raise
-    earlier = state.write([row])[0]
-    conflict = id_conflict(state.api, earlier)
-    if conflict:
-        raise conflict
-    return _success()
+            return _batch(intake, document, raw, problem)
+        try:
+            if problem:
+                raise problem
+            if not isinstance(document, dict):
+                raise InvalidEvent("The body must be a JSON object: one message, or {\"batch\": [...]}.")
+            given = document.get("type")
+            if given not in (None, kind):
+                raise InvalidEvent(f"This path takes {kind} messages; the body's type is {given!r}.")
+            row = intake.load({**document, "type": kind}, None, size=json_size(document))
+        except ApiError as error:
+            intake.refuse(error, raw, len(raw) if raw else request.content_length or 0)
+            raise
+        intake.store_one(row)
+        return _success()
+    finally:
+        counted(intake)
 
 
 def _shared(document: dict, item):
@@ -189,44 +170,41 @@ def _shared(document: dict, item):
     return merged
 
 
-def _batch(state: Intake, document: dict):
+def _batch(intake: Intake, document, raw: bytes, problem: ApiError | None):
     """Each message of a batch validated on its own; the stored ones answered 200 and the refused listed."""
-    if not isinstance(document.get("batch"), list) or not document["batch"]:
-        raise InvalidBatch("A batch is {\"batch\": [messages]} with at least one message.")
+    try:
+        if problem:
+            raise problem
+        if not isinstance(document, dict):
+            raise InvalidEvent("The body must be a JSON object: one message, or {\"batch\": [...]}.")
+        if not isinstance(document.get("batch"), list) or not document["batch"]:
+            raise InvalidBatch("A batch is {\"batch\": [messages]} with at least one message.")
+    except ApiError as error:
+        intake.refuse(error, raw, len(raw) if raw else request.content_length or 0)
+        raise
     items = document["batch"]
     limit = segment.BATCH_MAX_MESSAGES
-    rows, refused, positions = [], [], []
-    for index, item in enumerate(items):
-        message_id = item.get("messageId") if isinstance(item, dict) else None
-        try:
-            if index >= limit:
-                raise PayloadTooLarge(f"A batch holds at most {limit} messages; this one is message {index + 1}.")
-            rows.append(state.load(_shared(document, item), None, size=json_size(item)))
-            positions.append(index)
-        except ApiError as error:
-            state.reject(error, json.dumps(item, ensure_ascii=False), event_id=message_id)
-            refused.append(_refusal(index, message_id, error))
-    outcomes = state.write(rows)
-    duplicates = conflicts = 0
-    for index, row, earlier in zip(positions, rows, outcomes, strict=True):
-        conflict = id_conflict(state.api, earlier)
-        if conflict:
-            refused.append(_refusal(index, row["event_id"], conflict))
-            conflicts += 1
-        elif earlier is not None:
-            duplicates += 1
-    stored = len(rows) - duplicates - conflicts
+
+    def prepare(index: int, item):
+        """The message with the batch's shared fields; past the batch's limit, refused."""
+        if index >= limit:
+            raise PayloadTooLarge(f"A batch holds at most {limit} messages; this one is message {index + 1}.")
+        return _shared(document, item)
+
+    results = intake.batch(items, prepare=prepare, id_field="messageId")
+    refused = [_refusal(r) for r in results if r.status == "rejected"]
     if not refused:
         return _success()
-    refused.sort(key=lambda r: r["index"])
-    counts = {"received": len(items), "stored": stored, "duplicates": duplicates, "rejected": len(refused)}
-    if stored + duplicates == 0:
+    counts = {"received": len(items), "stored": sum(r.status == "stored" for r in results),
+              "duplicates": sum(r.status == "duplicate" for r in results), "rejected": len(refused)}
+    if counts["stored"] + counts["duplicates"] == 0:
         return error_response(InvalidBatch(f"All {len(items)} messages were refused; none was stored.",
                                            extra={**counts, "refused": refused}))
     return _success(**counts, refused=refused)
 
 
-def _refusal(index: int, message_id, error: ApiError) -> dict:
+def _refusal(item: Item) -> dict:
     """How one refused message of a batch is listed in the answer."""
-    return {"index": index, "messageId": message_id if isinstance(message_id, (str, int)) else None,
-            "code": error.code, "message": error.message, "errors": error.errors or {}}
+    message_id = item.event_id
+    return {"index": item.index, "messageId": message_id if isinstance(message_id, (str, int)) else None,
+            "code": item.error.code, "message": item.error.message, "errors": item.error.errors or {}}

@@ -11,9 +11,9 @@ from flask import current_app
 from flask import render_template
 from flask import request
 
-from ..storage import current_storage
-from ..tracker import ENCODINGS
-from ..tracker import built
+from ..web.context import current_storage
+from ..web.tracker import ENCODINGS
+from ..web.tracker import built
 
 bp = Blueprint("static_files", __name__)
 

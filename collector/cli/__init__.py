@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from .. import create_app
-from ..storage import current_storage
+from ..web.context import current_storage
 from .common import CollectorGroup
 from .data import backup
 from .data import copy_command

@@ -7,8 +7,8 @@ import json
 import click
 from tabulate import tabulate
 
-from .. import reports
 from ..errors import CollectorError
+from ..reports import registry
 
 #: How rows can be printed.
 ROW_FORMATS = ("table", "csv", "json", "ndjson")
@@ -51,6 +51,6 @@ def print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
         for row in rows:
             click.echo(json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False, default=str))
     elif fmt == "csv":
-        click.echo(reports.as_csv(columns, rows), nl=False)
+        click.echo(registry.as_csv(columns, rows), nl=False)
     else:
         click.echo(tabulate(rows, headers=columns))

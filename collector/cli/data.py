@@ -13,12 +13,12 @@ import click
 from flask import current_app
 from tqdm import tqdm
 
-from .. import export as exporter
-from .. import reports
-from .. import sites
-from ..storage import current_storage
+from ..access import sites
+from ..reports import exports
+from ..reports import registry
 from ..storage import open_storage
 from ..storage.copy import copy_store
+from ..web.context import current_storage
 from .common import format_option
 from .common import period_options
 from .common import print_rows
@@ -34,7 +34,7 @@ def query(sql, fmt):
 
 
 @click.command()
-@click.argument("name", type=click.Choice(sorted(reports.REPORTS)))
+@click.argument("name", type=click.Choice(sorted(registry.REPORTS)))
 @period_options
 @click.option("--steps", help="funnel: the steps, e.g. 'pageview:product,viewcart,order:completed' "
                               "(type[:subtype][column=value], 2 to 8).")
@@ -48,35 +48,35 @@ def report(name, since, until, mode, site, steps, window, breakdown, page, fmt):
     """Run an analyst report over a period (see `collector report --help` for the names)."""
     scope = sites.choose(current_storage(), None, site, mode)
     try:
-        start, end = reports.period(since, until)
-        columns, rows = reports.run(current_storage(), name, start, end, scope.mode, scope.keys, steps=steps,
+        start, end = registry.period(since, until)
+        columns, rows = registry.run(current_storage(), name, start, end, scope.mode, scope.keys, steps=steps,
                                     window=window, breakdown=breakdown, page=page)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
-    click.echo(f"{reports.REPORTS[name].title} ({site or 'every site'}, {scope.mode}, {start} to {end})", err=True)
+    click.echo(f"{registry.REPORTS[name].title} ({site or 'every site'}, {scope.mode}, {start} to {end})", err=True)
     print_rows(columns, rows, fmt)
 
 
 @click.command()
 @period_options
 @click.option("--type", "types", multiple=True, help="Only events of this type (repeatable), e.g. order.")
-@format_option(exporter.FORMATS, default="csv")
+@format_option(exports.FORMATS, default="csv")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), help="File to write; default stdout.")
 def export(since, until, mode, site, types, fmt, out):
     """Stream events to CSV, NDJSON or Parquet, in constant memory, with a progress bar on a terminal."""
     try:
-        start, end = reports.period(since, until)
+        start, end = registry.period(since, until)
         if fmt == "parquet" and not out:
             raise ValueError("Parquet is written to a file: give --out FILE")
         storage = current_storage()
         scope = sites.choose(storage, None, site, mode)
         mode = scope.mode
-        total = exporter.count(storage, mode, start, end, types, scope.keys)
+        total = exports.count(storage, mode, start, end, types, scope.keys)
         binary = fmt == "parquet"
         with (open(out, "wb" if binary else "w", newline="" if not binary else None) if out else
               contextlib.nullcontext(sys.stdout)) as stream, \
                 tqdm(total=total, unit="events", disable=not sys.stderr.isatty()) as bar:
-            written = exporter.write(exporter.rows(storage, mode, start, end, types, scope.keys), fmt, stream,
+            written = exports.write(exports.rows(storage, mode, start, end, types, scope.keys), fmt, stream,
                                      bar.update)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None

@@ -14,7 +14,7 @@ from ..clock import iso
 from ..clock import now_iso
 from ..forward import targets
 from ..forward.runner import Forwarder
-from ..storage import current_storage
+from ..web.context import current_storage
 from .common import CollectorGroup
 
 

@@ -14,13 +14,15 @@ from flask import current_app
 from tabulate import tabulate
 from tqdm import tqdm
 
-from ..imports import jobs as import_jobs
+from ..imports.files import FORMATS
+from ..imports.jobs import create
+from ..imports.jobs import error_lines
+from ..imports.jobs import public
 from ..imports.kinds import KINDS
-from ..imports.rows import FORMATS
 from ..imports.runner import JobRunner
-from ..owners import new_owner
-from ..storage import current_storage
-from ..worker import Worker
+from ..storage.leases import new_owner
+from ..web.context import current_storage
+from ..worker.process import Worker
 from .common import CollectorGroup
 from .keys import site_key
 
@@ -51,7 +53,7 @@ def import_command(path, kind, key, fmt):
     key_row = _site(storage, key)
     owner = new_owner()
     with open(path, "rb") as upload:
-        job = import_jobs.create(storage, key_row, kind, upload, os.path.basename(path), os.path.getsize(path),
+        job = create(storage, key_row, kind, upload, os.path.basename(path), os.path.getsize(path),
                                  fmt=fmt, owner=owner, lease_until=time.time() + config["IMPORT_LEASE_SECONDS"])
     click.echo(f"import job {job['id']}: {kind} from {os.path.basename(path)}", err=True)
     with tqdm(unit=" rows", unit_scale=True, disable=None, file=sys.stderr) as bar:
@@ -79,7 +81,7 @@ def import_command(path, kind, key, fmt):
 
 def _print_job(job: dict) -> None:
     """A job's status, counts and dates, one per line."""
-    shown = import_jobs.public(job)
+    shown = public(job)
     counts = shown.pop("counts")
     shown.pop("links")
     rows = [(name, "" if value is None else value) for name, value in {**shown, **counts}.items()]
@@ -101,7 +103,7 @@ def jobs_list(key, limit, as_json):
     found = storage.list_jobs(site_key(storage, key) if key else None, limit)
     if as_json:
         for job in found:
-            click.echo(json.dumps(import_jobs.public(job)))
+            click.echo(json.dumps(public(job)))
         return
     click.echo(tabulate([(j["id"], j["kind"], j["status"], j["file_name"], j["total_rows"], j["position"], j["stored"],
                           j["duplicates"], j["refused"], j["created_at"]) for j in found],
@@ -124,7 +126,7 @@ def jobs_status(job_id, as_json):
     """A job's status, counts, dates and, when it failed, why."""
     job = _job(job_id)
     if as_json:
-        click.echo(json.dumps(import_jobs.public(job), indent=1))
+        click.echo(json.dumps(public(job), indent=1))
     else:
         _print_job(job)
 
@@ -134,7 +136,7 @@ def jobs_status(job_id, as_json):
 def jobs_errors(job_id):
     """The rows a job refused, as CSV on stdout: row number, reason, message, field errors, the row."""
     _job(job_id)
-    for text in import_jobs.error_lines(current_storage(), job_id):
+    for text in error_lines(current_storage(), job_id):
         sys.stdout.write(text)
 
 

@@ -9,10 +9,13 @@ from datetime import timedelta
 import click
 from tabulate import tabulate
 
-from .. import keys as key_store
-from .. import server_keys
+from ..access import server_keys
+from ..access.keys import create_key
+from ..access.keys import find_active
+from ..access.keys import rotate_key
+from ..access.keys import site_of
 from ..clock import now_iso
-from ..storage import current_storage
+from ..web.context import current_storage
 from .common import CollectorGroup
 
 
@@ -29,7 +32,7 @@ def keys():
 def keys_create(name, origins, test):
     """Create a key and print it alone on stdout."""
     try:
-        key = key_store.create_key(current_storage(), name, list(origins), test=test)
+        key = create_key(current_storage(), name, list(origins), test=test)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--origin") from None
     if not origins and not test:
@@ -42,7 +45,7 @@ def keys_create(name, origins, test):
 @click.option("--name", required=True)
 def keys_ensure(name):
     """Print the active key with this name, creating it first if there is none."""
-    key = key_store.find_active(current_storage(), name) or key_store.create_key(current_storage(), name, [])
+    key = find_active(current_storage(), name) or create_key(current_storage(), name, [])
     click.echo(key)
 
 
@@ -82,7 +85,7 @@ def overlap_option(function):
 def keys_rotate(key, overlap):
     """Issue KEY's successor and print it alone on stdout: the same site (its events, records, targets and
     secrets), name, mode and origins. KEY keeps working for the overlap, then is refused with 403."""
-    new = key_store.rotate_key(current_storage(), key, overlap)
+    new = rotate_key(current_storage(), key, overlap)
     click.echo(new)
     click.echo(f"the old key works until {current_storage().get_key(key)['expires_at']}; put the new one in the "
                "script tag before then", err=True)
@@ -106,11 +109,11 @@ def site_key(storage, key_or_name: str) -> str:
     """A key given by its value or by the name of an active key."""
     row = storage.get_key(key_or_name)
     if row is None:
-        found = key_store.find_active(storage, key_or_name)
+        found = find_active(storage, key_or_name)
         if found is None:
             raise click.ClickException(f"no such key: {key_or_name}")
         row = storage.get_key(found)
-    return key_store.site_of(row)
+    return site_of(row)
 
 
 @secret.command("create")

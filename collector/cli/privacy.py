@@ -6,10 +6,10 @@ import json
 
 import click
 
-from .. import retention
 from ..clock import now_iso
-from ..logs import log
-from ..storage import current_storage
+from ..web.context import current_storage
+from ..web.logs import log
+from ..worker import retention
 
 
 @click.command()

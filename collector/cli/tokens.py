@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 from tabulate import tabulate
 
-from .. import analysts
-from .. import sites
+from ..access import sites
+from ..access.tokens import create_token
 from ..clock import now_iso
-from ..storage import current_storage
+from ..web.context import current_storage
 from .common import CollectorGroup
 
 
@@ -25,7 +25,7 @@ def tokens_create(name, sites_):
     """Create a token and print it alone on stdout; only its hash is stored, so keep it now."""
     storage = current_storage()
     keys = sorted({key for site in sites_ for key in sites.site_keys(storage, site)}) if sites_ else None
-    click.echo(analysts.create_token(storage, name, keys))
+    click.echo(create_token(storage, name, keys))
 
 
 @tokens.command("list")

@@ -13,7 +13,7 @@ from itertools import groupby
 from urllib.parse import urlsplit
 
 from .. import metrics
-from ..owners import new_owner
+from ..storage.leases import new_owner
 from . import targets
 from .policy import Health
 from .policy import Outcome

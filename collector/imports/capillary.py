@@ -13,8 +13,8 @@ import re
 
 from ..schemas.capillary import NOT_TAGGED
 from .cells import trimmed
-from .rows import CsvLayout
-from .rows import FileProblem
+from .files import CsvLayout
+from .files import FileProblem
 
 #: Column titles a header row's code cell may have, and its customer cell (lower case, letters alone).
 _CODE_TITLES = {"code", "codes", "coupon", "coupons", "couponcode", "couponcodes", "voucher", "vouchercode"}

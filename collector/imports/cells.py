@@ -17,8 +17,8 @@ from marshmallow import INCLUDE
 from marshmallow import Schema
 from marshmallow import fields
 
-from ..body import shape_problem
 from ..errors import MalformedJson
+from ..ingest.body import shape_problem
 from ..schemas.common import Timestamp
 from ..schemas.datacue import EVENT_TYPES
 from ..schemas.datacue import TypedEvent

@@ -12,7 +12,7 @@ from typing import BinaryIO
 from ..clock import now_iso
 from ..errors import BadParameter
 from . import kinds
-from .rows import FORMATS
+from .files import FORMATS
 
 #: The error file's columns: where the row was, why it was refused, and the row as the file had it.
 ERROR_COLUMNS = ("row_number", "reason", "message", "errors", "row")

@@ -13,29 +13,30 @@ import dataclasses
 import json
 import uuid
 from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from marshmallow import Schema
 
-from .. import records
-from ..api import cobi as cobi_api
-from ..api import datacue as datacue_api
 from ..clock import utcnow
 from ..errors import ApiError
 from ..errors import InvalidEvent
 from ..errors import Suppressed
-from ..pipeline import Api
-from ..pipeline import Client
-from ..pipeline import Intake
-from ..pipeline import rejected_row
-from ..reference import RecordType
+from ..ingest.families import COBI
+from ..ingest.families import DATACUE
+from ..ingest.intake import Api
+from ..ingest.intake import Intake
+from ..ingest.rejections import Client
+from ..ingest.rejections import Refusals
+from ..reference import writes
+from ..reference.record_types import RecordType
 from ..schemas import capillary
 from ..schemas import cobi_data
 from ..schemas import datacue_backend
 from ..storage.jobs import Progress
-from . import rows as file_rows
-from .rows import Row
+from . import files
+from .files import Row
 
 #: The namespace of the event ids an import derives for rows that bring none (uuid5 of the row's content):
 #: the same row imported again has the same id, so it is stored once.
@@ -57,8 +58,10 @@ class Prepared:
     what the commit writes (events, each with its row's index in the chunk; or checked records)."""
 
     rejected: list[dict]
+    #: How the chunk's refused rows are kept (the settings' bounds; an import has no client).
+    refusals: Refusals
     events: list[tuple[int, dict]] = dataclasses.field(default_factory=list)
-    checked: records.Checked | None = None
+    checked: writes.Checked | None = None
     received_at: datetime | None = None
 
 
@@ -73,18 +76,19 @@ class ImportKind:
     schema: Schema
     #: Groups of columns of which a CSV header must have one each.
     required: tuple[tuple[str, ...], ...]
-    #: Validates a chunk's rows through the kind's API path, writing nothing: in any process.
-    prepare: Callable[[Chunk, object], Prepared]
+    #: Validates a chunk's rows through the kind's API path, writing nothing: in any process (with the
+    #: store and the settings).
+    prepare: Callable[[Chunk, object, Mapping], Prepared]
     #: Stores a prepared chunk and the job's progress in one transaction: in the worker.
     commit: Callable[[Chunk, Prepared, Progress, object], None]
 
-    def layout(self, options: dict) -> file_rows.Layout:
+    def layout(self, options: dict) -> files.Layout:
         """How this kind's CSV files are read: named columns, or Capillary's positional ones."""
         if options.get("layout") == "capillary":
             from .capillary import positional  # the upload route's layout, for coupons alone
 
             return positional(options)
-        return file_rows.named(self.schema, self.required)
+        return files.named(self.schema, self.required)
 
 
 def _required(schema: Schema) -> tuple[tuple[str, ...], ...]:
@@ -92,10 +96,10 @@ def _required(schema: Schema) -> tuple[tuple[str, ...], ...]:
     return tuple((name,) for name, field in schema.fields.items() if field.required)
 
 
-def _refused(chunk: Chunk, source: str, row: Row, error: ApiError) -> dict:
+def _refused(chunk: Chunk, refusals: Refusals, source: str, row: Row, error: ApiError) -> dict:
     """The rejected row of a file's row: the reason, the row's text (not a forgotten person's), its place."""
     raw = None if isinstance(error, Suppressed) else row.text
-    return rejected_row(chunk.key_row, source, error, raw, size=len(row.text.encode()), job_id=chunk.job["id"],
+    return refusals.row(chunk.key_row, source, error, raw, size=len(row.text.encode()), job_id=chunk.job["id"],
                         row_no=row.number)
 
 
@@ -107,10 +111,10 @@ def row_event_id(item: dict) -> str:
 
 def _events(api: Api, time_field: str) -> tuple[Callable, Callable]:
     """A kind of events: each row through the API's ingest pipeline, as a batch item is."""
-    def prepare(chunk: Chunk, storage) -> Prepared:
+    def prepare(chunk: Chunk, storage, settings: Mapping) -> Prepared:
         """Validate each row and map it to an events row (Intake.load); refuse the others."""
-        intake = Intake(api, chunk.key_row, storage, Client())
-        prepared = Prepared(intake.rejected)
+        intake = Intake(api, chunk.key_row, storage, Client(), settings)
+        prepared = Prepared(intake.rejected, intake.refusals)
         for index, row in enumerate(chunk.rows):
             try:
                 if row.error is not None:
@@ -123,7 +127,7 @@ def _events(api: Api, time_field: str) -> tuple[Callable, Callable]:
                     item["event_id"] = row_event_id(item)
                 prepared.events.append((index, intake.load(item, None)))
             except ApiError as error:
-                intake.rejected.append(_refused(chunk, api.source, row, error))
+                intake.rejected.append(_refused(chunk, intake.refusals, api.source, row, error))
         return prepared
 
     def commit(chunk: Chunk, prepared: Prepared, progress: Progress, storage) -> None:
@@ -138,7 +142,7 @@ def _events(api: Api, time_field: str) -> tuple[Callable, Callable]:
                 elif earlier.get("source") in (None, api.source):
                     duplicates += 1
                 else:
-                    conflicts.append(_refused(chunk, api.source, chunk.rows[index], InvalidEvent(
+                    conflicts.append(_refused(chunk, prepared.refusals, api.source, chunk.rows[index], InvalidEvent(
                         f"This event_id was already used for a {earlier['source']} event; give each event its "
                         "own id.")))
             return stored, duplicates, conflicts
@@ -150,30 +154,31 @@ def _events(api: Api, time_field: str) -> tuple[Callable, Callable]:
 
 def _records(record_type: RecordType) -> tuple[Callable, Callable]:
     """A record type: the rows through the one record path, as an API request's records are."""
-    def upload(chunk: Chunk) -> tuple[records.Upload, list[Row]]:
+    def upload(chunk: Chunk, refusals: Refusals) -> tuple[writes.Upload, list[Row]]:
         """The chunk as the record path's Upload of its readable rows, and those rows."""
         readable = [row for row in chunk.rows if row.error is None]
-        return records.Upload(record_type, chunk.key_row, chunk.job["sent_by"], job_id=chunk.job["id"],
+        return writes.Upload(record_type, chunk.key_row, chunk.job["sent_by"], refusals, job_id=chunk.job["id"],
                               rows=readable), readable
 
-    def prepare(chunk: Chunk, storage) -> Prepared:
-        """Check the readable rows against the type's schema (records.check); refuse the others."""
+    def prepare(chunk: Chunk, storage, settings: Mapping) -> Prepared:
+        """Check the readable rows against the type's schema (writes.check); refuse the others."""
         received_at = utcnow()
-        records_upload, readable = upload(chunk)
-        checked = records.check(records_upload, [row.item for row in readable], 0, received_at)
-        unreadable = [_refused(chunk, record_type.family, row, row.error) for row in chunk.rows if row.error]
+        refusals = Refusals.of(settings)
+        records_upload, readable = upload(chunk, refusals)
+        checked = writes.check(records_upload, [row.item for row in readable], 0, received_at)
+        unreadable = [_refused(chunk, refusals, record_type.family, row, row.error) for row in chunk.rows if row.error]
         checked.rejected[:0] = unreadable
-        return Prepared(checked.rejected, checked=checked, received_at=received_at)
+        return Prepared(checked.rejected, refusals, checked=checked, received_at=received_at)
 
     def commit(chunk: Chunk, prepared: Prepared, progress: Progress, storage) -> None:
-        """Store the checked records (records.commit: references, history, current rows) with the progress."""
+        """Store the checked records (writes.commit: references, history, current rows) with the progress."""
         def settle(outcomes: list) -> tuple[int, int, list[dict]]:
             """A version kept before is a duplicate; a refused one is counted by its rejected row."""
             kept = [outcome for outcome in outcomes if outcome.status != "refused"]
             duplicates = sum(outcome.repeated for outcome in kept)
             return len(kept) - duplicates, duplicates, []
 
-        records.commit(upload(chunk)[0], prepared.checked, storage, prepared.received_at,
+        writes.commit(upload(chunk, prepared.refusals)[0], prepared.checked, storage, prepared.received_at,
                        dataclasses.replace(progress, settle=settle))
     return prepare, commit
 
@@ -187,10 +192,10 @@ def _record_kind(record_type: RecordType, title: str) -> ImportKind:
 _EVENT_REQUIRED = (("user",), ("event", "event.type"), ("timestamp",))
 KINDS: dict[str, ImportKind] = {
     kind.name: kind for kind in (
-        ImportKind("events", "DataCue browser events, with their timestamps", datacue_api.API.item_schema,
-                   _EVENT_REQUIRED, *_events(datacue_api.API, "timestamp")),
-        ImportKind("interactions", "Cobi user interactions", cobi_api.API.item_schema,
-                   _required(cobi_api.API.item_schema), *_events(cobi_api.API, "event_timestamp")),
+        ImportKind("events", "DataCue browser events, with their timestamps", DATACUE.item_schema,
+                   _EVENT_REQUIRED, *_events(DATACUE, "timestamp")),
+        ImportKind("interactions", "Cobi user interactions", COBI.item_schema,
+                   _required(COBI.item_schema), *_events(COBI, "event_timestamp")),
         *(_record_kind(t, f"Cobi Data API {t.name}") for t in cobi_data.TYPES),
         *(_record_kind(t, f"DataCue backend {t.name}") for t in datacue_backend.TYPES),
         _record_kind(capillary.COUPONS, "coupon codes of a series"),

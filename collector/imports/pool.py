@@ -1,5 +1,5 @@
 """Where an import's chunks are prepared (validated, mapped to rows: `ImportKind.prepare`): in the worker
-itself, or in a pool of processes, each with the collector's app, so that an import uses more than one
+itself, or in a pool of processes, each with its own connection to the store, so that an import uses more than one
 core. The worker still commits every chunk itself, in order, with the job's progress; a prepared chunk
 that is never committed (the worker stopped, died or lost the job) changed nothing.
 """
@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 
 from ..config import DEFAULTS
+from ..storage import open_storage
 from . import kinds
 
 #: The app of a pool process (set by _start).
@@ -26,21 +27,18 @@ def processes_for(setting: int) -> int:
 
 
 def _start(settings: dict) -> None:
-    """A pool process: the collector's app over the same store, its context pushed for good. Signals are
+    """A pool process: the same store, opened with the worker's settings (it writes nothing). Signals are
     the worker's to act on (it stops the pool): a SIGTERM sent to the whole service must not kill a
     process in the middle of a chunk the worker waits for."""
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from .. import create_app
-
-    app = create_app(settings)
-    app.app_context().push()
-    _child["storage"] = app.extensions["collector.storage"]
+    _child["storage"] = open_storage(settings)
+    _child["settings"] = settings
 
 
 def _prepare(kind_name: str, chunk: kinds.Chunk) -> kinds.Prepared:
     """Prepare a chunk in a pool process."""
-    return kinds.get(kind_name).prepare(chunk, _child["storage"])
+    return kinds.get(kind_name).prepare(chunk, _child["storage"], _child["settings"])
 
 
 class Preparer:
@@ -59,7 +57,7 @@ class Preparer:
         the pool, each process busy and at most one chunk more read ahead."""
         if self.processes == 1 or not spread:
             for chunk in chunks:
-                yield chunk, kind.prepare(chunk, self.storage)
+                yield chunk, kind.prepare(chunk, self.storage, self.settings)
             return
         if self._pool is None:
             # spawn, not fork: the worker runs the forwarder in a thread, and a fork copies held locks.

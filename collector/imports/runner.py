@@ -18,14 +18,14 @@ from itertools import islice
 
 from ..errors import JobLeaseLost
 from ..errors import StorageError
-from ..owners import new_owner
 from ..storage.jobs import Progress
+from ..storage.leases import new_owner
 from . import kinds
+from .files import FileProblem
+from .files import Row
+from .files import Source
 from .pool import Preparer
 from .pool import processes_for
-from .rows import FileProblem
-from .rows import Row
-from .rows import Source
 
 log = logging.getLogger("collector")
 #: Rows of the first pass between two renewals of the lease.

@@ -15,12 +15,12 @@ from marshmallow import pre_load
 from marshmallow import validate
 from marshmallow import validates_schema
 
-from ..reference import RecordType
-from ..reference import register
+from ..reference.record_types import RecordType
+from ..reference.record_types import register
 from .common import Id
 from .common import one_of
 from .common import text
-from .records import RecordSchema
+from .record_fields import RecordSchema
 
 FAMILY = "capillary"
 NOT_TAGGED = "NOT_TAGGED"

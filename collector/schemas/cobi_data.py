@@ -13,21 +13,21 @@ from marshmallow import fields
 from marshmallow import validate
 from marshmallow import validates_schema
 
-from ..reference import STUDENT_RECORD_TYPE
-from ..reference import RecordType
-from ..reference import Reference
-from ..reference import register
+from ..reference.record_types import STUDENT_RECORD_TYPE
+from ..reference.record_types import RecordType
+from ..reference.record_types import Reference
+from ..reference.record_types import register
 from .common import Uuid
 from .common import text
-from .records import Flag
-from .records import RecordDate
-from .records import RecordSchema
-from .records import RecordTime
-from .records import Region
-from .records import amount
-from .records import comma_list
-from .records import coordinate
-from .records import name
+from .record_fields import Flag
+from .record_fields import RecordDate
+from .record_fields import RecordSchema
+from .record_fields import RecordTime
+from .record_fields import Region
+from .record_fields import amount
+from .record_fields import comma_list
+from .record_fields import coordinate
+from .record_fields import name
 
 FAMILY = "cobi-data"
 #: Most records in one request, as Cobi documents ("up to 5000").

@@ -17,8 +17,8 @@ from marshmallow import pre_load
 from marshmallow import validate
 from marshmallow import validates_schema
 
-from ..reference import RecordType
-from ..reference import register
+from ..reference.record_types import RecordType
+from ..reference.record_types import register
 from .common import EXTRAS_MAX_BYTES
 from .common import PROFILE_MAX_BYTES
 from .common import URL_MAX
@@ -29,9 +29,9 @@ from .common import one_of
 from .common import text
 from .datacue import CART_MAX_LINES
 from .datacue import CartLine
-from .records import Flag
-from .records import RecordSchema
-from .records import RecordTime
+from .record_fields import Flag
+from .record_fields import RecordSchema
+from .record_fields import RecordTime
 
 FAMILY = "datacue-backend"
 #: Most items in one batch, and the largest body, as the official client assumes (MAX_LIST_DATA_SIZE,

@@ -6,7 +6,6 @@ A new backend implements `Storage`; one over SQL subclasses `sql.SQLStorage` and
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -182,13 +181,13 @@ class Storage(Protocol):
     def prune(self, before: str, before_epoch: float) -> dict:
         """Delete what was received before a moment; return counts."""
 
-    # Visits (the web panels' table).
+    # The analytics tables kept in the same database (collector/analytics/refresh.py).
 
-    def refresh_visits(self, limit: int = 2000, stopping: Callable[[], bool] = lambda: False) -> int:
-        """Recompute the visits events changed since the last refresh; return how many."""
+    def shared_transaction(self):
+        """A write transaction on this database for the analytics tables it keeps."""
 
-    def pending_visit_changes(self) -> int:
-        """How many changes wait for a refresh."""
+    def shared_read(self, sql: str, params=()) -> list[dict]:
+        """A read of this database for the analytics tables it keeps, rows as dicts."""
 
     # Reads.
 
@@ -211,13 +210,6 @@ class Storage(Protocol):
 
     def import_rows(self, table: str, rows: list[dict], target_ids: dict[int, int]) -> dict[str, int]:
         """Write a page exported from another store, skipping rows already here; rows added per table."""
-
-
-def current_storage() -> Storage:
-    """The storage of the app handling the current request or command."""
-    from flask import current_app
-
-    return current_app.extensions["collector.storage"]
 
 
 def open_storage(config: dict, wants: Wants = wants_everything) -> Storage:

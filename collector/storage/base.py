@@ -120,6 +120,16 @@ class SQLBase:
 
     # Helpers for the concern mixins.
 
+    def shared_transaction(self) -> AbstractContextManager:
+        """A write transaction on this database for the analytics tables kept in it (visits, rollups,
+        tallies: collector/analytics/refresh.py), which share its connections."""
+        self.ensure_migrated()
+        return self._transaction()
+
+    def shared_read(self, sql: str, params=()) -> list[dict]:
+        """A read of this database for the analytics tables kept in it, rows as dicts."""
+        return self._read(sql, params)
+
     def _read(self, sql: str, params=()) -> list[dict]:
         """Run a read and return its rows as dicts."""
         self.ensure_migrated()

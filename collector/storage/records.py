@@ -12,11 +12,11 @@ import uuid
 from collections.abc import Callable
 
 from .. import metrics
-from ..reference import ITEM_RECORD_TYPES
-from ..reference import STUDENT_RECORD_TYPE
-from ..reference import Outcome
-from ..reference import RecordType
-from ..reference import Version
+from ..reference.record_types import ITEM_RECORD_TYPES
+from ..reference.record_types import STUDENT_RECORD_TYPE
+from ..reference.record_types import Outcome
+from ..reference.record_types import RecordType
+from ..reference.record_types import Version
 from .base import SQLBase
 from .columns import RECORD_COLUMNS
 from .columns import REJECTED_COLUMNS

@@ -11,11 +11,10 @@ from .records import RecordsMixin
 from .server_keys import ServerKeysMixin
 from .tokens import TokensMixin
 from .transfer import TransferMixin
-from .visits import VisitsMixin
 
 
 class SQLStorage(IngestMixin, RecordsMixin, KeysMixin, ServerKeysMixin, OutboxMixin, TokensMixin, PrivacyMixin,
-                 TransferMixin, JobsMixin, VisitsMixin):
+                 TransferMixin, JobsMixin):
     """The storage logic; a backend subclass supplies connections, transactions, `query` and its dialect."""
 
     def recent(self, key: str, limit: int) -> list[dict]:

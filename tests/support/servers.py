@@ -25,7 +25,7 @@ def database_url(store: str) -> str:
 def prepare_store(store: str, key_name: str) -> str:
     """Create and migrate a store (a SQLite path or a database URL) with one live key; return the key."""
     from collector import create_app
-    from collector import keys
+    from collector.access import keys
 
     storage = create_app({"DATABASE_URL": database_url(store)}).extensions["collector.storage"]
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from ... import reference
+from ...reference import record_types
 from ...schemas.cobi_data import FAMILY
 from ...schemas.cobi_data import MAX_RECORDS
 from .kind import Credential
@@ -44,7 +44,7 @@ def records(rows: list[dict]) -> Delivery:
     """One Data API request of records of one type: their declared fields, as they were accepted."""
     versions = [json.loads(row["payload"]) for row in rows]
     type_name = versions[0]["type"]
-    declared = reference.get(type_name).schema.declared_fields
+    declared = record_types.get(type_name).schema.declared_fields
     payload = {"records": [{k: v for k, v in version["data"].items() if k in declared} for version in versions]}
     ids = ",".join(row["event_id"] for row in rows)
     return Delivery(url=rows[0]["url"].rstrip("/") + f"/v1/data/{type_name}", body=json.dumps(payload).encode(),

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import json
 
-from ... import reference
+from ...reference import record_types
 from ...schemas.datacue_backend import FAMILY
 from ...schemas.datacue_backend import MAX_ITEMS
 from .kind import Credential
@@ -61,7 +61,7 @@ def build(rows: list[dict]) -> Delivery:
         batch = [{name: v["data"][name] for name in _DELETE_IDS[type_name]} for v in versions]
     else:
         method = "POST"
-        declared = reference.get(type_name).schema.declared_fields
+        declared = record_types.get(type_name).schema.declared_fields
         batch = [{k: value for k, value in v["data"].items() if k in declared and k != "is_deleted"}
                  for v in versions]
     body = json.dumps({"type": type_name, "batch": batch}).encode()

@@ -1,0 +1,76 @@
+"""How the event APIs' views hand a request to the intake: the publishable key and its limits, the body,
+and DataCue's and Cobi's answers (a single event's own, and the batch answer both share)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Response
+from flask import current_app
+from flask import jsonify
+from flask import request
+
+from ..access.credentials import authenticate
+from ..errors import EventIdConflict
+from ..errors import InvalidBatch
+from ..ingest.intake import Api
+from ..ingest.intake import Intake
+from ..ingest.intake import Item
+from ..web import limits
+from ..web.bodies import client_of
+from ..web.bodies import read_body
+from ..web.context import current_storage
+from ..web.error_answers import error_response
+from ..web.logs import note
+
+
+def intake_for(api: Api, key_row: dict) -> Intake:
+    """The intake of this request's events, once its key passed its rate limits."""
+    note(key_name=key_row["name"])
+    limits.check(key_row)
+    return Intake(api, key_row, current_storage(), client_of(request), current_app.config)
+
+
+def counted(intake: Intake) -> None:
+    """Put what the intake stored and refused on the request's log line."""
+    note(accepted=intake.accepted, rejected=len(intake.rejected), dropped=intake.dropped)
+
+
+def ingest(api: Api, single: Callable[[dict, dict | None], Response]) -> Response:
+    """Handle one POST to DataCue's or Cobi's event endpoint: one event (`single` answers it) or a batch."""
+    intake = intake_for(api, authenticate(request, current_storage()))
+    config = current_app.config
+    try:
+        received = intake.receive(lambda: read_body(request, max(config["MAX_BODY_BYTES"], config["MAX_BATCH_BYTES"])),
+                                  request.content_length or 0)
+    finally:
+        counted(intake)
+    if received.items is None:
+        return single(received.row, received.earlier)
+    return batch_answer(received.items)
+
+
+def batch_answer(items: list[Item]) -> Response:
+    """A batch's answer: counts alone (200), with each event's result when some were refused (207), or
+    the error shape when none was valid (400)."""
+    results = []
+    for item in items:
+        result = {"index": item.index, "event_id": item.event_id if isinstance(item.event_id, str) else None,
+                  "status": item.status}
+        if item.error is not None:
+            result.update(code=item.error.code, message=item.error.message, errors=item.error.errors or {})
+        results.append(result)
+    counts = {"received": len(items), "stored": sum(i.status == "stored" for i in items),
+              "duplicates": sum(i.status == "duplicate" for i in items),
+              "rejected": sum(i.status == "rejected" for i in items)}
+    if not counts["rejected"]:
+        return jsonify(counts)
+    # An event refused only for its id's conflict was valid: the batch was not all invalid.
+    if not any(i.status != "rejected" or isinstance(i.error, EventIdConflict) for i in items):
+        return error_response(InvalidBatch(
+            f"All {len(items)} events were rejected.",
+            errors={str(r["index"]): r["errors"] or {"_schema": [r["message"]]} for r in results},
+            extra={**counts, "results": results}))
+    response = jsonify({**counts, "results": results})
+    response.status_code = 207
+    return response

@@ -1,0 +1,12 @@
+"""What the running app holds for its views and commands: its store."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from ..storage import Storage
+
+
+def current_storage() -> Storage:
+    """The storage of the app handling the current request or command."""
+    return current_app.extensions["collector.storage"]

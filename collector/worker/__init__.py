@@ -1,0 +1,1 @@
+"""`collector worker`: forwarding, import jobs, the visits refresh and retention in one process."""
