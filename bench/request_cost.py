@@ -33,7 +33,11 @@ def serve(root: str, kind: str, count: int) -> None:
 
     import collector
     from collector import create_app
-    from collector.access import keys
+
+    try:
+        from collector.access import keys
+    except ImportError:  # a checkout from before the package by concern
+        from collector import keys
 
     assert collector.__file__.startswith(str(Path(root).resolve())), f"imported {collector.__file__}, not {root}'s"
     with tempfile.TemporaryDirectory() as folder:

@@ -43,6 +43,7 @@ def _grow(path: str, doublings: int) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.processes
 def test_a_backup_under_ingest_holds_every_event_acknowledged_before_it(tmp_path):
     path = str(tmp_path / "live.sqlite3")
     key = prepare_store(path, "shop")

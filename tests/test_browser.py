@@ -11,7 +11,7 @@ import pytest
 from support.servers import Gunicorn
 from support.servers import prepare_store
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.processes
 
 
 class Shop:
@@ -54,6 +54,7 @@ class Shop:
         return self.rows(sql)
 
 
+@pytest.mark.slow
 def test_every_event_type_from_the_demo_pages_lands_once(tmp_path, page):
     with Shop(tmp_path) as shop:
         page.goto(shop.url)
@@ -108,6 +109,7 @@ def test_twenty_events_then_a_link_followed_at_once(tmp_path, page):
     assert len({r["event_id"] for r in rows}) == 20
 
 
+@pytest.mark.slow
 def test_collector_down_while_events_fire_then_back(tmp_path, page):
     with Shop(tmp_path) as shop:
         page.goto(shop.url + "product.html")

@@ -21,7 +21,7 @@ from support.factories import new_id
 from support.servers import Gunicorn
 from support.servers import prepare_store
 
-pytestmark = [pytest.mark.long, pytest.mark.slow]
+pytestmark = [pytest.mark.long, pytest.mark.processes]
 
 EVENTS = 100_000
 BATCH = 50
@@ -34,6 +34,7 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in out.split()]
 
 
+@pytest.mark.slow
 def test_kill_9_workers_and_master_loses_nothing(tmp_path):
     path = str(tmp_path / "crash.sqlite3")
     key = prepare_store(path, "crash")

@@ -24,7 +24,7 @@ from support.servers import Gunicorn
 from support.servers import prepare_store
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.processes
 
 
 def test_dashboard_shows_the_fixture(tmp_path, page):

@@ -26,7 +26,7 @@ from support.servers import prepare_store
 from support.upstream import Upstream
 
 
-@pytest.mark.slow
+@pytest.mark.processes
 def test_reference_data_then_interactions_under_gunicorn(tmp_path):
     path, log = str(tmp_path / "data.sqlite3"), str(tmp_path / "gunicorn.log")
     key = prepare_store(path, "campus")

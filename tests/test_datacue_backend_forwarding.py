@@ -65,7 +65,7 @@ def test_a_wrong_upstream_secret_is_refused_and_kept(client, storage, key, secre
 
 
 
-@pytest.mark.slow
+@pytest.mark.processes
 def test_a_product_update_under_gunicorn_is_forwarded_exactly_once(tmp_path):
     path = str(tmp_path / "backend.sqlite3")
     key = prepare_store(path, "shop")

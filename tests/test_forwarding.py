@@ -165,6 +165,7 @@ def test_retry_after_is_respected(client, key, storage, target, db):
     assert first["headers"]["Idempotency-Key"] == second["headers"]["Idempotency-Key"]
 
 
+@pytest.mark.slow
 def test_429_and_5xx_and_timeouts_are_retried(client, key, storage, target, db):
     answers = iter([(429, {}, b""), (500, {}, b""), (502, {}, b""), (408, {}, b""), (204, {}, b"")])
     with Upstream(lambda request: next(answers)) as upstream:
@@ -223,7 +224,7 @@ def wait_delivered(db, count: int, timeout: float = 60) -> None:
         time.sleep(0.1)
 
 
-@pytest.mark.slow
+@pytest.mark.processes
 def test_forwarder_killed_mid_batch_then_restarted(client, key, storage, target, db, database_url):
     with Upstream(slow(0.05)) as upstream:
         target("datacue", upstream)
@@ -252,7 +253,7 @@ def test_forwarder_killed_mid_batch_then_restarted(client, key, storage, target,
     assert states(db) == Counter({"delivered": 60})
 
 
-@pytest.mark.slow
+@pytest.mark.processes
 def test_two_forwarders_never_send_the_same_row(client, key, storage, target, db, database_url):
     with Upstream(slow(0.01)) as upstream:
         target("datacue", upstream)

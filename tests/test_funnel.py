@@ -100,6 +100,7 @@ _KIND_OF = {"pageview:home": 0, "pageview:product": 1, "pageview:product[product
             "order:started": 4, "order:completed": 5, "search": 6}
 
 
+@pytest.mark.slow
 @given(data=st.data())
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_every_step_counts_as_the_reference(client, storage, data):

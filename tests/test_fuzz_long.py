@@ -238,6 +238,7 @@ class Fuzzer:
         self.sent += 1
 
 
+@pytest.mark.slow
 @pytest.mark.long
 def test_a_long_fuzz_run_never_answers_5xx(make_app, backend, record_property):
     app = make_app(METRICS_TOKEN=TOKEN, SQLITE_SYNCHRONOUS="OFF")

@@ -83,7 +83,7 @@ def test_max_group_bounds_a_transaction():
     assert max(groups) <= 4 and sum(groups) == 30
 
 
-@pytest.mark.slow
+@pytest.mark.processes
 @pytest.mark.sqlite_only
 def test_acknowledged_events_survive_kill_right_after_the_response(tmp_path):
     """Many clients at once, so commits are shared; SIGKILL the worker and its master the moment enough

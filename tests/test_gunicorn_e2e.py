@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
 import requests
@@ -13,7 +17,10 @@ from support.factories import bearer
 from support.factories import make_event
 from support.factories import make_interaction
 from support.factories import new_id
+from support.servers import ROOT
 from support.servers import Gunicorn
+from support.servers import database_url
+from support.servers import free_port
 from support.servers import prepare_store
 
 THREADS = 8
@@ -37,7 +44,7 @@ def _send(session, url, body, headers, acknowledged, ids, lock, failures):
     failures.append(("gave up", ids))
 
 
-@pytest.mark.slow
+@pytest.mark.processes
 def test_every_acknowledged_event_is_stored_exactly_once(tmp_path):
     path = str(tmp_path / "e2e.sqlite3")
     key = prepare_store(path, "e2e")
@@ -74,3 +81,31 @@ def test_every_acknowledged_event_is_stored_exactly_once(tmp_path):
     assert len(acknowledged) == len(set(acknowledged)) == expected
     assert len(stored) == len(set(stored)) == expected
     assert set(stored) == set(acknowledged)
+
+
+@pytest.mark.processes
+def test_gunicorn_serves_the_checkouts_wsgi_module(tmp_path):
+    """`gunicorn wsgi:app`, typed in a checkout as the design card's layout promises, serves the collector."""
+    path = str(tmp_path / "wsgi.sqlite3")
+    prepare_store(path, "wsgi")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_") and k != "PYTHONPATH"}
+    env["COLLECTOR_DATABASE_URL"] = database_url(path)
+    log = tmp_path / "gunicorn.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
+                                    "1", "wsgi:app"], cwd=ROOT, env=env, stdout=out, stderr=out)
+    try:
+        deadline, answer = time.monotonic() + 30, None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                answer = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except (requests.ConnectionError, requests.Timeout):
+                time.sleep(0.1)
+        assert answer is not None, log.read_text()
+        assert answer.status_code == 200
+        assert answer.json() == {"status": "ok"}
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -27,7 +27,7 @@ from support.servers import ROOT
 from support.servers import Gunicorn
 from support.servers import database_url
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.processes
 DOC = ROOT / "docs" / "imports.md"
 
 
@@ -157,6 +157,7 @@ def _kill(worker: subprocess.Popen) -> None:
     worker.communicate(timeout=10)
 
 
+@pytest.mark.slow
 @pytest.mark.long
 def test_a_worker_killed_three_times_mid_import_stores_every_row_once(tmp_path):
     rows = 200_000

@@ -15,7 +15,7 @@ from support.servers import Gunicorn
 from support.servers import prepare_store
 
 
-@pytest.mark.slow
+@pytest.mark.processes
 def test_request_lines_name_the_key_but_never_show_it(tmp_path):
     path = str(tmp_path / "logs.sqlite3")
     key = prepare_store(path, "main-shop")
@@ -41,7 +41,7 @@ def test_request_lines_name_the_key_but_never_show_it(tmp_path):
     ]
 
 
-@pytest.mark.slow
+@pytest.mark.processes
 def test_json_lines_hold_the_same_fields_and_no_secret(tmp_path):
     path = str(tmp_path / "logs.sqlite3")
     key = prepare_store(path, "main-shop")

@@ -148,6 +148,7 @@ def test_the_outbox_paused_targets_and_forward_attempts(metrics_app, db):
 
 
 @pytest.mark.slow
+@pytest.mark.processes
 def test_every_gunicorn_worker_and_the_forwarder_are_counted(tmp_path):
     folder = tmp_path / "metrics"
     folder.mkdir()

@@ -63,6 +63,7 @@ def test_document_describes_the_public_endpoints():
 
 
 @pytest.mark.slow
+@pytest.mark.processes
 @SCHEMA.parametrize()
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 def test_schemathesis(case):

@@ -14,7 +14,7 @@ from support.servers import Gunicorn
 from support.servers import prepare_store
 
 
-@pytest.mark.slow
+@pytest.mark.processes
 def test_server_down_is_503_then_recovers_without_a_restart():
     reason = pg.available()
     if reason:

@@ -30,7 +30,7 @@ BATCH = 50
 THREADS = 8
 
 
-@pytest.mark.slow
+@pytest.mark.processes
 def test_two_nodes_two_forwarders_one_database(postgres_server):
     url = postgres_server.fresh_database()
     key = prepare_store(url, "scale")

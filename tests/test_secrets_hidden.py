@@ -28,6 +28,7 @@ def _tables(storage) -> list[str]:
     return sorted(r["name"] for r in rows)
 
 
+@pytest.mark.slow
 def test_a_secret_is_absent_from_select_star_of_every_table(cli, storage, key, client):
     created = cli("keys", "secret", "create", key)
     secret = created.stdout.strip()

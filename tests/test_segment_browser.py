@@ -25,7 +25,7 @@ from support.servers import Gunicorn
 from support.servers import free_port
 from support.servers import prepare_store
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.processes
 
 #: Where `npm ci --prefix tools/sdks` (pinned in tools/sdks/package-lock.json) puts the standalone bundles.
 BUNDLES = {

@@ -14,7 +14,7 @@ from support.servers import ROOT
 from support.servers import Gunicorn
 from support.servers import prepare_store
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.processes
 
 BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "docs/segment.md").read_text(), flags=re.S)
 

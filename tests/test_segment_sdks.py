@@ -8,7 +8,7 @@ import pytest
 from support.servers import Gunicorn
 from support.servers import prepare_store
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.processes
 
 PRODUCT = {"product_id": "p1", "sku": "SKU-1", "name": "Shoe", "price": 25.0, "quantity": 2}
 

@@ -67,7 +67,7 @@ def _set_read_only(path: str, read_only: bool) -> None:
         pytest.skip(f"SKIPPED LOUDLY: chattr does not work on this filesystem: {result.stderr.strip()}")
 
 
-@pytest.mark.slow
+@pytest.mark.processes
 def test_read_only_database_under_gunicorn(tmp_path):
     """Make the file read-only under running workers: each answer is a 503 with Retry-After, or a 204
     for an event that really was written (a worker's open connection may still write to the WAL);
@@ -133,7 +133,7 @@ def small_disk(tmp_path):
     subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-@pytest.mark.slow
+@pytest.mark.processes
 def test_disk_full_is_503_then_recovers_when_space_returns(small_disk):
     """Fill the disk under a running worker: 503 with Retry-After (never 2xx for an unwritten event, never
     500); free space and the same worker stores again; every acknowledged event is in the file."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from datetime import timedelta
 
+import pytest
 from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings
@@ -93,6 +94,7 @@ EVENT = st.tuples(st.sampled_from(["v1", "v2"]), st.sampled_from([None, "s1", "s
                   st.integers(0, len(KINDS) - 1), st.booleans(), st.booleans())
 
 
+@pytest.mark.slow
 @given(data=st.data())
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_the_tallies_equal_their_definitions_over_the_events(client, storage, data):

@@ -7,6 +7,7 @@ from collections import defaultdict
 from datetime import datetime
 from datetime import timedelta
 
+import pytest
 from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings
@@ -137,6 +138,7 @@ EVENT = st.tuples(st.sampled_from(["v1", "v2", "v3"]), st.sampled_from([None, No
                   st.booleans())
 
 
+@pytest.mark.slow
 @given(data=st.data())
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_visits_kept_up_to_date_equal_visits_computed_from_the_events(client, storage, data):
@@ -188,6 +190,7 @@ def test_a_bots_events_make_no_visit_and_pending_changes_are_counted(client, sto
     assert pending_visit_changes(storage) == 0
 
 
+@pytest.mark.slow
 def test_the_worker_brings_the_visits_up_to_date(client, storage):
     site = keys.create_key(storage, "visits", [])
     send(client, site, "v", "s1", None, 0, 0, 0, 0, CHROME)

@@ -42,7 +42,7 @@ def test_every_html_page_has_the_security_headers(make_app, storage):
     assert client.get("/t.js").headers["X-Content-Type-Options"] == "nosniff"
 
 
-@pytest.mark.slow
+@pytest.mark.processes
 def test_tokens_and_keys_never_reach_the_log(tmp_path):
     path = str(tmp_path / "sec.sqlite3")
     key = prepare_store(path, "shop")

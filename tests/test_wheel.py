@@ -14,7 +14,7 @@ import requests
 from support.servers import ROOT
 from support.servers import free_port
 
-pytestmark = [pytest.mark.slow, pytest.mark.sqlite_only]
+pytestmark = [pytest.mark.processes, pytest.mark.sqlite_only]
 
 
 def _run(args: list[str], cwd, env: dict, timeout: float = 600) -> str:

@@ -2,7 +2,7 @@
 
 A unit counts at step N when it did steps 1 to N **in that order**: some event matching step 1, a later one
 matching step 2, and so on (other events may come between; one event fills one step of a chain). Without a
-window the unit is a visit (collector/visits.py: the tracker's session, else a visitor's events less than 30
+window the unit is a visit (collector/analytics/visits.py: the tracker's session, else a visitor's events less than 30
 minutes apart) that **starts** in the period, with all its events, as the web panels count visits; with a
 window of N hours it is a visitor, and every step falls within N hours of the chain's step-1 event
 (PostHog's and Plausible's rule), from the events of the period. So a step never counts more units than the
@@ -11,7 +11,7 @@ step before it, and no conversion exceeds 1.
 Per step: the units counted, the conversion from the previous step and from the first, the units that
 dropped off, and the median time in whole seconds from the previous step (from the chain that reached the
 step first). The default funnel (its steps, a visit, no breakdown) is read from the tallies
-(collector/tallies.py), which count it per hour with `tally` below; `docs/analysts.md#funnels` says where this
+(collector/analytics/tallies.py), which count it per hour with `tally` below; `docs/analysts.md#funnels` says where this
 differs from the anchors.
 """
 

@@ -1,9 +1,9 @@
 """The `visits` table and the rollups kept up to date: triggers on `events` note every visit an insert or a
 delete changed, with the event's hour and order (`visit_changes`; triggers on DataCue's order records note
-their orders too); a refresh recomputes those visits from their events (collector/visits.py), then the
+their orders too); a refresh recomputes those visits from their events (collector/analytics/visits.py), then the
 rollups of every hour those visits span, old and new, every hour an event changed in, and every hour the
 orders changed were completed in, and of their days (collector/rollups.py for the web panels,
-collector/tallies.py for the shop reports), and clears the notes it read, in one transaction, one refresher
+collector/analytics/tallies.py for the shop reports), and clears the notes it read, in one transaction, one refresher
 at a time.
 
 A refresh runs in the worker's loop and before the web panels read, so that they answer from every

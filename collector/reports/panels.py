@@ -1,5 +1,5 @@
 """The web analytics panels Plausible shows in one look, read from the rollups (collector/rollups.py) of the
-`visits` table (collector/visits.py defines a visit) and of the page views.
+`visits` table (collector/analytics/visits.py defines a visit) and of the page views.
 
 Visit figures count the visits that **start** in the period (Plausible's and PostHog's sessions): unique
 visitors (distinct anonymous ids, else user ids), visits, page views (with their visit, so that the time

@@ -1,5 +1,5 @@
 """The shop reports (products, searches, clicks, wishlist, Cobi interactions and items, events, bots, revenue
-and the default funnel), made from their measures' rows (collector/tallies.py): `readers.tallied` (the rollups
+and the default funnel), made from their measures' rows (collector/analytics/tallies.py): `readers.tallied` (the rollups
 of the period's whole hours) by default, or `readers.from_events` (the same definitions over the events). Names
 come from the catalogue (DataCue's backend, or what product pages reported), the banners and Cobi's items.
 """
