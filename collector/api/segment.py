@@ -33,7 +33,6 @@ from ..schemas import segment
 from ..schemas.common import json_size
 from ..web.bodies import read_body
 from ..web.context import current_storage
-from ..web.cors import allow
 from ..web.cors import preflight_or
 from ..web.error_answers import error_response
 from .receive import counted
@@ -43,10 +42,6 @@ bp = Blueprint("segment", __name__)
 
 #: A single-message path (the spec's names, and analytics.js' first letters) -> the message type.
 SINGLE = {**{t: t for t in segment.TYPES}, **{t[0]: t for t in segment.TYPES}}
-#: Request headers the browser SDKs send (SEGMENT_SPEC.md 1.4), lower case, as compared.
-ALLOW_HEADERS = frozenset({
-    "authorization", "content-type", "content-encoding", "x-retry-count", "anonymousid", "sentat",
-    "rsa-recovered", "rsa-retry-attempt", "rsa-since-last-attempt", "rsa-since-first-attempt", "rsa-retry-reason"})
 #: Message fields a batch may give once for all its messages (each message's own win, key by key).
 _SHARED = ("context", "integrations")
 _KEY_HELP = ("Send the site's publishable key as the write key: Authorization: Basic base64('KEY:'), a body "
@@ -56,12 +51,6 @@ _KEY_HELP = ("Send the site's publishable key as the write key: Authorization: B
 def init_app(app: Flask) -> None:
     """Mount the routes under the configured prefix."""
     app.register_blueprint(bp, url_prefix=app.config["SEGMENT_PREFIX"].rstrip("/"))
-
-
-@bp.after_request
-def cors(response):
-    """Browser SDKs post from the shop's pages: CORS on every answer, preflights included."""
-    return allow(response, ALLOW_HEADERS, "OPTIONS, POST")
 
 
 @bp.route("/v1/<any(" + ", ".join(SINGLE) + "):kind>", methods=["POST", "OPTIONS"], provide_automatic_options=False)

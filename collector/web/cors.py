@@ -1,63 +1,56 @@
-"""CORS for the ingest endpoints: preflights answered 204, headers on every answer, errors included.
+"""CORS for the routes browsers post to (DataCue's events, Cobi's interactions, Segment's and RudderStack's
+browser SDKs), answered by flask-cors: the page's Origin reflected so it can read every answer (errors and
+Retry-After included), preflights given the methods and the asked-for headers among those allowed.
 
-Written here rather than with flask-cors: its after-request hook measured about 50 us of a
-single-event request's 460 us of CPU (bench/RESULTS.md), for the three paths and one rule below.
+Any origin here: which origins may send with a key is the collector's own decision, per key
+(access/credentials.py answers 403 for another), and no cookies are involved.
 """
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask
 from flask import Response
 from flask import request
+from flask_cors import CORS
 
-#: Where browsers post events.
-INGEST_PATHS = frozenset({"/v1/events", "/", "/v1/user-interactions", "/user-interactions"})
-#: Request headers a page may send (lower case, as compared).
-ALLOW_HEADERS = frozenset({"authorization", "content-type", "content-encoding"})
+#: Request headers a page may send to the event endpoints.
+ALLOW_HEADERS = ("authorization", "content-type", "content-encoding")
+#: Request headers Segment's and RudderStack's browser SDKs send (SEGMENT_SPEC.md 1.4).
+SEGMENT_HEADERS = (*ALLOW_HEADERS, "x-retry-count", "anonymousid", "sentat", "rsa-recovered", "rsa-retry-attempt",
+                   "rsa-since-last-attempt", "rsa-since-first-attempt", "rsa-retry-reason")
 #: How long a browser may reuse a preflight's answer, in seconds.
-MAX_AGE = "86400"
+MAX_AGE = 86400
+#: The blueprints whose routes browsers post to.
+BROWSER_BLUEPRINTS = frozenset({"datacue", "cobi", "segment"})
 
 
 def init_app(app: Flask) -> None:
-    """Add the CORS headers to every ingest answer."""
-    app.after_request(add_cors_headers)
+    """Answer CORS on the routes browsers post to (PUT too on /v1/events, for the DataCue docs' wishlist
+    examples; Segment's routes under their configured prefix)."""
+    prefix = re.escape(app.config["SEGMENT_PREFIX"].rstrip("/"))
+    post = ["OPTIONS", "POST"]
+    # Registered first, so it runs after flask-cors's own hook (Flask runs them in reverse).
+    app.after_request(vary_on_origin)
+    CORS(app, origins="*", always_send=False, allow_headers=list(ALLOW_HEADERS), expose_headers=["Retry-After"],
+         max_age=MAX_AGE,
+         resources={r"^/v1/events$": {"methods": ["OPTIONS", "POST", "PUT"]},
+                    r"^/(v1/)?user-interactions$": {"methods": post},
+                    r"^/$": {"methods": post},
+                    rf"^{prefix}/.+$": {"methods": post, "allow_headers": list(SEGMENT_HEADERS)}})
 
 
-def add_cors_headers(response: Response) -> Response:
-    """CORS on the browser ingest paths (PUT too on /v1/events, for the DataCue docs' wishlist examples)."""
-    if request.path not in INGEST_PATHS:
-        return response
-    methods = "OPTIONS, POST, PUT" if request.path == "/v1/events" else "OPTIONS, POST"
-    return allow(response, ALLOW_HEADERS, methods)
-
-
-def allow(response: Response, headers_allowed: frozenset[str], methods: str) -> Response:
-    """Reflect the request's Origin so the page can read the answer (and Retry-After); answer a preflight
-    with the methods and the asked-for headers among `headers_allowed`.
-
-    Any origin: which origins may send with a key is checked per key (403 otherwise); these headers
-    only let a browser read the answer, and no cookies are involved.
-    """
-    headers = response.headers
-    headers.add("Vary", "Origin")  # the answer depends on Origin, so no cache may share it
-    origin = request.headers.get("Origin")
-    if not origin:
-        return response
-    headers["Access-Control-Allow-Origin"] = origin
-    headers["Access-Control-Expose-Headers"] = "Retry-After"
-    asking = request.headers.get("Access-Control-Request-Method", "").upper()
-    if request.method == "OPTIONS" and asking in methods.split(", "):
-        asked = request.headers.get("Access-Control-Request-Headers", "").split(",")
-        allowed = sorted({name.strip().lower() for name in asked} & headers_allowed)
-        if allowed:
-            headers["Access-Control-Allow-Headers"] = ", ".join(allowed)
-        headers["Access-Control-Allow-Methods"] = methods
-        headers["Access-Control-Max-Age"] = MAX_AGE
+def vary_on_origin(response: Response) -> Response:
+    """`Vary: Origin` on a browser route's answer to a request without an Origin too (flask-cors adds it
+    only beside the CORS headers), so that no cache hands that answer to a page."""
+    if request.blueprint in BROWSER_BLUEPRINTS and "Origin" not in request.headers:
+        response.vary.add("Origin")
     return response
 
 
 def preflight_or(handler):
-    """Answer a CORS preflight with 204 (add_cors_headers adds its headers), else run the handler."""
+    """Answer a CORS preflight with 204 (flask-cors adds its headers), else run the handler."""
     if request.method == "OPTIONS":
         return "", 204
     return handler()

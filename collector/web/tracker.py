@@ -1,7 +1,7 @@
-"""The tracker as served: static/tracker.min.js (terser's build of static/tracker.js), gzip and brotli, each
-with an ETag.
+"""The tracker as served: collector/static/tracker.min.js (terser's build of the checkout's
+static/tracker.js), gzip and brotli, each with an ETag.
 
-The minified file is built by `./dev build-tracker` and shipped in the package; static/tracker.min.json
+The minified file is built by `./dev build-tracker` and shipped in the package; tracker.min.json beside it
 records which source it was built from. While the source has changed since (a developer editing it),
 the source itself is served, unminified, with a warning, so an edit shows at once. Compressed once per
 process (the WSGI entry point does it at start; otherwise the first request), and again only when a
@@ -23,8 +23,10 @@ import brotli
 log = logging.getLogger("collector")
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-#: The readable source, the single source of truth.
-SOURCE = STATIC / "tracker.js"
+#: A checkout's top level: its static/ holds the browser code's sources (a wheel ships only their builds).
+_CHECKOUT = Path(__file__).resolve().parents[2]
+#: The readable source, the single source of truth; None in an installed package.
+SOURCE = _CHECKOUT / "static" / "tracker.js" if (_CHECKOUT / "setup.cfg").is_file() else None
 #: What is served: terser's output, and the record of the source it was built from.
 MINIFIED = STATIC / "tracker.min.js"
 RECORD = STATIC / "tracker.min.json"
@@ -54,11 +56,14 @@ _built: Built | None = None
 
 def _stamp() -> tuple[float, ...]:
     """The modification times of the files the served tracker depends on."""
-    return tuple(path.stat().st_mtime if path.exists() else 0.0 for path in (SOURCE, MINIFIED, RECORD))
+    return tuple(path.stat().st_mtime if path and path.exists() else 0.0 for path in (SOURCE, MINIFIED, RECORD))
 
 
 def script() -> bytes:
-    """The tracker to serve: the minified build when it is of the current source, else the source."""
+    """The tracker to serve: the minified build when it is of the current source (or, installed, always),
+    else the source."""
+    if SOURCE is None or not SOURCE.is_file():
+        return MINIFIED.read_bytes()
     source = SOURCE.read_bytes()
     try:
         record = json.loads(RECORD.read_text())

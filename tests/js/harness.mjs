@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { webcrypto } from 'node:crypto';
 import vm from 'node:vm';
 
-const SOURCE = readFileSync(new URL('../../collector/static/tracker.js', import.meta.url), 'utf8');
+const SOURCE = readFileSync(new URL('../../static/tracker.js', import.meta.url), 'utf8');
 
 export class FakeStorage {
   constructor(entries = {}) { this.map = new Map(Object.entries(entries)); this.failing = false; }

@@ -1,4 +1,4 @@
-// Unit tests of collector/static/tracker.js in a fake page: queue, batching, backoff, storage failure,
+// Unit tests of static/tracker.js in a fake page: queue, batching, backoff, storage failure,
 // consent, privacy signals, payload shape, beacons and tabs. Run with `node --test tests/js/`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
