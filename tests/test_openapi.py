@@ -19,6 +19,9 @@ from collector import create_app
 from collector.access import keys
 from collector.access import server_keys
 from collector.access import tokens
+from collector.api.openapi import UNDOCUMENTED
+from collector.api.openapi import route_pattern
+from collector.api.openapi import undocumented
 from collector.schemas import cobi_data
 from collector.schemas import datacue_backend
 
@@ -60,6 +63,23 @@ def test_document_describes_the_public_endpoints():
     assert events["required"] == ["event", "user"] and len(events["properties"]["event"]["oneOf"]) == 14
     assert document["components"]["schemas"]["CobiInteraction"]["properties"]["item_type"]["enum"] == [
         "TAG", "OFFER", "SHOP", "KEYWORD"]
+
+
+def test_every_route_is_in_the_document_and_every_path_is_a_route():
+    assert undocumented(APP) == []
+    paths = APP.test_client().get("/openapi.json").json["paths"]
+    rules = [rule for rule in APP.url_map.iter_rules() if rule.endpoint not in UNDOCUMENTED]
+    for path, operations in paths.items():
+        for method in operations:
+            served = [rule for rule in rules if route_pattern(rule).match(path) and method.upper() in rule.methods]
+            assert served, f"{method.upper()} {path} is described but no route answers it"
+
+
+def test_a_route_added_without_a_description_is_found(make_app):
+    app = make_app()
+    app.add_url_rule("/v1/novelty/<int:number>", "novelty", lambda number: "", methods=["GET", "POST"])
+    assert undocumented(app) == ["GET /v1/novelty/<int:number> (novelty)", "POST /v1/novelty/<int:number> (novelty)"]
+    assert "/v1/novelty/{number}" not in app.test_client().get("/openapi.json").json["paths"]
 
 
 @pytest.mark.slow

@@ -26,5 +26,5 @@ def readyz():
 
 @bp.get("/openapi.json")
 def openapi():
-    """The OpenAPI document of the public endpoints (built from the marshmallow schemas)."""
-    return document(current_app.config["SEGMENT_PREFIX"])
+    """The OpenAPI document of the public endpoints (its routes' operations, from the marshmallow schemas)."""
+    return document(current_app._get_current_object())

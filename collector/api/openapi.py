@@ -1,8 +1,11 @@
-"""The OpenAPI document of the public endpoints, generated from the marshmallow schemas with apispec."""
+"""The OpenAPI document of the public endpoints: each operation described from the marshmallow schemas with
+apispec, and the document made of the app's registered routes, so that a route without a description is
+found (`undocumented`, which a test holds empty) and a description without a route is left out."""
 
 from __future__ import annotations
 
 import functools
+import re
 
 import iso3166
 from apispec import APISpec
@@ -10,6 +13,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import INCLUDE
 from marshmallow import Schema
 from marshmallow import fields
+from werkzeug.routing import Rule
 
 from ..imports import files
 from ..imports import kinds
@@ -468,9 +472,70 @@ def _analysts_api(spec: APISpec) -> None:
             "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}}}}}, errors)}})
 
 
+#: The routes that are not the HTTP API this document describes, by endpoint, and why.
+UNDOCUMENTED = {
+    "dashboard.page": "an HTML page", "dashboard.login": "the dashboard's sign-in form",
+    "dashboard.logout": "the dashboard's sign-out form", "dashboard.style": "a stylesheet",
+    "dashboard.download": "the dashboard's CSV links (GET /v1/reports/{name} answers the same data)",
+    "static_files.demo": "the demo shop's pages", "static_files.demo_events": "the demo shop's pages",
+    "static_files.tracker": "the tracker script", "metrics.scrape": "Prometheus' text format, for a scraper",
+    "health.openapi": "this document",
+}
+#: A variable of a route: `<name>`, `<int:name>`, `<any(a, b):name>`.
+_VARIABLE = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
+#: The methods a route answers that no document lists (Flask's HEAD, the CORS preflight).
+_IMPLIED = {"HEAD", "OPTIONS"}
+
+
+def route_pattern(rule: Rule) -> re.Pattern:
+    """The document paths a route serves: its variables as `{name}` parameters, or, for `any()`, each choice."""
+    pattern, end = "", 0
+    for found in _VARIABLE.finditer(rule.rule):
+        pattern += re.escape(rule.rule[end:found.start()])
+        converter, arguments, _ = found.groups()
+        choices = [re.escape(c.strip()) for c in arguments.split(",")] if converter == "any" else ["[^/{}]+"]
+        pattern += "(?:" + "|".join([*choices, r"\{[^/}]+\}"]) + ")"
+        end = found.end()
+    return re.compile(pattern + re.escape(rule.rule[end:]) + "$")
+
+
+def _routes(app) -> list[tuple[Rule, re.Pattern, set[str]]]:
+    """The app's documented routes: each with the paths it serves and the methods it answers."""
+    return [(rule, route_pattern(rule), {m.lower() for m in rule.methods - _IMPLIED})
+            for rule in app.url_map.iter_rules() if rule.endpoint not in UNDOCUMENTED]
+
+
+def document(app) -> dict:
+    """The OpenAPI 3.0 document of an app: the described operations of the routes it has (built once)."""
+    found = app.extensions.get("collector.openapi")
+    if found is None:
+        described = _described(app.config["SEGMENT_PREFIX"])
+        routes = _routes(app)
+        paths = {}
+        for path, operations in described["paths"].items():
+            methods = set().union(*(m for _, pattern, m in routes if pattern.match(path)))
+            kept = {m: o for m, o in operations.items() if m in methods or m == "parameters"}
+            if set(kept) - {"parameters"}:
+                paths[path] = kept
+        found = app.extensions["collector.openapi"] = {**described, "paths": paths}
+    return found
+
+
+def undocumented(app) -> list[str]:
+    """Each method of a route that no operation of the document describes (the endpoints in UNDOCUMENTED
+    aside): what a new route lacks until its operations are described here."""
+    paths = document(app)["paths"]
+    missing = []
+    for rule, pattern, methods in _routes(app):
+        for method in sorted(methods):
+            if not any(pattern.match(path) and method in operations for path, operations in paths.items()):
+                missing.append(f"{method.upper()} {rule.rule} ({rule.endpoint})")
+    return missing
+
+
 @functools.cache
-def document(segment_prefix: str = "/segment") -> dict:
-    """Build the OpenAPI 3.0 document once (per prefix of the Segment API)."""
+def _described(segment_prefix: str) -> dict:
+    """Every operation described, by path, with the components they use (per prefix of the Segment API)."""
     plugin = MarshmallowPlugin()
     spec = APISpec(title="Storefront event collector", version="1", openapi_version="3.0.3", plugins=[plugin],
                    info={"description": "DataCue browser events and Cobi user interactions, stored durably. "
