@@ -16,6 +16,7 @@ from ..errors import InvalidBatch
 from ..ingest.intake import Api
 from ..ingest.intake import Intake
 from ..ingest.intake import Item
+from ..storage import Storage
 from ..web import limits
 from ..web.bodies import client_of
 from ..web.bodies import read_body
@@ -24,11 +25,11 @@ from ..web.error_answers import error_response
 from ..web.logs import note
 
 
-def intake_for(api: Api, key_row: dict) -> Intake:
+def intake_for(api: Api, key_row: dict, storage: Storage) -> Intake:
     """The intake of this request's events, once its key passed its rate limits."""
     note(key_name=key_row["name"])
     limits.check(key_row)
-    return Intake(api, key_row, current_storage(), client_of(request), current_app.config)
+    return Intake(api, key_row, storage, client_of(request), current_app.config)
 
 
 def counted(intake: Intake) -> None:
@@ -36,13 +37,19 @@ def counted(intake: Intake) -> None:
     note(accepted=intake.accepted, rejected=len(intake.rejected), dropped=intake.dropped)
 
 
+def _declared_size() -> int:
+    """The body's size as its request declares it (for a body refused before it was read)."""
+    return request.content_length or 0
+
+
 def ingest(api: Api, single: Callable[[dict, dict | None], Response]) -> Response:
     """Handle one POST to DataCue's or Cobi's event endpoint: one event (`single` answers it) or a batch."""
-    intake = intake_for(api, authenticate(request, current_storage()))
+    storage = current_storage()
+    intake = intake_for(api, authenticate(request, storage), storage)
     config = current_app.config
     try:
         received = intake.receive(lambda: read_body(request, max(config["MAX_BODY_BYTES"], config["MAX_BATCH_BYTES"])),
-                                  request.content_length or 0)
+                                  _declared_size)
     finally:
         counted(intake)
     if received.items is None:

@@ -123,7 +123,7 @@ def receive(kind: str | None):
     except ApiError as error:  # kept with the key's site when the key is outside the body
         problem = error
     intake = intake_for(segment_family(config["SEGMENT_HOME_NAMES"], config["SEGMENT_HOME_PATHS"]),
-                        _site(storage, document, problem))
+                        _site(storage, document, problem), storage)
     try:
         if kind is None:
             return _batch(intake, document, raw, problem)

@@ -7,6 +7,7 @@ and returns what it did; authenticating, rate limits and the HTTP answer are the
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from collections.abc import Mapping
@@ -87,12 +88,16 @@ class Intake:
         self.received_at = utcnow()
         self.privacy = (settings["IP_STORAGE"], settings["IPV4_PREFIX"], settings["IPV6_PREFIX"])
         self.client = client
-        self.refusals = Refusals.of(settings, client)
         self.rejected: list[dict] = []
         #: What the request's log line counts: events stored, refused, and dropped by the client.
         self.accepted = 0
         self.dropped = 0
         self._meta: rows.RequestMeta | None = None
+
+    @functools.cached_property
+    def refusals(self) -> Refusals:
+        """How this request's refused events are kept (made when the first one is)."""
+        return Refusals.of(self.settings, self.client)
 
     def meta(self, sent_at) -> rows.RequestMeta:
         """Return the per-request details each row needs (one object per batch, not per event)."""
@@ -172,9 +177,9 @@ class Intake:
                 result.status = "duplicate"
         return results
 
-    def receive(self, body: Callable[[], bytes], declared_size: int) -> Received:
+    def receive(self, body: Callable[[], bytes], declared_size: Callable[[], int]) -> Received:
         """A request of DataCue's or Cobi's shape, one event or a batch (`body()` reads it; a body refused
-        before it was read is kept as its `declared_size` alone)."""
+        before it was read is kept as its `declared_size()` alone)."""
         settings = self.settings
         raw = b""
         try:
@@ -192,7 +197,7 @@ class Intake:
                 return Received(items=self._batch_document(document))
             row = self.load(document, None)
         except ApiError as error:
-            self.refuse(error, raw, len(raw) if raw else declared_size)
+            self.refuse(error, raw, len(raw) if raw else declared_size())
             raise
         return Received(row=row, earlier=self.store_one(row))
 
