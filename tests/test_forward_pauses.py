@@ -13,11 +13,11 @@ import pytest
 
 from collector.forward.runner import Forwarder
 
-from support.factories import basic
 from support.factories import bearer
 from support.factories import make_event
 from support.factories import make_interaction
 from support.factories import new_id
+from support.factories import post_event
 from support.outbox import SETTINGS
 from support.outbox import states
 from support.upstream import Upstream
@@ -39,7 +39,7 @@ def _outage(status: int, seconds: float, retry_after: str | None = "1"):
 def _post(client, key, count: int) -> list[str]:
     """Store `count` events for the key; their ids."""
     events = [make_event(env_event_id=new_id()) for _ in range(count)]
-    assert client.post("/v1/events", json={"events": events}, headers=basic(key)).status_code == 200
+    post_event(client, key, {"events": events}, status=200)
     return [event["event_id"] for event in events]
 
 
@@ -168,7 +168,7 @@ def test_targets_subscribe_to_sources_and_types(client, key, storage, db):
             {"product_id": "p1", "variant_id": "v1", "quantity": 1, "unit_price": 24, "currency": "USD"}])
         events = [make_event("pageview", "home", env_event_id=new_id()), order,
                   make_event("search", None, term="shoes", env_event_id=new_id())]
-        assert client.post("/v1/events", json={"events": events}, headers=basic(key)).status_code == 200
+        post_event(client, key, {"events": events}, status=200)
         assert client.post("/user-interactions", json=make_interaction(), headers=bearer(key)).status_code == 201
     queued = Counter((r["target_id"], r["source"]) for r in db("SELECT target_id, source FROM outbox"))
     assert queued == Counter({(orders, "datacue"): 1, (cobi, "cobi"): 1, (every, "datacue"): 3, (every, "cobi"): 1})

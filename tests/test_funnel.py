@@ -20,6 +20,7 @@ from collector.reports import registry
 
 from support.factories import basic
 from support.factories import new_id
+from support.factories import post_event
 
 START = datetime(2026, 11, 20, tzinfo=UTC)
 SINCE, UNTIL = "2026-11-19T00:00:00.000Z", "2026-11-30T00:00:00.000Z"
@@ -42,8 +43,7 @@ def _send(client, key: str, events: list[tuple]) -> None:
                       "context": {"session_id": session} if session else {},
                       "timestamp": (START + timedelta(minutes=minutes)).isoformat()})
     for start in range(0, len(batch), 500):
-        response = client.post("/v1/events", json={"events": batch[start:start + 500]}, headers=basic(key))
-        assert response.status_code == 200, response.json
+        post_event(client, key, {"events": batch[start:start + 500]}, status=200)
 
 
 def _matches(step: funnel.Step, kind: int) -> bool:

@@ -11,9 +11,9 @@ from collector.analytics import rollups
 from collector.reports import panels
 from collector.reports import registry
 
-from support.factories import basic
 from support.factories import make_event
 from support.factories import new_id
+from support.factories import post_event
 
 SITE = "https://shop.example"
 CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
@@ -61,7 +61,7 @@ def send(client, key, moment, visitor, session, agent, page, referrer, kind):
                **({"session_id": session} if session else {})}
     event = make_event(type_, subtype, user={"anonymous_id": visitor}, env_event_id=new_id(),
                        env_timestamp=moment, env_context=context, **fields)
-    assert client.post("/v1/events", json=event, headers=basic(key)).status_code == 204
+    post_event(client, key, event)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from collector.clock import utcnow
 from support.factories import basic
 from support.factories import make_event
 from support.factories import new_id
+from support.factories import post_event
 
 CART = [{"product_id": "p1", "quantity": 2, "price": 10.0, "currency": "USD"}]
 
@@ -24,7 +25,7 @@ def _post(client, key, anonymous_id, user_id=None, **event):
     event_id = new_id()
     user = {"anonymous_id": anonymous_id, **({"user_id": user_id} if user_id else {})}
     body = make_event(user=user, env_event_id=event_id, **event)
-    assert client.post("/v1/events", json=body, headers=basic(key)).status_code == 204
+    post_event(client, key, body)
     return event_id
 
 

@@ -22,11 +22,11 @@ from collector.reports import registry
 from collector.reports import shop
 
 from support.datacue_backend import send as send_backend
-from support.factories import basic
 from support.factories import bearer
 from support.factories import make_event
 from support.factories import make_interaction
 from support.factories import new_id
+from support.factories import post_event
 
 START = datetime(2026, 11, 20, 8, 0)
 CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
@@ -72,7 +72,7 @@ def send(client, site: str, tag: str, visitor: str, session: str | None, minute:
     context = {"user_agent": agent, "page_url": "https://shop.example/", **({"session_id": session} if session else {})}
     event = make_event(type_, subtype, user={"anonymous_id": visitor}, env_event_id=new_id(), env_timestamp=moment,
                        env_context=context, **fields)
-    assert client.post("/v1/events", json=event, headers=basic(site)).status_code == 204
+    post_event(client, site, event)
 
 
 def figures(rows: list[tuple]) -> list[tuple]:

@@ -20,9 +20,9 @@ from collector.analytics.refresh import refresh_visits
 from collector.reports import panels
 from collector.worker.process import Worker
 
-from support.factories import basic
 from support.factories import make_event
 from support.factories import new_id
+from support.factories import post_event
 
 START = datetime(2026, 11, 20, 8, 0)
 CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
@@ -129,7 +129,7 @@ def send(client, site, visitor, session, user, minute, kind, page, referrer, age
     moment = (START + timedelta(minutes=minute)).isoformat() + "Z"
     event = make_event(type_, subtype, user=user_ids, env_event_id=new_id(), env_timestamp=moment,
                        env_context=context, **fields)
-    assert client.post("/v1/events", json=event, headers=basic(site)).status_code == 204
+    post_event(client, site, event)
 
 
 EVENT = st.tuples(st.sampled_from(["v1", "v2", "v3"]), st.sampled_from([None, None, "s1", "s2"]),

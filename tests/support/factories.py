@@ -37,3 +37,14 @@ def make_interaction(**overrides) -> dict:
 def new_id() -> str:
     """A fresh event id."""
     return str(uuid.uuid4())
+
+
+def post_event(client, key: str, body: dict | list, status: int | None = 204, **request):
+    """Post one DataCue event, or a batch, to /v1/events with the key's Basic header (and the other
+    arguments of `request`: headers, environ_base); assert the answer's status unless `status` is None;
+    return the answer."""
+    headers = {**basic(key), **request.pop("headers", {})}
+    response = client.post("/v1/events", json=body, headers=headers, **request)
+    if status is not None:
+        assert response.status_code == status, response.get_data(as_text=True)
+    return response
