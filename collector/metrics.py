@@ -10,11 +10,11 @@ read from the store at each scrape, so every process sees the same figures.
 
 from __future__ import annotations
 
+import collections
 import os
 import re
 import sys
 import time
-from collections import Counter as Tally
 from importlib import metadata
 from pathlib import Path
 
@@ -65,7 +65,7 @@ def answered(blueprint: str | None, status: int, seconds: float) -> None:
 def stored(items: list[dict], outcomes: list, rejected: list[dict]) -> None:
     """Count a committed write: each item (its `source` and `type`) accepted when its outcome is None (or
     a record's, not repeated), else a duplicate; and the rejected rows by source and reason."""
-    counts = Tally((item["source"], item["type"], _outcome(outcome))
+    counts = collections.Counter((item["source"], item["type"], _outcome(outcome))
                    for item, outcome in zip(items, outcomes, strict=True))
     for labels, n in counts.items():
         EVENTS.labels(*labels).inc(n)
@@ -74,7 +74,7 @@ def stored(items: list[dict], outcomes: list, rejected: list[dict]) -> None:
 
 def refused(rejected: list[dict]) -> None:
     """Count rejected rows (committed) by source and reason."""
-    for (source, reason), n in Tally((row["source"], row["reason"]) for row in rejected).items():
+    for (source, reason), n in collections.Counter((row["source"], row["reason"]) for row in rejected).items():
         REJECTED.labels(source, reason).inc(n)
 
 
@@ -87,7 +87,8 @@ def _outcome(outcome) -> str:
 
 def forwarded(target: dict, outcomes: list) -> None:
     """Count a round's outcomes for one target."""
-    counts = Tally(("held" if not o.sent else "retry" if o.state == "pending" else o.state) for o in outcomes)
+    counts = collections.Counter(("held" if not o.sent else "retry" if o.state == "pending" else o.state)
+                                 for o in outcomes)
     for result, n in counts.items():
         FORWARD_ATTEMPTS.labels(str(target["target_id"]), target["kind"], result).inc(n)
 
