@@ -27,12 +27,11 @@ from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 
-from collector.analytics.refresh import refresh_visits
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from collector import create_app  # noqa: E402
+from collector.analytics.store import open_analytics  # noqa: E402
 from collector.clock import iso  # noqa: E402
 from collector.reports import registry  # noqa: E402
 from collector.storage.columns import EVENT_COLUMNS  # noqa: E402
@@ -189,14 +188,14 @@ def _timed(storage, name: str, since: str, until: str, keys, **options) -> str:
     if set(options) - set(registry.REPORTS[name].options):
         return "-"
     started = time.perf_counter()
-    rows = registry.run(storage, name, since, until, "live", keys, **options)[1]
+    rows = registry.run(open_analytics(storage), name, since, until, "live", keys, **options)[1]
     return f"{time.perf_counter() - started:.2f} ({len(rows)})"
 
 
 def measure(storage) -> None:
     """Bring the visits up to date (timed), then time every report: a month and a day, every site and one."""
     started = time.perf_counter()
-    visits = refresh_visits(storage, limit=5000)
+    visits = open_analytics(storage).refresh_visits(limit=5000)
     print(f"visits brought up to date: {visits:,} recomputed in {time.perf_counter() - started:.1f} s")
     count = storage.query("SELECT count(*) FROM events")[1][0][0]
     sessions = storage.query("SELECT count(*) FROM visits")[1][0][0]

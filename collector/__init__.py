@@ -6,7 +6,8 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config
-from .api import analysts  # not `reports`: that name is collector.reports
+from .analytics.store import open_analytics
+from .api import analysts
 from .api import capillary
 from .api import cobi
 from .api import cobi_data
@@ -15,7 +16,7 @@ from .api import datacue
 from .api import datacue_backend
 from .api import health
 from .api import imports
-from .api import prometheus  # not `metrics`: that name is collector.metrics
+from .api import prometheus
 from .api import segment
 from .api import static
 from .forward import targets
@@ -39,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     config.validate(app.config)
     app.json.sort_keys = False
     app.extensions["collector.storage"] = open_storage(app.config, wants=targets.wants)
+    app.extensions["collector.analytics"] = open_analytics(app.extensions["collector.storage"])
     if app.config["TRUSTED_PROXIES"]:
         # Only the last N X-Forwarded-For entries were written by our proxies; earlier ones are the client's word.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=0, x_host=0,

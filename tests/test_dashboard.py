@@ -10,6 +10,7 @@ import requests
 
 from collector import create_app
 from collector.access import tokens
+from collector.analytics.store import open_analytics
 from collector.reports import registry
 from collector.reports.numbers import cell
 
@@ -58,9 +59,9 @@ def test_dashboard_shows_the_fixture(tmp_path, page):
     assert funnel["product view"] == 2  # the sessions with a product view (tests/test_reports.py says why)
     # The other steps and the products table as the report module (tested against the fixture) gives them.
     period = ("2026-11-19T00:00:00.000Z", "2026-11-22T00:00:00.000Z")
-    expected_funnel = registry.run(storage, "funnel", *period)[1]
+    expected_funnel = registry.run(open_analytics(storage), "funnel", *period)[1]
     assert funnel == {step: count for step, count, *_ in expected_funnel}
-    expected_products = registry.run(storage, "products", *period)[1]
+    expected_products = registry.run(open_analytics(storage), "products", *period)[1]
     storage.close()
     assert [row.split("\t")[0] for row in products.splitlines()[1:]] == [row[0] for row in expected_products]
     assert total == len(live_rows) + len(INTERACTIONS)

@@ -8,6 +8,7 @@ import pytest
 
 from collector.access import keys
 from collector.access import server_keys
+from collector.analytics.store import open_analytics
 from collector.reports import registry
 
 from support.datacue_backend import BANNER
@@ -198,7 +199,7 @@ def test_orders_are_created_and_cancelled_never_edited(call):
 
 def _revenue(storage) -> list[tuple]:
     """(orders, revenue) per day of the live revenue report over the order's day."""
-    columns, rows = registry.run(storage, "revenue", "2018-04-04T00:00:00Z", "2018-04-06T00:00:00Z")
+    columns, rows = registry.run(open_analytics(storage), "revenue", "2018-04-04T00:00:00Z", "2018-04-06T00:00:00Z")
     return [(int(r[columns.index("orders")]), float(r[columns.index("revenue")])) for r in rows]
 
 
@@ -278,7 +279,7 @@ def test_events_by_put_at_v1_events_and_at_the_root(client, key, db):
 
 def _report(storage, name: str) -> list[dict]:
     """A live report over all time, as dicts."""
-    columns, rows = registry.run(storage, name, "2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z")
+    columns, rows = registry.run(open_analytics(storage), name, "2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z")
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 

@@ -8,6 +8,7 @@ import json
 
 import pyarrow.parquet as pq
 
+from collector.analytics.store import open_analytics
 from collector.reports import exports
 
 from support.dataset import DATASET
@@ -43,7 +44,8 @@ def test_rows_are_read_a_page_at_a_time(storage, dataset, monkeypatch):
     queries = []
     original = storage.query
     monkeypatch.setattr(storage, "query", lambda sql, params=None: queries.append(sql) or original(sql, params))
-    records = list(exports.rows(storage, "live", "2026-11-19T00:00:00.000Z", "2026-11-22T00:00:00.000Z"))
+    records = list(exports.rows(open_analytics(storage), "live", "2026-11-19T00:00:00.000Z",
+                                "2026-11-22T00:00:00.000Z"))
     ids = [r[0] for r in records]
     assert ids == sorted(ids) and len(set(ids)) == len(LIVE) + 2
     assert len(queries) == len(records) // 3 + 1 + (len(records) % 3 > 0)

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from collector.access import keys
 from collector.access import tokens
 from collector.analytics import funnel
+from collector.analytics.store import open_analytics
 from collector.reports import registry
 
 from support.factories import basic
@@ -115,8 +116,8 @@ def test_every_step_counts_as_the_reference(client, storage, data):
     # The same minute for one visitor keeps the order events were sent in (their ids), as the reference does.
     _send(client, site, events)
     parsed = funnel.parse_steps(",".join(steps))
-    columns, rows = registry.run(storage, "funnel", SINCE, UNTIL, "live", (site,), steps=",".join(steps),
-                                window=f"{window}h" if window else None)
+    columns, rows = registry.run(open_analytics(storage), "funnel", SINCE, UNTIL, "live", (site,),
+                                 steps=",".join(steps), window=f"{window}h" if window else None)
     counts = [row[columns.index("count")] for row in rows]
     assert counts == reference(events, parsed, window * 60 if window else None)
     assert all(row[columns.index("from_previous")] is None or row[columns.index("from_previous")] <= 1 for row in rows)
@@ -125,7 +126,7 @@ def test_every_step_counts_as_the_reference(client, storage, data):
 
 def _rows(storage, site, **options) -> list[dict]:
     """The funnel report of one site, as dicts."""
-    columns, rows = registry.run(storage, "funnel", SINCE, UNTIL, "live", (site,), **options)
+    columns, rows = registry.run(open_analytics(storage), "funnel", SINCE, UNTIL, "live", (site,), **options)
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
@@ -234,14 +235,14 @@ def test_a_breakdown_gives_one_funnel_per_value_of_the_first_steps_event(client,
                           "context": {"session_id": session, "user_agent": agent},
                           "timestamp": (START + timedelta(minutes=minute)).isoformat()})
     assert client.post("/v1/events", json={"events": batch}, headers=basic(site)).status_code == 200
-    columns, rows = registry.run(storage, "funnel", SINCE, UNTIL, "live", (site,), breakdown="device")
+    columns, rows = registry.run(open_analytics(storage), "funnel", SINCE, UNTIL, "live", (site,), breakdown="device")
     assert columns[:3] == ["device", "step", "count"]
     # Mobile leads (two sessions at the first step); s4 never did the first step and counts nowhere.
     assert [row[:3] for row in rows] == [
         ("Mobile", "product view", 2), ("Mobile", "cart", 1), ("Mobile", "order started", 0),
         ("Mobile", "order completed", 0), ("Desktop", "product view", 1), ("Desktop", "cart", 1),
         ("Desktop", "order started", 1), ("Desktop", "order completed", 1)]
-    whole = registry.run(storage, "funnel", SINCE, UNTIL, "live", (site,))[1]
+    whole = registry.run(open_analytics(storage), "funnel", SINCE, UNTIL, "live", (site,))[1]
     assert [row[1] for row in whole] == [a[2] + b[2] for a, b in zip(rows[:4], rows[4:], strict=True)]
     with pytest.raises(ValueError, match="breaks down by one of"):
-        registry.run(storage, "funnel", SINCE, UNTIL, "live", (site,), breakdown="ip")
+        registry.run(open_analytics(storage), "funnel", SINCE, UNTIL, "live", (site,), breakdown="ip")

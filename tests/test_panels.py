@@ -8,6 +8,7 @@ import pytest
 
 from collector.access import tokens
 from collector.analytics import rollups
+from collector.analytics.store import open_analytics
 from collector.reports import panels
 from collector.reports import registry
 
@@ -74,7 +75,7 @@ def web(client, key):
 
 def panel(storage, name, since=SINCE, until=UNTIL, **options):
     """A report's rows as dicts."""
-    columns, rows = registry.run(storage, name, since, until, **options)
+    columns, rows = registry.run(open_analytics(storage), name, since, until, **options)
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
@@ -203,7 +204,8 @@ def test_a_long_tail_of_pages_ranks_as_reading_every_sketch_would(client, key, s
                 moment = f"2026-11-20T{10 + view % 10:02d}:{person:02d}:00Z"
                 send(client, key, moment, f"{page}-{person}", f"{page}-{person}-{view}", CHROME, page, None,
                      ("pageview", "page"))
-    everything = panels.read(storage, ("entry_page", "exit_page", rollups.PAGE), SINCE, UNTIL, "live", None)
+    everything = panels.read(open_analytics(storage), ("entry_page", "exit_page", rollups.PAGE), SINCE, UNTIL, "live",
+                             None)
     pages = sorted(((value, t) for (d, value), t in everything.items() if d == rollups.PAGE),
                    key=lambda pair: (-pair[1].n, -pair[1].visitors, pair[0]))[:3]
     assert [(r["page"], r["pageviews"]) for r in panel(storage, "pages")] == [(v, t.n) for v, t in pages] == [

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import pytest
 
+from collector.analytics.store import open_analytics
 from collector.reports import registry
 
 from support.dataset import DATASET
@@ -22,7 +23,7 @@ LIVE = [row for row in DATASET if row[0] == "live"]
 
 def run(storage, name, since=SINCE, until=UNTIL, mode="live"):
     """The report's rows as dicts."""
-    columns, rows = registry.run(storage, name, since, until, mode)
+    columns, rows = registry.run(open_analytics(storage), name, since, until, mode)
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 

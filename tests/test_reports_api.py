@@ -8,6 +8,7 @@ import io
 import pytest
 
 from collector.access import tokens
+from collector.analytics.store import open_analytics
 from collector.clock import now_iso
 from collector.reports import registry
 
@@ -25,7 +26,8 @@ def test_every_report_answers_like_the_module(client, storage, dataset, token, n
     response = client.get(f"/v1/reports/{name}", query_string=PERIOD, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.json
     body = response.json
-    columns, rows = registry.run(storage, name, "2026-11-19T00:00:00.000Z", "2026-11-22T00:00:00.000Z", "live")
+    columns, rows = registry.run(open_analytics(storage), name, "2026-11-19T00:00:00.000Z",
+                                 "2026-11-22T00:00:00.000Z", "live")
     assert body["columns"] == columns
     assert body["rows"] == [[float(v) if hasattr(v, "as_integer_ratio") and not isinstance(v, int) else v
                              for v in row] for row in rows]

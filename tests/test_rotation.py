@@ -11,6 +11,7 @@ from datetime import timedelta
 from collector.access import keys
 from collector.access import server_keys
 from collector.access import sites
+from collector.analytics.store import open_analytics
 from collector.clock import iso
 from collector.clock import now_iso
 from collector.clock import utcnow
@@ -52,7 +53,7 @@ def test_both_keys_work_during_the_overlap_and_the_old_is_refused_after(make_app
     for site in (old, new, "shop"):
         scope = sites.choose(storage, None, site, None)
         assert scope.keys == (old,)
-        columns, rows = registry.run(storage, "events", since, until, "live", scope.keys)
+        columns, rows = registry.run(open_analytics(storage), "events", since, until, "live", scope.keys)
         assert sum(row[columns.index("events")] for row in rows) == 4
     assert [row["key"] for row in sites.readable(storage, None)] == [old]
 

@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 
 from collector.access import keys
+from collector.analytics.store import open_analytics
 from collector.clock import iso
 from collector.clock import now_iso
 from collector.clock import parse
@@ -450,7 +451,7 @@ def test_mapped_events_fill_the_shop_reports(client, key, storage, db):
     since, until = iso(start - timedelta(hours=1)), iso(start + timedelta(hours=2))
 
     def run(name, **options):
-        columns, rows = registry.run(storage, name, since, until, "live", **options)
+        columns, rows = registry.run(open_analytics(storage), name, since, until, "live", **options)
         return [dict(zip(columns, row, strict=True)) for row in rows]
 
     # o1 (20) and o2 (35.5) stand; o3 was cancelled; a refund is not a cancellation.

@@ -17,6 +17,7 @@ from http.server import ThreadingHTTPServer
 import pytest
 
 from collector import create_app
+from collector.analytics.store import open_analytics
 from collector.clock import iso
 from collector.reports import registry
 
@@ -145,7 +146,8 @@ def test_browser_sdk_bundle_sends_to_the_collector(tmp_path, browser, sdk, deliv
     storage = create_app({"DATABASE_URL": f"sqlite:///{path}"}).extensions["collector.storage"]
     try:
         now = datetime.now(UTC)
-        columns, revenue = registry.run(storage, "revenue", iso(now - timedelta(days=1)), iso(now + timedelta(hours=1)))
+        columns, revenue = registry.run(open_analytics(storage), "revenue", iso(now - timedelta(days=1)),
+                                        iso(now + timedelta(hours=1)))
     finally:
         storage.close()
     [day] = [dict(zip(columns, row, strict=True)) for row in revenue]

@@ -11,6 +11,7 @@ import pytest
 
 from collector.access import keys
 from collector.access import tokens
+from collector.analytics.store import open_analytics
 from collector.reports import registry
 
 from support.factories import basic
@@ -88,10 +89,10 @@ def test_each_report_of_one_site_is_that_sites_alone(storage, two_sites, alone, 
         for path, body, headers, status in dataset_requests(live):
             assert client.post(path, json=body, headers=headers).status_code == status
 
-    mine = registry.run(storage, name, SINCE, UNTIL, "live", (shop,))
-    theirs = registry.run(storage, name, SINCE, UNTIL, "live", (other,))
-    assert mine == registry.run(alone(dataset_alone), name, SINCE, UNTIL, "live"), name
-    assert theirs == registry.run(alone(_other_shop), name, SINCE, UNTIL, "live"), name
+    mine = registry.run(open_analytics(storage), name, SINCE, UNTIL, "live", (shop,))
+    theirs = registry.run(open_analytics(storage), name, SINCE, UNTIL, "live", (other,))
+    assert mine == registry.run(open_analytics(alone(dataset_alone)), name, SINCE, UNTIL, "live"), name
+    assert theirs == registry.run(open_analytics(alone(_other_shop)), name, SINCE, UNTIL, "live"), name
     assert not _values(mine[1]) & set(MARKERS)
 
 
@@ -99,8 +100,9 @@ def test_rejected_rows_are_read_per_site(client, storage, two_sites):
     shop, other = two_sites
     assert client.post("/v1/events", json={"user": {}}, headers=basic(other)).status_code == 400
     since, until = registry.parse_moment("1d"), "2100-01-01T00:00:00.000Z"
-    assert registry.run(storage, "rejected", since, until, "live", (shop,))[1] == []
-    assert [row[0] for row in registry.run(storage, "rejected", since, until, "live", (other,))[1]] == ["invalid_event"]
+    assert registry.run(open_analytics(storage), "rejected", since, until, "live", (shop,))[1] == []
+    rows = registry.run(open_analytics(storage), "rejected", since, until, "live", (other,))[1]
+    assert [row[0] for row in rows] == ["invalid_event"]
 
 
 def test_a_site_is_a_key_or_its_name_and_an_unknown_one_is_404(client, storage, two_sites):

@@ -16,7 +16,7 @@ from collector.access import keys
 from collector.access import server_keys
 from collector.analytics import readers
 from collector.analytics import tallies
-from collector.analytics.refresh import refresh_visits
+from collector.analytics.store import open_analytics
 from collector.ingest import agents
 from collector.reports import registry
 from collector.reports import shop
@@ -84,8 +84,8 @@ def figures(rows: list[tuple]) -> list[tuple]:
 def same(storage, site: str) -> None:
     """Every measure over every period: the tallies' answer is the definition's."""
     for since, until in PERIODS:
-        read = readers.tallied(storage, MEASURES, since, until, "live", (site,))
-        raw = readers.from_events(storage, MEASURES, since, until, "live", (site,))
+        read = readers.tallied(open_analytics(storage), MEASURES, since, until, "live", (site,))
+        raw = readers.from_events(open_analytics(storage), MEASURES, since, until, "live", (site,))
         for name in MEASURES:
             assert figures(read[name]) == figures(raw[name]), (name, since, until)
 
@@ -105,7 +105,7 @@ def test_the_tallies_equal_their_definitions_over_the_events(client, storage, da
         send(client, site, tag, f"{tag}-{visitor}", f"{tag}-{visitor}-{session}" if session else None, minute, kind,
              bot and kind % 3 == 0)
         if refresh:  # the worker or a report caught up here
-            refresh_visits(storage)
+            open_analytics(storage).refresh_visits()
     same(storage, site)
     if data.draw(st.booleans(), label="the backend cancels order 2"):
         secret = server_keys.create_server_key(storage, site)
@@ -124,12 +124,12 @@ def test_the_tallies_equal_their_definitions_over_the_events(client, storage, da
 def test_a_cancellation_hours_later_takes_the_order_out_of_the_hour_it_was_completed_in(client, storage):
     site = keys.create_key(storage, "tallies", [])
     send(client, site, "t", "v", "s", 10, 5, False)  # order 1 completed at 08:10
-    assert shop.revenue(storage, *PERIODS[0], "live", (site,))[1] == [("2026-11-20", "USD", 1, 6.2)]
-    assert [(row[0], row[8]) for row in registry.run(storage, "products", *PERIODS[0], "live", (site,))[1]] == [
-        ("lamp", 2)]
+    assert shop.revenue(open_analytics(storage), *PERIODS[0], "live", (site,))[1] == [("2026-11-20", "USD", 1, 6.2)]
+    products = registry.run(open_analytics(storage), "products", *PERIODS[0], "live", (site,))[1]
+    assert [(row[0], row[8]) for row in products] == [("lamp", 2)]
     send(client, site, "t", "v", "s2", 200, 7, False)  # cancelled at 11:20, in another visit
-    assert shop.revenue(storage, *PERIODS[0], "live", (site,))[1] == []
-    assert registry.run(storage, "products", *PERIODS[0], "live", (site,))[1] == []
+    assert shop.revenue(open_analytics(storage), *PERIODS[0], "live", (site,))[1] == []
+    assert registry.run(open_analytics(storage), "products", *PERIODS[0], "live", (site,))[1] == []
 
 
 def test_bots_are_tallied_apart_with_when_they_were_first_and_last_seen(client, storage):
@@ -137,6 +137,6 @@ def test_bots_are_tallied_apart_with_when_they_were_first_and_last_seen(client, 
     send(client, site, "t", "v", None, 5, 0, True)
     send(client, site, "t", "v", None, 65, 0, True)
     send(client, site, "t", "p", None, 70, 0, False)
-    assert shop.bots(storage, *PERIODS[0], "live", (site,))[1] == [
+    assert shop.bots(open_analytics(storage), *PERIODS[0], "live", (site,))[1] == [
         (agents.describe("curl/8.4.0").bot, 2, "2026-11-20T08:05:00.000Z", "2026-11-20T09:05:00.000Z")]
-    assert shop.events(storage, *PERIODS[0], "live", (site,))[1] == [("2026-11-20", "pageview", 1)]
+    assert shop.events(open_analytics(storage), *PERIODS[0], "live", (site,))[1] == [("2026-11-20", "pageview", 1)]

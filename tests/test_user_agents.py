@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from collector.analytics.store import open_analytics
 from collector.ingest.agents import describe
 from collector.reports import registry
 
@@ -58,7 +59,8 @@ def test_the_columns_are_stored_from_the_context_or_the_request(client, key, db)
 
 
 def test_bots_are_left_out_of_every_report_and_counted_in_their_own(client, storage, dataset):
-    before = {name: registry.run(storage, name, SINCE, UNTIL) for name in registry.REPORTS if name != "rejected"}
+    analytics = open_analytics(storage)
+    before = {name: registry.run(analytics, name, SINCE, UNTIL) for name in registry.REPORTS if name != "rejected"}
     bot = {"User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"}
     lines = [{"product_id": "p1", "quantity": 3, "unit_price": 10, "currency": "USD"}]
     for n, (type_, subtype, fields) in enumerate([
@@ -70,7 +72,7 @@ def test_bots_are_left_out_of_every_report_and_counted_in_their_own(client, stor
         event = make_event(type_, subtype, user={"anonymous_id": "crawler"}, env_timestamp=f"2026-11-20T15:0{n}:00Z",
                            env_context={"session_id": "bot-session"}, **fields)
         assert client.post("/v1/events", json=event, headers={**basic(dataset["live"]), **bot}).status_code == 204
-    after = {name: registry.run(storage, name, SINCE, UNTIL) for name in before}
+    after = {name: registry.run(open_analytics(storage), name, SINCE, UNTIL) for name in before}
     assert {name: after[name] for name in after if name != "bots"} == {
         name: before[name] for name in before if name != "bots"}
     columns, rows = after["bots"]

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from collector.access import server_keys
-from collector.analytics.refresh import refresh_visits
+from collector.analytics.store import open_analytics
 
 from support.datacue_backend import PRODUCT
 from support.datacue_backend import USER
@@ -120,7 +120,7 @@ def test_the_schema_docs_examples_run(client, storage, dataset, key, secret):
     unanswered = storage.query(statements[5])[1]
     assert [(term, int(n)) for term, n in unanswered] == [("lamp", 1)]
     # The live visits: session s1, b1's two (an hour apart, no session) and s3, from a desktop, no referrer.
-    refresh_visits(storage)
+    open_analytics(storage).refresh_visits()
     assert [(source, device, int(n), float(rate)) for source, device, n, rate in storage.query(statements[6])[1]] \
         == [("Direct / None", "Desktop", 4, 0.0)]
     shop, shop_secret = dataset["live"], server_keys.create_server_key(storage, dataset["live"])

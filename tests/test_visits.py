@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 
 from collector.access import keys
 from collector.analytics import rollups
-from collector.analytics.refresh import pending_visit_changes
-from collector.analytics.refresh import refresh_visits
+from collector.analytics.store import open_analytics
 from collector.reports import panels
 from collector.worker.process import Worker
 
@@ -75,7 +74,7 @@ def reference(events: list[dict]) -> list[tuple]:
 
 def stored(storage, site: str) -> list[tuple]:
     """The `visits` rows of a site, brought up to date."""
-    refresh_visits(storage)
+    open_analytics(storage).refresh_visits()
     _, rows = storage.query(f"SELECT {', '.join(FIELDS)} FROM visits WHERE key = ?", (site,))
     return sorted(tuple(row) for row in rows)
 
@@ -150,11 +149,11 @@ def test_visits_kept_up_to_date_equal_visits_computed_from_the_events(client, st
         send(client, site, f"{tag}-{visitor}", f"{tag}-{visitor}-{session}" if session else None,
              f"{tag}-{user}" if user else None, minute, kind, page, referrer, agent)
         if refresh:  # the worker or a report caught up here
-            refresh_visits(storage)
+            open_analytics(storage).refresh_visits()
     assert stored(storage, site) == from_events(storage, site)
     for since, until in PERIODS:
         dimensions = (*rollups.VISIT_DIMENSIONS, rollups.PAGE, rollups.VISIT_PAGE)
-        assert tallied(panels.read(storage, dimensions, since, until, "live", (site,))) == \
+        assert tallied(panels.read(open_analytics(storage), dimensions, since, until, "live", (site,))) == \
             raw_tallies(storage, site, since, until)
     forgotten = data.draw(st.sampled_from(["v1", "v2", "v3", "u1"]), label="forgotten")
     person = f"{tag}-{forgotten}"
@@ -165,7 +164,7 @@ def test_visits_kept_up_to_date_equal_visits_computed_from_the_events(client, st
     assert all(person not in (row[0], row[2], row[3]) for row in after)
     since, until = PERIODS[1]
     dimensions = (*rollups.VISIT_DIMENSIONS, rollups.PAGE, rollups.VISIT_PAGE)
-    assert tallied(panels.read(storage, dimensions, since, until, "live", (site,))) \
+    assert tallied(panels.read(open_analytics(storage), dimensions, since, until, "live", (site,))) \
         == raw_tallies(storage, site, since, until)
 
 
@@ -185,17 +184,17 @@ def test_a_bots_events_make_no_visit_and_pending_changes_are_counted(client, sto
     site = keys.create_key(storage, "visits", [])
     send(client, site, "bot", "s", None, 0, 0, 0, 0, "curl/8.4.0")
     send(client, site, "v", "s9", None, 0, 0, 0, 0, CHROME)
-    assert pending_visit_changes(storage) >= 1
+    assert open_analytics(storage).pending_visit_changes() >= 1
     assert [row[0] for row in stored(storage, site)] == ["s9"]
-    assert pending_visit_changes(storage) == 0
+    assert open_analytics(storage).pending_visit_changes() == 0
 
 
 @pytest.mark.slow
 def test_the_worker_brings_the_visits_up_to_date(client, storage):
     site = keys.create_key(storage, "visits", [])
     send(client, site, "v", "s1", None, 0, 0, 0, 0, CHROME)
-    assert pending_visit_changes(storage) == 1
+    assert open_analytics(storage).pending_visit_changes() == 1
     Worker(storage, {}, forward=False, jobs=False).run(once=True)
-    assert pending_visit_changes(storage) == 0
+    assert open_analytics(storage).pending_visit_changes() == 0
     _, rows = storage.query("SELECT session_id FROM visits WHERE key = ?", (site,))
     assert rows == [("s1",)]

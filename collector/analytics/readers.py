@@ -13,10 +13,9 @@ from . import tallies
 from .periods import hours
 from .periods import pieces
 from .periods import within
-from .refresh import refresh_visits
 
 
-def funnel_rows(storage, steps: tuple[funnel.Step, ...], window: float | None, since: str, until: str, mode: str,
+def funnel_rows(analytics, steps: tuple[funnel.Step, ...], window: float | None, since: str, until: str, mode: str,
                 keys: tuple[str, ...] | None, breakdown: str | None = None) -> tuple[list[str], list[tuple]]:
     """The funnel's rows over a period, a mode and the sites' keys, from the events: step, count, conversion
     from the previous step and from the first, dropped off, median seconds from the previous step; with a
@@ -24,9 +23,9 @@ def funnel_rows(storage, steps: tuple[funnel.Step, ...], window: float | None, s
     if breakdown is not None and breakdown not in funnel.BREAKDOWN_COLUMNS:
         raise ValueError(f"a funnel breaks down by one of {', '.join(funnel.BREAKDOWN_COLUMNS)}; not {breakdown!r}")
     if window is None:
-        refresh_visits(storage)
+        analytics.refresh_visits()
     sql, params = funnel.query(steps, window, breakdown)
-    rows = storage.query_stream(scoped(sql, keys), params(mode, since, until, keys))
+    rows = analytics.query_stream(scoped(sql, keys), params(mode, since, until, keys))
     counted = funnel.tally(rows, len(steps), window)
     if breakdown is None:
         counts, gaps = counted.get(None, ([0] * len(steps), [Counter() for _ in steps]))
@@ -41,32 +40,34 @@ def funnel_rows(storage, steps: tuple[funnel.Step, ...], window: float | None, s
                                           for row in funnel.shape(steps, *counted[value])]
 
 
-def tallied(storage, names: Iterable[str], since: str, until: str, mode: str, keys) -> dict[str, list[tallies.Row]]:
+def tallied(analytics, names: Iterable[str], since: str, until: str, mode: str, keys) -> dict[str, list[tallies.Row]]:
     """Some measures over the whole hours of a period, added up from the tallies."""
     names = list(names)
-    refresh_visits(storage)
+    analytics.refresh_visits()
     ranges, buckets = within(pieces(*hours(since, until)))
     sql = ("SELECT measure, value, detail, item, sum(n), sum(amount), min(first_at), max(last_at) FROM tallies "
            f"WHERE mode = ? AND measure IN ({', '.join('?' for _ in names)}) AND {ranges}[[sites ]] "
            "GROUP BY measure, value, detail, item")
     params = (mode, *names, *buckets, *(keys or ()))
     found: dict[str, list[tallies.Row]] = {name: [] for name in names}
-    for measure, *row in storage.query(scoped(sql, keys), params)[1]:
+    for measure, *row in analytics.query(scoped(sql, keys), params)[1]:
         found[measure].append(tallies.plain(row))
     return found
 
 
-def from_events(storage, names: Iterable[str], since: str, until: str, mode: str, keys) -> dict[str, list[tallies.Row]]:
+def from_events(analytics, names: Iterable[str], since: str, until: str, mode: str,
+                keys) -> dict[str, list[tallies.Row]]:
     """Some measures over a period, from the events (their definitions): the reference the tallies match."""
     found = {}
     for name in names:
         if name in (tallies.FUNNEL, tallies.FUNNEL_GAPS):
-            refresh_visits(storage)
+            analytics.refresh_visits()
             sql, params = funnel.query(funnel.DEFAULT_STEPS, None, None)
-            found.update(tallies.funnel_rows(storage.query_stream(scoped(sql, keys), params(mode, since, until, keys))))
+            rows = analytics.query_stream(scoped(sql, keys), params(mode, since, until, keys))
+            found.update(tallies.funnel_rows(rows))
             continue
         measure = tallies.MEASURES[name]
-        rows = storage.query(scoped(measure.sql, keys), [mode, since, until, *(keys or ())] * measure.repeat)[1]
+        rows = analytics.query(scoped(measure.sql, keys), [mode, since, until, *(keys or ())] * measure.repeat)[1]
         found[name] = _added(tallies.plain(row) for row in rows)
     return {name: found[name] for name in names}
 

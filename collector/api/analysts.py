@@ -14,6 +14,7 @@ from ..errors import BadParameter
 from ..errors import NotFound
 from ..reports import exports
 from ..reports import registry
+from ..web.context import current_analytics
 from ..web.context import current_storage
 from ..web.logs import note
 
@@ -51,7 +52,7 @@ def report(name: str):
         raise NotFound(f"No report {name!r}; reports are: {', '.join(sorted(registry.REPORTS))}.")
     options = {option: request.args[option] for option in registry.OPTIONS if option in request.args}
     try:
-        columns, rows = registry.run(current_storage(), name, since, until, scope.mode, scope.keys, **options)
+        columns, rows = registry.run(current_analytics(), name, since, until, scope.mode, scope.keys, **options)
     except ValueError as exc:
         raise BadParameter(str(exc)) from None
     fmt = request.args.get("format", "json")
@@ -71,8 +72,7 @@ def export():
     if fmt not in exports.FORMATS:
         raise BadParameter(f"format must be one of {', '.join(exports.FORMATS)}.")
     types = tuple(request.args.getlist("type"))
-    storage = current_storage()
-    pieces = exports.pieces(exports.rows(storage, scope.mode, since, until, types, scope.keys), fmt)
+    pieces = exports.pieces(exports.rows(current_analytics(), scope.mode, since, until, types, scope.keys), fmt)
     if fmt == "parquet":
         try:
             first = next(pieces)  # pyarrow is there (or the answer is a 400, not a broken stream)

@@ -19,6 +19,7 @@ from ..errors import NotFound
 from ..errors import Unauthorized
 from ..reports import numbers
 from ..reports import registry
+from ..web.context import current_analytics
 from ..web.context import current_storage
 from ..web.logs import note
 from .analysts import csv_download
@@ -117,7 +118,7 @@ def _series(run) -> tuple[list[dict], int]:
 def _run(name: str, since: str, until: str, scope: sites.Scope, page: str | None) -> tuple[list[str], list[tuple]]:
     """One report for the page's sites, mode and period, filtered to the page's page where it takes one."""
     options = {"page": page} if page and "page" in registry.REPORTS[name].options else {}
-    return registry.run(current_storage(), name, since, until, scope.mode, scope.keys, **options)
+    return registry.run(current_analytics(), name, since, until, scope.mode, scope.keys, **options)
 
 
 def _panels(since: str, until: str, scope: sites.Scope, page: str | None) -> dict:

@@ -18,6 +18,7 @@ from ..reports import exports
 from ..reports import registry
 from ..storage import open_storage
 from ..storage.copy import copy_store
+from ..web.context import current_analytics
 from ..web.context import current_storage
 from .common import format_option
 from .common import period_options
@@ -49,7 +50,7 @@ def report(name, since, until, mode, site, steps, window, breakdown, page, fmt):
     scope = sites.choose(current_storage(), None, site, mode)
     try:
         start, end = registry.period(since, until)
-        columns, rows = registry.run(current_storage(), name, start, end, scope.mode, scope.keys, steps=steps,
+        columns, rows = registry.run(current_analytics(), name, start, end, scope.mode, scope.keys, steps=steps,
                                     window=window, breakdown=breakdown, page=page)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
@@ -71,12 +72,12 @@ def export(since, until, mode, site, types, fmt, out):
         storage = current_storage()
         scope = sites.choose(storage, None, site, mode)
         mode = scope.mode
-        total = exports.count(storage, mode, start, end, types, scope.keys)
+        total = exports.count(current_analytics(), mode, start, end, types, scope.keys)
         binary = fmt == "parquet"
         with (open(out, "wb" if binary else "w", newline="" if not binary else None) if out else
               contextlib.nullcontext(sys.stdout)) as stream, \
                 tqdm(total=total, unit="events", disable=not sys.stderr.isatty()) as bar:
-            written = exports.write(exports.rows(storage, mode, start, end, types, scope.keys), fmt, stream,
+            written = exports.write(exports.rows(current_analytics(), mode, start, end, types, scope.keys), fmt, stream,
                                      bar.update)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None

@@ -30,14 +30,14 @@ def _filters(mode: str, since: str, until: str, types: tuple[str, ...],
     return sql, params
 
 
-def count(storage, mode: str, since: str, until: str, types: tuple[str, ...] = (),
+def count(analytics, mode: str, since: str, until: str, types: tuple[str, ...] = (),
           keys: tuple[str, ...] | None = None) -> int:
     """How many events the export will write (for the progress bar)."""
     where, params = _filters(mode, since, until, types, keys)
-    return int(storage.query(f"SELECT count(*) FROM events WHERE id > ?{where}", [0, *params])[1][0][0])
+    return int(analytics.query(f"SELECT count(*) FROM events WHERE id > ?{where}", [0, *params])[1][0][0])
 
 
-def rows(storage, mode: str, since: str, until: str, types: tuple[str, ...] = (),
+def rows(analytics, mode: str, since: str, until: str, types: tuple[str, ...] = (),
          keys: tuple[str, ...] | None = None) -> Iterator[tuple]:
     """Yield matching events of the sites' keys (None: every key) in id order, CHUNK at a time (keyset
     paging, not OFFSET)."""
@@ -45,7 +45,7 @@ def rows(storage, mode: str, since: str, until: str, types: tuple[str, ...] = ()
     names = ", ".join("CAST(payload AS TEXT)" if c == "payload" else c for c in COLUMNS)
     last = 0
     while True:
-        page = storage.query(f"SELECT {names} FROM events WHERE id > ?{where} ORDER BY id LIMIT {CHUNK}",
+        page = analytics.query(f"SELECT {names} FROM events WHERE id > ?{where} ORDER BY id LIMIT {CHUNK}",
                              [last, *params])[1]
         if not page:
             return

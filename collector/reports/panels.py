@@ -27,7 +27,6 @@ from ..analytics.periods import HOUR
 from ..analytics.periods import hours
 from ..analytics.periods import pieces
 from ..analytics.periods import within
-from ..analytics.refresh import refresh_visits
 from ..clock import iso
 from ..clock import parse
 from .queries import half_up
@@ -37,35 +36,35 @@ from .shop import sales
 BREAKDOWN_LIMIT = 100
 
 
-def _rows(storage, dimensions: tuple[str, ...], covering: list[tuple[str, str, str]], mode: str, keys,
+def _rows(analytics, dimensions: tuple[str, ...], covering: list[tuple[str, str, str]], mode: str, keys,
           columns: str = "dimension, value", values: list[str] | None = None) -> list[tuple]:
     """The rollup rows of some dimensions over some buckets (of some values only, when given), for a mode and
     the sites' keys."""
-    refresh_visits(storage)
+    analytics.refresh_visits()
     ranges, buckets = within(covering)
     only = f" AND value IN ({', '.join('?' for _ in values)})" if values is not None else ""
     sql = (f"SELECT {columns}, n, pageviews, bounces, duration, orders, visitors FROM rollups WHERE mode = ? AND "
            f"dimension IN ({', '.join('?' for _ in dimensions)}) AND {ranges}{only}[[sites ]]")
     params = (mode, *dimensions, *buckets, *(values or ()), *(keys or ()))
-    return storage.query(scoped(sql, keys), params)[1]
+    return analytics.query(scoped(sql, keys), params)[1]
 
 
-def read(storage, dimensions: tuple[str, ...], since: str, until: str, mode: str, keys) -> dict:
+def read(analytics, dimensions: tuple[str, ...], since: str, until: str, mode: str, keys) -> dict:
     """Each (dimension, value)'s figures over a period, added up from the rollups."""
-    return rollups.add_up(_rows(storage, dimensions, pieces(*hours(since, until)), mode, keys))
+    return rollups.add_up(_rows(analytics, dimensions, pieces(*hours(since, until)), mode, keys))
 
 
-def _counts(storage, dimension: str, covering: list[tuple[str, str, str]], mode: str, keys) -> list[tuple[str, int]]:
+def _counts(analytics, dimension: str, covering: list[tuple[str, str, str]], mode: str, keys) -> list[tuple[str, int]]:
     """Each value of a dimension with its count (visits, or page views), largest first, read without a sketch."""
-    refresh_visits(storage)
+    analytics.refresh_visits()
     ranges, buckets = within(covering)
     sql = (f"SELECT value, sum(n) FROM rollups WHERE mode = ? AND dimension = ? AND {ranges}[[sites ]] "
            "GROUP BY value ORDER BY sum(n) DESC, value")
     params = (mode, dimension, *buckets, *(keys or ()))
-    return [(value, int(n)) for value, n in storage.query(scoped(sql, keys), params)[1] if value]
+    return [(value, int(n)) for value, n in analytics.query(scoped(sql, keys), params)[1] if value]
 
 
-def top(storage, dimension: str, since: str, until: str, mode: str, keys, by_visitors: bool,
+def top(analytics, dimension: str, since: str, until: str, mode: str, keys, by_visitors: bool,
         page: str | None = None) -> dict:
     """A dimension's figures: of one value when filtered to a page; else of the values that can rank among
     the first BREAKDOWN_LIMIT by visitors (or by count), reading the sketches of those alone: a value's
@@ -73,12 +72,12 @@ def top(storage, dimension: str, since: str, until: str, mode: str, keys, by_vis
     value's count, no value after can rank."""
     covering = pieces(*hours(since, until))
     if page is not None:
-        return rollups.add_up(_rows(storage, (dimension,), covering, mode, keys, values=[page]))
-    counts = _counts(storage, dimension, covering, mode, keys)
+        return rollups.add_up(_rows(analytics, (dimension,), covering, mode, keys, values=[page]))
+    counts = _counts(analytics, dimension, covering, mode, keys)
     found: dict = {}
     for start in range(0, len(counts), BREAKDOWN_LIMIT):
         chunk = [value for value, _ in counts[start:start + BREAKDOWN_LIMIT]]
-        found.update(rollups.add_up(_rows(storage, (dimension,), covering, mode, keys, values=chunk)))
+        found.update(rollups.add_up(_rows(analytics, (dimension,), covering, mode, keys, values=chunk)))
         following = counts[start + BREAKDOWN_LIMIT][1] if start + BREAKDOWN_LIMIT < len(counts) else None
         if following is None:
             break
@@ -107,11 +106,11 @@ def _ranked(tallies: dict, dimension: str, none: str | None) -> list[tuple[str, 
     return found[:BREAKDOWN_LIMIT]
 
 
-def breakdown(storage, since: str, until: str, mode: str, keys, *, dimension: str, none: str | None = None,
+def breakdown(analytics, since: str, until: str, mode: str, keys, *, dimension: str, none: str | None = None,
               share: bool = False) -> tuple[list[str], list[tuple]]:
     """Visits broken down by one of their columns: visitors, visits, bounce rate and duration per value;
     with `share`, each value's % of all visitors."""
-    tallies = read(storage, (dimension, "all"), since, until, mode, keys)
+    tallies = read(analytics, (dimension, "all"), since, until, mode, keys)
     everyone = tallies.get(("all", ""))
     total = everyone.visitors if everyone else 0
     rows = []
@@ -126,30 +125,30 @@ def visit_breakdown(dimension: str, none: str | None = None, share: bool = False
     return functools.partial(breakdown, dimension=dimension, none=none, share=share)
 
 
-def pages(storage, since: str, until: str, mode: str, keys, page: str | None = None) -> tuple[list[str], list[tuple]]:
+def pages(analytics, since: str, until: str, mode: str, keys, page: str | None = None) -> tuple[list[str], list[tuple]]:
     """Top pages: page views where they happened, and the visitors who viewed each page (one page's alone
     when filtered to it)."""
-    tallies = top(storage, rollups.PAGE, since, until, mode, keys, by_visitors=False, page=page)
+    tallies = top(analytics, rollups.PAGE, since, until, mode, keys, by_visitors=False, page=page)
     found = sorted(((value, t) for (_, value), t in tallies.items() if value),
                    key=lambda pair: (-pair[1].n, -pair[1].visitors, pair[0]))[:BREAKDOWN_LIMIT]
     return ["page", "visitors", "pageviews"], [(value, t.visitors, t.n) for value, t in found]
 
 
-def entry_pages(storage, since: str, until: str, mode: str, keys, page: str | None = None
+def entry_pages(analytics, since: str, until: str, mode: str, keys, page: str | None = None
                 ) -> tuple[list[str], list[tuple]]:
     """Entry pages, with Plausible's CSV names for the visitors and visits that entered there."""
-    tallies = top(storage, "entry_page", since, until, mode, keys, by_visitors=True, page=page)
+    tallies = top(analytics, "entry_page", since, until, mode, keys, by_visitors=True, page=page)
     return (["entry_page", "unique_entrances", "total_entrances", "bounce_rate", "visit_duration"],
             [(value, t.visitors, t.n, _rate(t.bounces, t.n), _mean(t.duration, t.n))
              for value, t in _ranked(tallies, "entry_page", None)])
 
 
-def exit_pages(storage, since: str, until: str, mode: str, keys, page: str | None = None
+def exit_pages(analytics, since: str, until: str, mode: str, keys, page: str | None = None
                ) -> tuple[list[str], list[tuple]]:
     """Exit pages, and the exit rate: visits that left from a page per 100 page views of it (Plausible's)."""
-    tallies = top(storage, "exit_page", since, until, mode, keys, by_visitors=True, page=page)
+    tallies = top(analytics, "exit_page", since, until, mode, keys, by_visitors=True, page=page)
     shown = _ranked(tallies, "exit_page", None)
-    views = dict(_counts(storage, rollups.PAGE, pieces(*hours(since, until)), mode, keys))
+    views = dict(_counts(analytics, rollups.PAGE, pieces(*hours(since, until)), mode, keys))
     rows = [(value, t.visitors, t.n, float(math.floor(100 * t.n / views[value])) if views.get(value) else None)
             for value, t in shown]
     return ["exit_page", "unique_exits", "total_exits", "exit_rate"], rows
@@ -189,7 +188,7 @@ def _visits_of(page: str | None) -> tuple[str, str]:
     return (rollups.VISIT_PAGE, page) if page else ("all", "")
 
 
-def series(storage, since: str, until: str, mode: str, keys, page: str | None = None
+def series(analytics, since: str, until: str, mode: str, keys, page: str | None = None
            ) -> tuple[list[str], list[tuple]]:
     """The visitors time series: per bucket, visitors, visits, page views, bounce rate and duration (of the
     visits that viewed a page, when filtered to it)."""
@@ -201,7 +200,7 @@ def series(storage, since: str, until: str, mode: str, keys, page: str | None = 
     covering = [("hour", start.strftime(HOUR), end.strftime(HOUR))] if unit == "hour" else pieces(start, end)
     totals = {moment: rollups.Tally() for moment in starts}
     dimension, value = _visits_of(page)
-    for bucket, *figures in _rows(storage, (dimension,), covering, mode, keys, columns="bucket", values=[value]):
+    for bucket, *figures in _rows(analytics, (dimension,), covering, mode, keys, columns="bucket", values=[value]):
         moment = datetime.fromisoformat(bucket + (":00+00:00" if len(bucket) == 13 else "T00:00+00:00"))
         totals[_bucket_start(moment, unit, first)].add(*figures)
     return (["time", "visitors", "visits", "pageviews", "bounce_rate", "visit_duration"],
@@ -209,15 +208,15 @@ def series(storage, since: str, until: str, mode: str, keys, page: str | None = 
              for moment, t in totals.items()])
 
 
-def _figures(storage, since: str, until: str, mode: str, keys, page: str | None
+def _figures(analytics, since: str, until: str, mode: str, keys, page: str | None
              ) -> dict[str, tuple[float | None, str]]:
     """The headline figures of one period (of the visits that viewed a page: no orders nor revenue, which
     belong to no page), each with its unit."""
     dimension, value = _visits_of(page)
     covering = pieces(*hours(since, until))
-    t = rollups.add_up(_rows(storage, (dimension,), covering, mode, keys, values=[value])).get((dimension, value),
+    t = rollups.add_up(_rows(analytics, (dimension,), covering, mode, keys, values=[value])).get((dimension, value),
                                                                                               rollups.Tally())
-    orders, revenue, currency = sales(storage, since, until, mode, keys) if not page else (None, None, "")
+    orders, revenue, currency = sales(analytics, since, until, mode, keys) if not page else (None, None, "")
     return {
         "visitors": (t.visitors, "count"), "visits": (t.n, "count"), "pageviews": (t.pageviews, "count"),
         "views_per_visit": (half_up(t.pageviews / t.n, 2) if t.n else None, "ratio"),
@@ -241,12 +240,12 @@ def change(value: float | None, previous: float | None) -> float | None:
     return half_up(100 * (value - previous) / previous)
 
 
-def overview(storage, since: str, until: str, mode: str, keys, page: str | None = None
+def overview(analytics, since: str, until: str, mode: str, keys, page: str | None = None
              ) -> tuple[list[str], list[tuple]]:
     """The headline figures with the previous period's and the change, each with its unit (of the visits
     that viewed a page, when filtered to it)."""
-    now = _figures(storage, since, until, mode, keys, page)
-    before = _figures(storage, *previous_period(since, until), mode, keys, page)
+    now = _figures(analytics, since, until, mode, keys, page)
+    before = _figures(analytics, *previous_period(since, until), mode, keys, page)
     rows = [(name, value, before[name][0], change(value, before[name][0]), unit)
             for name, (value, unit) in now.items()]
     return ["metric", "value", "previous", "change", "unit"], rows

@@ -14,9 +14,9 @@ def _numbers(rows: list[tuple]) -> list[tuple]:
     return [tuple(float(v) if isinstance(v, Decimal) else v for v in row) for row in rows]
 
 
-def query(storage, sql: str, keys, params: tuple, repeat: int = 1) -> tuple[list[str], list[tuple]]:
+def query(analytics, sql: str, keys, params: tuple, repeat: int = 1) -> tuple[list[str], list[tuple]]:
     """Run a report's query: its (mode, since, until) `repeat` times, each with the sites' keys."""
-    columns, rows = storage.query(scoped(sql, keys), (*params, *(keys or ())) * repeat)
+    columns, rows = analytics.query(scoped(sql, keys), (*params, *(keys or ())) * repeat)
     return columns, _numbers(rows)
 
 

@@ -28,7 +28,7 @@ from . import shop
 @dataclass(frozen=True)
 class Report:
     """A named query; `repeat` is how many times it needs the (mode, since, until, keys) parameters. A
-    report computed in Python instead (the funnel) has `compute(storage, since, until, mode, keys, **options)`
+    report computed in Python instead (the funnel) has `compute(analytics, since, until, mode, keys, **options)`
     and the options it takes."""
 
     title: str
@@ -38,14 +38,14 @@ class Report:
     options: tuple[str, ...] = ()
 
 
-def _funnel(storage, since: str, until: str, mode: str, keys: tuple[str, ...] | None, steps: str | None = None,
+def _funnel(analytics, since: str, until: str, mode: str, keys: tuple[str, ...] | None, steps: str | None = None,
             window: str | None = None, breakdown: str | None = None) -> tuple[list[str], list[tuple]]:
     """The funnel report: its steps (default product view to order completed), window (default a visit)
     and breakdown (default none); the default funnel from its tallies, any other from the events."""
     parsed, seconds = funnel.parse_steps(steps) if steps else funnel.DEFAULT_STEPS, funnel.parse_window(window)
     if parsed == funnel.DEFAULT_STEPS and seconds is None and not breakdown:
-        return shop.default_funnel(storage, since, until, mode, keys)
-    return readers.funnel_rows(storage, parsed, seconds, since, until, mode, keys, breakdown or None)
+        return shop.default_funnel(analytics, since, until, mode, keys)
+    return readers.funnel_rows(analytics, parsed, seconds, since, until, mode, keys, breakdown or None)
 
 
 REPORTS: dict[str, Report] = {
@@ -125,7 +125,7 @@ def period(since: str | None, until: str | None) -> tuple[str, str]:
     return parse_moment(since or "7d"), parse_moment(until) if until else iso(utcnow())
 
 
-def run(storage, name: str, since: str, until: str, mode: str = "live", keys: tuple[str, ...] | None = None,
+def run(analytics, name: str, since: str, until: str, mode: str = "live", keys: tuple[str, ...] | None = None,
         **options) -> tuple[list[str], list[tuple]]:
     """Run a report over [since, until) for one mode and the sites' keys (None: every key), with the options it
     takes (ValueError for others); return its columns and rows, numbers as float or int."""
@@ -135,8 +135,8 @@ def run(storage, name: str, since: str, until: str, mode: str = "live", keys: tu
     if unknown:
         raise ValueError(f"the {name} report takes no {', '.join(unknown)}")
     if report.compute is not None:
-        return report.compute(storage, since, until, mode, keys, **given)
-    return queries.query(storage, report.sql, keys, (mode, since, until), report.repeat)
+        return report.compute(analytics, since, until, mode, keys, **given)
+    return queries.query(analytics, report.sql, keys, (mode, since, until), report.repeat)
 
 
 def as_csv(columns: list[str], rows: list[tuple]) -> str:

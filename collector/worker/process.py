@@ -11,7 +11,7 @@ import threading
 import time
 
 from .. import metrics
-from ..analytics.refresh import refresh_visits
+from ..analytics.store import open_analytics
 from ..forward.runner import Forwarder
 from ..imports.runner import JobRunner
 from . import retention
@@ -73,7 +73,7 @@ class Worker:
 
                 try:
                     if not busy():
-                        refresh_visits(self.storage, limit=200, stopping=busy)
+                        open_analytics(self.storage).refresh_visits(limit=200, stopping=busy)
                 except Exception:
                     log.exception("visits refresh failed; trying again in %.0f s", VISITS_SECONDS)
                 if once or self.stopping.wait(VISITS_SECONDS):
