@@ -117,3 +117,9 @@ def test_no_aliases_for_the_packages_own_modules():
     aliased = [f"{module}:{line} {target} as {alias}" for module, imports in GRAPH.items()
                for target, line, alias in imports if alias and target.startswith("collector")]
     assert not aliased, "\n".join(aliased)
+
+
+def test_the_analytics_tables_are_written_only_behind_the_analytics_interface():
+    writers = sorted(module for module, imports in GRAPH.items() for target, _, _ in imports
+                     if target == "collector.analytics.refresh")
+    assert writers == ["analytics.store"]
