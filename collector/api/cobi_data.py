@@ -8,14 +8,13 @@ from flask import Blueprint
 from flask import current_app
 from flask import jsonify
 from flask import request
-from marshmallow import ValidationError
 
 from ..access import server_keys
 from ..errors import InvalidBatch
 from ..errors import NotFound
 from ..errors import PayloadTooLarge
 from ..ingest.rejections import Refusals
-from ..ingest.rejections import summary
+from ..ingest.rejections import validated
 from ..reference.writes import Chunk
 from ..reference.writes import Upload
 from ..reference.writes import store
@@ -97,11 +96,8 @@ def upload(name: str):
 
 def _records(document) -> list:
     """A Data API body's records: `{"records": [...]}`, 1 to MAX_RECORDS of them."""
-    try:
-        items = cobi_data.BATCH.load(document if isinstance(document, dict) else {"records": None})["records"]
-    except ValidationError as exc:
-        raise InvalidBatch(f"The body must be {{\"records\": [...]}} with 1 to {cobi_data.MAX_RECORDS} "
-                           f"records: {summary(exc.messages)}.", errors=exc.messages) from None
+    items = validated(cobi_data.BATCH, document if isinstance(document, dict) else {"records": None}, InvalidBatch,
+                      f"The body must be {{\"records\": [...]}} with 1 to {cobi_data.MAX_RECORDS} records")["records"]
     if len(items) > cobi_data.MAX_RECORDS:
         raise PayloadTooLarge(f"The request holds {len(items)} records; the limit is {cobi_data.MAX_RECORDS}.")
     return items

@@ -15,7 +15,6 @@ from flask import Response
 from flask import current_app
 from flask import jsonify
 from flask import request
-from marshmallow import ValidationError
 
 from ..access import server_keys
 from ..errors import InvalidBatch
@@ -24,7 +23,7 @@ from ..errors import MissingReference
 from ..errors import NotFound
 from ..errors import PayloadTooLarge
 from ..ingest.rejections import Refusals
-from ..ingest.rejections import summary
+from ..ingest.rejections import validated
 from ..reference import operations
 from ..reference.writes import Sender
 from ..schemas import datacue_backend
@@ -153,10 +152,7 @@ def _batch_items(document, path_type: str | None):
     """A batch body's type and items: `{"type", "batch"}`, or `{"batch"}` under a path that names the type."""
     if not isinstance(document, dict):
         raise InvalidBatch('The body must be {"type": ..., "batch": [...]}.')
-    try:
-        loaded = datacue_backend.BATCH.load(document)
-    except ValidationError as exc:
-        raise InvalidBatch(f"The batch is invalid: {summary(exc.messages)}.", errors=exc.messages) from None
+    loaded = validated(datacue_backend.BATCH, document, InvalidBatch, "The batch is invalid")
     name = path_type or loaded.get("type")
     if name is None:
         raise InvalidBatch(f"Say what the batch holds: type is one of {', '.join(TYPES)}.",

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from marshmallow import Schema
-from marshmallow import ValidationError
 
 from ..clock import utcnow
 from ..errors import ApiError
@@ -30,7 +29,7 @@ from . import rows
 from .body import parse_json
 from .rejections import Client
 from .rejections import Refusals
-from .rejections import summary
+from .rejections import validated
 
 
 @dataclass(frozen=True)
@@ -128,10 +127,7 @@ class Intake:
             raise PayloadTooLarge(f"The event is {size} bytes; the limit is {limit}.")
         if not isinstance(item, dict):
             raise InvalidEvent("An event must be a JSON object.")
-        try:
-            data = self.api.item_schema.load(item)
-        except ValidationError as exc:
-            raise InvalidEvent(f"The event is invalid: {summary(exc.messages)}.", errors=exc.messages) from None
+        data = validated(self.api.item_schema, item, InvalidEvent, "The event is invalid")
         row = self.api.to_row(data, self.meta(sent_at), self.privacy)
         suppressed = self.storage.suppressed()
         if suppressed and any(row[c] and id_hash(row[c]) in suppressed for c in ("user_id", "anonymous_id")):
@@ -203,10 +199,7 @@ class Intake:
 
     def _batch_document(self, document: dict) -> list[Item]:
         """A batch object: its own fields checked, then each event through the batch loop."""
-        try:
-            batch = self.api.batch_schema.load(document)
-        except ValidationError as exc:
-            raise InvalidBatch(f"The batch is invalid: {summary(exc.messages)}.", errors=exc.messages) from None
+        batch = validated(self.api.batch_schema, document, InvalidBatch, "The batch is invalid")
         items = batch[self.api.batch_field]
         self.dropped = batch.get("dropped", 0)
         limit = self.settings["MAX_BATCH_EVENTS"]

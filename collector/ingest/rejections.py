@@ -7,6 +7,9 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from marshmallow import Schema
+from marshmallow import ValidationError
+
 from ..clock import iso
 from ..clock import utcnow
 from ..errors import ApiError
@@ -35,6 +38,14 @@ def summary(messages, limit: int = 3) -> str:
     if len(lines) > limit:
         text += f"; and {len(lines) - limit} more"
     return text
+
+
+def validated(schema: Schema, document, error: type[ApiError], what: str):
+    """`schema.load(document)`, or `error` saying "`what`: the first problems." with every field's messages."""
+    try:
+        return schema.load(document)
+    except ValidationError as exc:
+        raise error(f"{what}: {summary(exc.messages)}.", errors=exc.messages) from None
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,13 @@ from collections import Counter
 from dataclasses import dataclass
 from dataclasses import field
 
-from marshmallow import ValidationError
-
 from ..clock import iso
 from ..clock import utcnow
 from ..errors import ApiError
 from ..errors import InvalidRecord
 from ..errors import MissingReference
 from ..ingest.rejections import Refusals
-from ..ingest.rejections import summary
+from ..ingest.rejections import validated
 from .record_types import RecordType
 from .record_types import Version
 
@@ -119,10 +117,7 @@ def _validate(record_type: RecordType, index: int, item) -> Version:
     """
     if not isinstance(item, dict):
         raise InvalidRecord("A record must be a JSON object.")
-    try:
-        data = record_type.schema.load(item)
-    except ValidationError as exc:
-        raise InvalidRecord(f"The record is invalid: {summary(exc.messages)}.", errors=exc.messages) from None
+    data = validated(record_type.schema, item, InvalidRecord, "The record is invalid")
     return Version(index=index, record_id=record_type.record_id(data), data=data)
 
 
