@@ -1,13 +1,14 @@
 """The `visits` table and the rollups kept up to date: triggers on `events` note every visit an insert or a
 delete changed, with the event's hour and order (`visit_changes`; triggers on DataCue's order records note
-their orders too); a refresh recomputes those visits from their events (collector/analytics/visits.py), then the
-rollups of every hour those visits span, old and new, every hour an event changed in, and every hour the
-orders changed were completed in, and of their days (collector/rollups.py for the web panels,
-collector/analytics/tallies.py for the shop reports), and clears the notes it read, in one transaction, one refresher
-at a time.
+their orders too); a refresh recomputes those visits from their events (visits.py), then the rollups of
+every hour those visits span, old and new, every hour an event changed in, and every hour the orders
+changed were completed in, and of their days (rollups.py for the web panels, tallies.py for the shop
+reports), and clears the notes it read, in one transaction, one refresher at a time.
 
 A refresh runs in the worker's loop and before the web panels read, so that they answer from every
-committed event: late events, imports and forget change the visits they touch and nothing else.
+committed event: late events, imports and forget change the visits they touch and nothing else. It
+writes through the operational store's connections (`shared_transaction`): the analytics tables live in
+its database (store.py).
 """
 
 from __future__ import annotations

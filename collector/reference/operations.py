@@ -2,7 +2,7 @@
 
 Each operation turns what the client sent into whole records (an update is merged into the current
 record, a deletion is the current record marked deleted, an order's deletion is its cancellation) and
-hands them to the one record path (`records.store`): the same validation, history, chunked commits and
+hands them to the one record path (`reference.writes.store`): the same validation, history, chunked commits and
 rejected table as Cobi's Data API. What cannot become a record (an update of a record that does not
 exist) is refused here, kept in `rejected` too, and answered item by item.
 """

@@ -1,4 +1,4 @@
-"""The web analytics panels Plausible shows in one look, read from the rollups (collector/rollups.py) of the
+"""The web analytics panels Plausible shows in one look, read from the rollups (collector/analytics/rollups.py) of the
 `visits` table (collector/analytics/visits.py defines a visit) and of the page views.
 
 Visit figures count the visits that **start** in the period (Plausible's and PostHog's sessions): unique
