@@ -16,6 +16,8 @@ from collector.reports import registry
 from support.dataset import DATASET
 from support.dataset import INTERACTIONS
 from support.dataset import LINES_O1
+from support.factories import make_event
+from support.factories import post_event
 
 SINCE, UNTIL = "2026-11-19T00:00:00.000Z", "2026-11-22T00:00:00.000Z"
 LIVE = [row for row in DATASET if row[0] == "live"]
@@ -147,3 +149,16 @@ def test_items_are_named_once_the_data_api_sent_them(client, storage, key, secre
     upload(client, secret, "tags", [EXAMPLES["tags"]])
     assert [(r["item_type"], r["name"], int(r["interactions"])) for r in run(storage, "items")] == [
         ("SHOP", "Campus Bookstore", 2), ("TAG", "Student Discount", 1)]
+
+
+def test_revenue_of_a_day_with_an_order_of_mixed_currencies(client, key, storage):
+    """An order whose lines mix currencies has no currency: its day's rows still sort (it comes first)."""
+    usd = [{"product_id": "a", "unit_price": 2, "quantity": 1, "currency": "USD"}]
+    mixed = [{"product_id": "a", "unit_price": 1, "quantity": 1, "currency": "USD"},
+             {"product_id": "b", "unit_price": 1, "quantity": 1, "currency": "EUR"}]
+    post_event(client, key, make_event("order", "completed", order_id="o-usd", cart=usd))
+    post_event(client, key, make_event("order", "completed", order_id="o-mixed", cart=mixed))
+    columns, rows = registry.run(open_analytics(storage), "revenue", registry.parse_moment("1d"),
+                                 "2100-01-01T00:00:00.000Z")
+    assert [(row[columns.index("currency")], int(row[columns.index("orders")])) for row in rows] == [
+        (None, 1), ("USD", 1)]

@@ -130,9 +130,10 @@ def bots(analytics, since: str, until: str, mode: str, keys, source: Callable = 
 def revenue(analytics, since: str, until: str, mode: str, keys, source: Callable = readers.tallied):
     """Completed orders (not cancelled) and revenue per day and currency."""
     rows = source(analytics, ("sales",), since, until, mode, keys)["sales"]
+    # An order whose lines mix currencies has none: it sorts first among its day's rows.
     return (["day", "currency", "orders", "revenue"],
-            sorted((day, currency or None, n, half_up(amount, 2) if amount is not None else None)
-                   for currency, day, _, n, amount, _, _ in rows))
+            sorted(((day, currency or None, n, half_up(amount, 2) if amount is not None else None)
+                    for currency, day, _, n, amount, _, _ in rows), key=lambda row: (row[0], row[1] or "")))
 
 
 def sales(analytics, since: str, until: str, mode: str, keys, source: Callable = readers.tallied
