@@ -78,6 +78,7 @@ class DataResultSchema(Schema):
 def _custom_fields(converter):
     """Describe the collector's own field types in OpenAPI terms."""
     def described(_converter, field, **kwargs):
+        """The OpenAPI form of one of the collector's own field types (none for the others)."""
         if isinstance(field, Id):
             return dict(_ID)
         if isinstance(field, Timestamp):
@@ -312,6 +313,7 @@ def _segment_api(spec: APISpec, prefix: str) -> None:
     body = {"application/json": None, "text/plain": None}
 
     def operation(summary: str, schema: dict, done: str) -> dict:
+        """One POST operation of Segment's API: its summary, body schema and success."""
         return {"post": {"summary": summary, "security": security,
                          "requestBody": {"required": True, "content": {t: {"schema": schema} for t in body}},
                          "responses": _responses({"200": {"description": done, "content": {

@@ -38,10 +38,12 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def start_clock():
+        """Note when the request started, for its latency."""
         g.metrics_started = time.perf_counter()
 
     @app.after_request
     def count(response):
+        """Count the answered request by family and status, with its latency."""
         metrics.answered(request.blueprint, response.status_code,
                          time.perf_counter() - g.get("metrics_started", time.perf_counter()))
         return response

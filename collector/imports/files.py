@@ -123,6 +123,7 @@ def named(schema, required: tuple[tuple[str, ...], ...]) -> Layout:
     """The layout of a CSV file whose header names the schema's fields; `required` lists groups of
     columns of which each must have one (`("user",)`: a user column or user.* columns)."""
     def layout(header: list[str]) -> CsvLayout:
+        """The layout a file with this header is read with, or FileProblem saying what the header lacks."""
         try:
             columns = Columns(schema, header)
         except HeaderProblem as exc:

@@ -14,5 +14,6 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def refuse_nul():
+        """Refuse a path or query parameter holding a NUL character before any view."""
         if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
             raise BadParameter("The address holds a NUL character (%00), which no path or parameter may hold.")

@@ -49,14 +49,17 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CollectorError)
     def handle_collector_error(error: CollectorError):
+        """An error raised on purpose, in its own status."""
         return error_response(error)
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(error: HTTPException):
+        """A routing or werkzeug error (404, 405, ...), in the one shape."""
         return error_response(HttpError(error))
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
         # A bug, not a client's fault: log the traceback, show nothing internal.
+        """A bug: logged with its traceback, answered 500 without details."""
         log.exception("unexpected error")
         return error_response(InternalError("The collector failed unexpectedly; the event was not stored."))

@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def secure(response):
+        """nosniff on every answer; the page headers (CSP and the rest) on an HTML one."""
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         # content_type is the raw header; mimetype would parse it on every ingest answer.
         if (response.content_type or "").startswith("text/html"):

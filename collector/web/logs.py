@@ -40,10 +40,12 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def start_clock():
+        """Note when the request started, for the log line's duration."""
         g.started = time.perf_counter()
 
     @app.after_request
     def log_request(response):
+        """Write the request's one log line (never a key's value)."""
         if not log.isEnabledFor(logging.INFO):  # a quieter level: no line, so nothing to format
             return response
         elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
