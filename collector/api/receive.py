@@ -16,9 +16,11 @@ from ..errors import InvalidBatch
 from ..ingest.intake import Api
 from ..ingest.intake import Intake
 from ..ingest.intake import Item
+from ..ingest.intake import counts
 from ..storage import Storage
 from ..web import limits
 from ..web.bodies import client_of
+from ..web.bodies import declared_size
 from ..web.bodies import read_body
 from ..web.context import current_storage
 from ..web.error_answers import error_response
@@ -37,11 +39,6 @@ def counted(intake: Intake) -> None:
     note(accepted=intake.accepted, rejected=len(intake.rejected), dropped=intake.dropped)
 
 
-def _declared_size() -> int:
-    """The body's size as its request declares it (for a body refused before it was read)."""
-    return request.content_length or 0
-
-
 def ingest(api: Api, single: Callable[[dict, dict | None], Response]) -> Response:
     """Handle one POST to DataCue's or Cobi's event endpoint: one event (`single` answers it) or a batch."""
     storage = current_storage()
@@ -49,7 +46,7 @@ def ingest(api: Api, single: Callable[[dict, dict | None], Response]) -> Respons
     config = current_app.config
     try:
         received = intake.receive(lambda: read_body(request, max(config["MAX_BODY_BYTES"], config["MAX_BATCH_BYTES"])),
-                                  _declared_size)
+                                  declared_size)
     finally:
         counted(intake)
     if received.items is None:
@@ -67,17 +64,15 @@ def batch_answer(items: list[Item]) -> Response:
         if item.error is not None:
             result.update(code=item.error.code, message=item.error.message, errors=item.error.errors or {})
         results.append(result)
-    counts = {"received": len(items), "stored": sum(i.status == "stored" for i in items),
-              "duplicates": sum(i.status == "duplicate" for i in items),
-              "rejected": sum(i.status == "rejected" for i in items)}
-    if not counts["rejected"]:
-        return jsonify(counts)
+    tally = counts(items)
+    if not tally["rejected"]:
+        return jsonify(tally)
     # An event refused only for its id's conflict was valid: the batch was not all invalid.
     if not any(i.status != "rejected" or isinstance(i.error, EventIdConflict) for i in items):
         return error_response(InvalidBatch(
             f"All {len(items)} events were rejected.",
             errors={str(r["index"]): r["errors"] or {"_schema": [r["message"]]} for r in results},
-            extra={**counts, "results": results}))
-    response = jsonify({**counts, "results": results})
+            extra={**tally, "results": results}))
+    response = jsonify({**tally, "results": results})
     response.status_code = 207
     return response

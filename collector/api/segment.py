@@ -29,8 +29,10 @@ from ..ingest.body import parse_json
 from ..ingest.families import segment_family
 from ..ingest.intake import Intake
 from ..ingest.intake import Item
+from ..ingest.intake import counts
 from ..schemas import segment
 from ..schemas.common import json_size
+from ..web.bodies import declared_size
 from ..web.bodies import read_body
 from ..web.context import current_storage
 from ..web.cors import preflight_or
@@ -125,20 +127,24 @@ def receive(kind: str | None):
     intake = intake_for(segment_family(config["SEGMENT_HOME_NAMES"], config["SEGMENT_HOME_PATHS"]),
                         _site(storage, document, problem), storage)
     try:
-        if kind is None:
-            return _batch(intake, document, raw, problem)
-        try:
+        try:  # a body refused whole is kept in `rejected` with the key's site
             if problem:
                 raise problem
             if not isinstance(document, dict):
                 raise InvalidEvent("The body must be a JSON object: one message, or {\"batch\": [...]}.")
-            given = document.get("type")
-            if given not in (None, kind):
-                raise InvalidEvent(f"This path takes {kind} messages; the body's type is {given!r}.")
-            row = intake.load({**document, "type": kind}, None, size=json_size(document))
+            if kind is None:
+                if not isinstance(document.get("batch"), list) or not document["batch"]:
+                    raise InvalidBatch("A batch is {\"batch\": [messages]} with at least one message.")
+            else:
+                given = document.get("type")
+                if given not in (None, kind):
+                    raise InvalidEvent(f"This path takes {kind} messages; the body's type is {given!r}.")
+                row = intake.load({**document, "type": kind}, None, size=json_size(document))
         except ApiError as error:
-            intake.refuse(error, raw, len(raw) if raw else request.content_length or 0)
+            intake.refuse(error, raw, declared_size)
             raise
+        if kind is None:
+            return _batch(intake, document)
         intake.store_one(row)
         return _success()
     finally:
@@ -159,18 +165,8 @@ def _shared(document: dict, item):
     return merged
 
 
-def _batch(intake: Intake, document, raw: bytes, problem: ApiError | None):
+def _batch(intake: Intake, document: dict):
     """Each message of a batch validated on its own; the stored ones answered 200 and the refused listed."""
-    try:
-        if problem:
-            raise problem
-        if not isinstance(document, dict):
-            raise InvalidEvent("The body must be a JSON object: one message, or {\"batch\": [...]}.")
-        if not isinstance(document.get("batch"), list) or not document["batch"]:
-            raise InvalidBatch("A batch is {\"batch\": [messages]} with at least one message.")
-    except ApiError as error:
-        intake.refuse(error, raw, len(raw) if raw else request.content_length or 0)
-        raise
     items = document["batch"]
     limit = segment.BATCH_MAX_MESSAGES
 
@@ -184,12 +180,11 @@ def _batch(intake: Intake, document, raw: bytes, problem: ApiError | None):
     refused = [_refusal(r) for r in results if r.status == "rejected"]
     if not refused:
         return _success()
-    counts = {"received": len(items), "stored": sum(r.status == "stored" for r in results),
-              "duplicates": sum(r.status == "duplicate" for r in results), "rejected": len(refused)}
-    if counts["stored"] + counts["duplicates"] == 0:
+    tally = counts(results)
+    if tally["stored"] + tally["duplicates"] == 0:
         return error_response(InvalidBatch(f"All {len(items)} messages were refused; none was stored.",
-                                           extra={**counts, "refused": refused}))
-    return _success(**counts, refused=refused)
+                                           extra={**tally, "refused": refused}))
+    return _success(**tally, refused=refused)
 
 
 def _refusal(item: Item) -> dict:

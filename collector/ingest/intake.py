@@ -67,6 +67,13 @@ class Received:
     items: list[Item] | None = None
 
 
+def counts(items: list[Item]) -> dict[str, int]:
+    """A batch's counts as every batch answer gives them: received, stored, duplicates, rejected."""
+    return {"received": len(items), "stored": sum(i.status == "stored" for i in items),
+            "duplicates": sum(i.status == "duplicate" for i in items),
+            "rejected": sum(i.status == "rejected" for i in items)}
+
+
 def id_conflict(api: Api, earlier: dict | None) -> EventIdConflict | None:
     """The error for an event id that this key already used with the other API, if it did."""
     if earlier is None or earlier.get("source") in (None, api.source):
@@ -96,7 +103,7 @@ class Intake:
     @functools.cached_property
     def refusals(self) -> Refusals:
         """How this request's refused events are kept (made when the first one is)."""
-        return Refusals.of(self.settings, self.client)
+        return Refusals(self.settings["REJECTED_RAW_MAX_BYTES"], self.privacy, self.client)
 
     def meta(self, sent_at) -> rows.RequestMeta:
         """Return the per-request details each row needs (one object per batch, not per event)."""
@@ -113,9 +120,10 @@ class Intake:
             self.rejected.append(self.refusals.row(self.key_row, self.api.source, error, raw, event_id=event_id,
                                                    size=size, received_at=self.received_at))
 
-    def refuse(self, error: ApiError, raw: bytes, size: int) -> None:
-        """Keep a body refused whole (`size` its length as sent) and store that at once."""
-        self.reject(error, raw, size=size)
+    def refuse(self, error: ApiError, raw: bytes, declared_size: Callable[[], int]) -> None:
+        """Keep a body refused whole and store that at once (one refused before it was read is kept as its
+        `declared_size()` alone)."""
+        self.reject(error, raw, size=len(raw) if raw else declared_size())
         self.write([])
 
     def load(self, item, sent_at, size: int | None = None) -> dict:
@@ -193,7 +201,7 @@ class Intake:
                 return Received(items=self._batch_document(document))
             row = self.load(document, None)
         except ApiError as error:
-            self.refuse(error, raw, len(raw) if raw else declared_size())
+            self.refuse(error, raw, declared_size)
             raise
         return Received(row=row, earlier=self.store_one(row))
 

@@ -44,6 +44,11 @@ def read_body(request: Request, limit: int, types: tuple[str, ...] | None = CONT
     return data
 
 
+def declared_size() -> int:
+    """The request body's size as its request declares it (for a body refused before it was read)."""
+    return request.content_length or 0
+
+
 def client_of(req: Request) -> Client:
     """The client of an HTTP request: its address, user agent and first language."""
     return Client(ip=req.remote_addr, user_agent=req.headers.get("User-Agent", "")[:UA_MAX] or None,
@@ -60,5 +65,5 @@ def parsed_body(storage, settings, key_row: dict, source: str, body: Callable[[]
         return parse(parse_json(raw))
     except ApiError as error:
         storage.write([], [Refusals.of(settings, client_of(request)).row(
-            key_row, source, error, raw, size=len(raw) if raw else request.content_length or 0)])
+            key_row, source, error, raw, size=len(raw) if raw else declared_size())])
         raise
