@@ -29,10 +29,19 @@ from .web import logs
 from .web.error_answers import register_error_handlers
 
 
+class Collector(Flask):
+    """The Flask application of the collector, whose views and hooks are all plain functions."""
+
+    def ensure_sync(self, func):
+        """The function itself: no view or hook is a coroutine, so Flask's check of each one on every request
+        (about a dozen per request) is work for nothing."""
+        return func
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the collector: defaults, then COLLECTOR_* variables, then test_config."""
     # No automatic /static route: what is served is chosen route by route (the tracker, the demo, the style).
-    app = Flask(__name__, static_folder=None)
+    app = Collector(__name__, static_folder=None)
     app.config.from_mapping(config.DEFAULTS)
     app.config.update(config.from_environ())
     if test_config:

@@ -1,13 +1,21 @@
 """Where SQLite and PostgreSQL differ in SQL text: the one place the shared queries learn of it.
 
 The shared SQL is written once, for SQLite, with `?` placeholders; a dialect says how its backend
-spells the few things that differ. Connections and transactions (WAL and BEGIN IMMEDIATE, a
-connection pool) are the backends' own business, in sqlite.py and postgres.py.
+spells the few things that differ. No paramstyle is common to sqlite3 and psycopg, so PostgreSQL's
+dialect translates a statement's placeholders once (outside quoted literals, `%` escaped as psycopg
+wants), and remembers the translation; docs/architecture.md says why it is not composed per dialect.
+Connections and transactions (WAL and BEGIN IMMEDIATE, a connection pool) are the backends' own
+business, in sqlite.py and postgres.py.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
+
+#: A quoted SQL literal (left as written), a placeholder, or a percent sign.
+_TOKENS = re.compile(r"'(?:[^']|'')*'|\?|%")
 
 
 @dataclass(frozen=True)
@@ -34,7 +42,7 @@ class Dialect:
 
     def sql(self, text: str) -> str:
         """The shared SQL (`?` placeholders) in this backend's placeholders."""
-        return text if self.placeholder == "?" else text.replace("?", self.placeholder)
+        return text if self.placeholder == "?" else _format_style(text)
 
     def contains(self, haystack: str, needle: str) -> str:
         """A condition true when the text `needle` occurs in `haystack`."""
@@ -52,3 +60,9 @@ POSTGRES = Dialect(name="postgres", placeholder="%s", claim_lock=" FOR UPDATE OF
                    migration_lock=f"SELECT pg_advisory_xact_lock({0x636F6C6C})",
                    position="strpos({haystack}, {needle})", json_field="{column}->>'{field}'",
                    turn_lock="SELECT pg_advisory_xact_lock({number})")
+
+
+@lru_cache(maxsize=4096)
+def _format_style(text: str) -> str:
+    """A statement's `?` placeholders as psycopg's `%s`, and its `%` signs (in literals too) as `%%`."""
+    return _TOKENS.sub(lambda found: {"?": "%s", "%": "%%"}.get(found[0]) or found[0].replace("%", "%%"), text)
