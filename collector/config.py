@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 
 from .errors import ConfigError
 
@@ -66,6 +67,13 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "REJECTED_RETENTION_DAYS": (0, "The same for rejected rows (kept for repair); 0 follows RETENTION_DAYS."),
     "METRICS_TOKEN": ("", "Bearer token Prometheus scrapes `/metrics` with; empty turns `/metrics` off (404). "
                           "Keep it out of logs like a key."),
+    "RECOMMENDATIONS": (1, "1 answers DataCue's home and product page views, searches and cart views with "
+                           "recommendations (200); 0 answers every event 204, an event sink only."),
+    "RECOMMENDATION_BUDGET_MS": (50, "Time one answer's lists may take; the lists not made by then are empty "
+                                     "(the event is stored before, whatever happens)."),
+    "RECOMMENDATION_LENGTHS": ("related=8,bought_together=4,similar=8,recent=10",
+                               "Products per list: `related` (home, search, cart), `bought_together` and `similar` "
+                               "(product page), `recent`; each 0 to 20."),
     "DEMO_KEY": ("", "Key the demo shop at /demo/ sends with; empty turns the demo off (`./dev run` sets it)."),
 }
 
@@ -97,6 +105,25 @@ def from_environ(environ: os._Environ | dict | None = None) -> dict:
     return found
 
 
+#: Each recommendation list's length unless the settings say otherwise (DataCue's samples show 6; Shopify
+#: caps at 10), and the longest any may be set to.
+LIST_LENGTHS = {"related": 8, "bought_together": 4, "similar": 8, "recent": 10}
+LONGEST_LIST = 20
+
+
+@lru_cache(maxsize=8)
+def list_lengths(setting: str) -> dict[str, int]:
+    """The recommendation lists' lengths from a setting such as `related=8,recent=10` (lists not named
+    keep their default)."""
+    found = dict(LIST_LENGTHS)
+    for part in filter(None, (p.strip() for p in setting.split(","))):
+        name, _, value = part.partition("=")
+        if name.strip() not in LIST_LENGTHS or not value.strip().isdigit() or not 0 <= int(value) <= LONGEST_LIST:
+            raise ValueError(f"{part!r}: expected one of {', '.join(LIST_LENGTHS)} = 0 to {LONGEST_LIST}")
+        found[name.strip()] = int(value)
+    return found
+
+
 def validate(config: dict) -> None:
     """Fail fast, at startup, on a setting that would only break later."""
     for name, allowed in _CHOICES.items():
@@ -105,6 +132,10 @@ def validate(config: dict) -> None:
     for name, default in DEFAULTS.items():
         if isinstance(default, int) and (not isinstance(config[name], int) or config[name] < 0):
             raise ConfigError(f"{name} must be a non-negative integer, got {config[name]!r}")
+    try:
+        list_lengths(config["RECOMMENDATION_LENGTHS"])
+    except ValueError as exc:
+        raise ConfigError(f"RECOMMENDATION_LENGTHS: {exc}") from None
     for name in ("DATA_CHUNK", "IMPORT_CHUNK", "IMPORT_LEASE_SECONDS"):
         if config[name] < 1:
             raise ConfigError(f"{name} must be at least 1")

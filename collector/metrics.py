@@ -46,6 +46,9 @@ RATE_LIMITED = Counter("collector_rate_limited", "Requests answered 429, by the 
                        ["scope"])
 STORAGE_UNAVAILABLE = Counter("collector_storage_unavailable", "Requests answered 503 because the store could not "
                               "be read or written.")
+RECOMMENDATIONS = Counter("collector_recommendations", "Page views answered with recommendations, by outcome "
+                          "(answered; late: the time budget ran out, later lists empty; failed: every list "
+                          "empty, the event stored all the same).", ["outcome"])
 FORWARD_ATTEMPTS = Counter("collector_forward_attempts", "Outbox rows sent upstream (or held back), by target, kind "
                            "and result (delivered, retry, dead, held).", ["target", "kind", "result"])
 

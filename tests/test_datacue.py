@@ -8,6 +8,7 @@ import pytest
 
 from support.factories import basic
 from support.factories import make_event
+from support.factories import stored_status
 
 CART = [{"product_id": "p1", "variant_id": "v1", "quantity": 2, "unit_price": 10.5, "currency": "USD"}]
 
@@ -36,8 +37,9 @@ VALID = [
 
 @pytest.mark.parametrize(("type_", "subtype", "fields", "columns"), VALID)
 def test_every_event_type_is_stored(client, key, db, type_, subtype, fields, columns):
-    response = client.post("/v1/events", json=make_event(type_, subtype, **fields), headers=basic(key))
-    assert response.status_code == 204, response.json
+    body = make_event(type_, subtype, **fields)
+    response = client.post("/v1/events", json=body, headers=basic(key))
+    assert response.status_code == stored_status(body), response.json
     [row] = db("SELECT * FROM events")
     assert (row["source"], row["type"], row["subtype"], row["mode"], row["key"]) == (
         "datacue", type_, subtype, "live", key)
@@ -151,7 +153,7 @@ def test_spelling_variants_are_stored_in_one_form(client, key, db):
     completed = make_event("order", "completed", order_id="o1", cart=[
         {"product_id": "p1", "variant_id": "v1", "quantity": 2, "unit_price": 24, "currency": "USD"}])
     for body in (started, completed):
-        assert client.post("/v1/events", json=body, headers=basic(key)).status_code == 204
+        assert client.post("/v1/events", json=body, headers=basic(key)).status_code == stored_status(body)
     lines = db("SELECT product_id, variant_id, quantity, unit_price, currency FROM event_lines ORDER BY id")
     assert lines == [{"product_id": "p1", "variant_id": "v1", "quantity": 2, "unit_price": 24.0,
                       "currency": "USD"}] * 2
@@ -162,14 +164,14 @@ def test_spelling_variants_are_stored_in_one_form(client, key, db):
 
 def test_bare_product_ids_in_a_cart_become_lines(client, key, db):
     body = make_event("viewcart", None, cart=["p1", "p2", 3])
-    assert client.post("/v1/events", json=body, headers=basic(key)).status_code == 204
+    assert client.post("/v1/events", json=body, headers=basic(key)).status_code == stored_status(body)
     assert [r["product_id"] for r in db("SELECT product_id FROM event_lines ORDER BY line_no")] == ["p1", "p2", "3"]
 
 
 def test_extra_keys_in_event_and_profile_are_kept(client, key, db):
     body = make_event("pageview", "product", product_id="p1", slot="related",
                       user={"user_id": "u1", "profile": {"sex": "female", "tier": {"level": 3}}})
-    assert client.post("/v1/events", json=body, headers=basic(key)).status_code == 204
+    assert client.post("/v1/events", json=body, headers=basic(key)).status_code == stored_status(body)
     payload = json.loads(db("SELECT payload FROM events")[0]["payload"])
     assert payload["event"]["slot"] == "related"
     assert payload["user"]["profile"]["tier"] == {"level": 3}
@@ -187,14 +189,14 @@ def test_extra_keys_are_bounded(client, key, body):
 
 def test_numeric_ids_are_stored_as_text(client, key, db):
     body = make_event("pageview", "product", product_id=1234, user={"user_id": 99})
-    assert client.post("/v1/events", json=body, headers=basic(key)).status_code == 204
+    assert client.post("/v1/events", json=body, headers=basic(key)).status_code == stored_status(body)
     [row] = db("SELECT product_id, user_id FROM events")
     assert row == {"product_id": "1234", "user_id": "99"}
 
 
 def test_user_id_and_anonymous_id_are_both_kept_for_stitching(client, key, db):
     body = make_event("login", None, user={"user_id": "u1", "anonymous_id": "a1"})
-    assert client.post("/v1/events", json=body, headers=basic(key)).status_code == 204
+    assert client.post("/v1/events", json=body, headers=basic(key)).status_code == stored_status(body)
     assert db("SELECT user_id, anonymous_id FROM events") == [{"user_id": "u1", "anonymous_id": "a1"}]
 
 
@@ -202,13 +204,13 @@ def test_mixed_currencies_leave_revenue_empty(client, key, db):
     cart = [{"product_id": "a", "unit_price": 1, "quantity": 1, "currency": "USD"},
             {"product_id": "b", "unit_price": 1, "quantity": 1, "currency": "EUR"}]
     body = make_event("order", "completed", order_id="o", cart=cart)
-    assert client.post("/v1/events", json=body, headers=basic(key)).status_code == 204
+    assert client.post("/v1/events", json=body, headers=basic(key)).status_code == stored_status(body)
     assert db("SELECT revenue, currency FROM events") == [{"revenue": None, "currency": None}]
 
 
 def test_undeclared_fields_stay_in_the_payload_only(client, key, db):
     body = make_event("login", None, product_id=["not", "a", "column"], term="x")
-    assert client.post("/v1/events", json=body, headers=basic(key)).status_code == 204
+    assert client.post("/v1/events", json=body, headers=basic(key)).status_code == stored_status(body)
     [row] = db("SELECT product_id, term, payload FROM events")
     assert (row["product_id"], row["term"]) == (None, None)
     assert json.loads(row["payload"])["event"]["product_id"] == ["not", "a", "column"]

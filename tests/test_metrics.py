@@ -22,6 +22,7 @@ from support.factories import bearer
 from support.factories import make_event
 from support.factories import make_interaction
 from support.factories import new_id
+from support.factories import stored_status
 from support.outbox import SETTINGS
 from support.servers import ROOT
 from support.servers import Gunicorn
@@ -72,7 +73,7 @@ def test_counters_move_by_exactly_what_was_sent(metrics_app):
     sent = [make_event(env_event_id=new_id()), make_event("search", None, term="boots", env_event_id=new_id()),
             repeated, repeated]
     for body in sent:
-        assert client.post("/v1/events", json=body, headers=basic(key)).status_code == 204
+        assert client.post("/v1/events", json=body, headers=basic(key)).status_code == stored_status(body)
     assert client.post("/v1/events", json={"event": {"type": "pageview"}}, headers=basic(key)).status_code == 400
     assert client.post("/user-interactions", json=make_interaction(), headers=bearer(key)).status_code == 201
     assert client.post("/v1/events", data=b"{not json", headers=basic(key)).status_code == 400

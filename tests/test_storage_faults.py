@@ -17,11 +17,16 @@ from support.factories import bearer
 from support.factories import make_event
 from support.factories import make_interaction
 from support.factories import new_id
+from support.factories import stored_status
 from support.servers import Gunicorn
 from support.servers import prepare_store
 from support.servers import stored_event_ids
 
 pytestmark = pytest.mark.sqlite_only  # these tests lock and freeze the SQLite file itself
+
+
+#: What a stored home page view is answered: 200, with its lists.
+STORED = stored_status(make_event())
 
 
 def test_locked_database_is_503_then_recovers(make_app, key, db_path, db):
@@ -41,7 +46,7 @@ def test_locked_database_is_503_then_recovers(make_app, key, db_path, db):
         analyst.execute("ROLLBACK")
         analyst.close()
     # The id was not claimed by the failed attempt: the retry stores it.
-    assert client.post("/v1/events", json=body, headers=basic(key)).status_code == 204
+    assert client.post("/v1/events", json=body, headers=basic(key)).status_code == stored_status(body)
     assert db("SELECT event_id FROM events") == [{"event_id": body["event_id"]}]
     assert db("SELECT count(*) AS n FROM rejected") == [{"n": 0}]
 
@@ -69,7 +74,7 @@ def _set_read_only(path: str, read_only: bool) -> None:
 
 @pytest.mark.processes
 def test_read_only_database_under_gunicorn(tmp_path):
-    """Make the file read-only under running workers: each answer is a 503 with Retry-After, or a 204
+    """Make the file read-only under running workers: each answer is a 503 with Retry-After, or a 200
     for an event that really was written (a worker's open connection may still write to the WAL);
     then ingest recovers without restart and every acknowledged event is in the store."""
     path = str(tmp_path / "c.sqlite3")
@@ -78,14 +83,14 @@ def test_read_only_database_under_gunicorn(tmp_path):
     with Gunicorn(path, workers=2, RETRY_AFTER_SECONDS=3) as server:
         url = server.url + "/v1/events"
         first = make_event(env_event_id=new_id())
-        assert requests.post(url, json=first, headers=basic(key), timeout=10).status_code == 204
+        assert requests.post(url, json=first, headers=basic(key), timeout=10).status_code == STORED
         acknowledged.append(first["event_id"])
         _set_read_only(path, True)
         try:
             for _ in range(6):  # reaches every worker
                 event = make_event(env_event_id=new_id())
                 response = requests.post(url, json=event, headers=basic(key), timeout=10)
-                if response.status_code == 204:
+                if response.status_code == STORED:
                     acknowledged.append(event["event_id"])
                     continue
                 assert response.status_code == 503, response.text
@@ -95,7 +100,7 @@ def test_read_only_database_under_gunicorn(tmp_path):
         finally:
             _set_read_only(path, False)
         event = make_event(env_event_id=new_id())
-        assert requests.post(url, json=event, headers=basic(key), timeout=10).status_code == 204
+        assert requests.post(url, json=event, headers=basic(key), timeout=10).status_code == STORED
         acknowledged.append(event["event_id"])
     stored = stored_event_ids(path)
     print(f"read-only file: {refused} answered 503, {len(acknowledged)} acknowledged, {len(stored)} stored")
@@ -110,7 +115,8 @@ def test_long_analyst_read_does_not_stop_ingest(make_app, key, db_path, db):
     analyst.execute("SELECT count(*) FROM events").fetchone()  # holds a read snapshot from here on
     try:
         for _ in range(5):
-            assert client.post("/v1/events", json=make_event(), headers=basic(key)).status_code == 204
+            body = make_event()
+            assert client.post("/v1/events", json=body, headers=basic(key)).status_code == stored_status(body)
         assert analyst.execute("SELECT count(*) FROM events").fetchone()[0] == 0  # its snapshot is unchanged
     finally:
         analyst.execute("COMMIT")
@@ -149,7 +155,7 @@ def test_disk_full_is_503_then_recovers_when_space_returns(small_disk):
             event = make_event(env_event_id=new_id(), user={"anonymous_id": "a1", "profile": profile})
             response = requests.post(url, json=event, headers=basic(key), timeout=10)
             statuses.append(response.status_code)
-            if response.status_code == 204:
+            if response.status_code == STORED:
                 acknowledged.append(event["event_id"])
                 continue
             assert response.status_code == 503, response.text
@@ -160,10 +166,10 @@ def test_disk_full_is_503_then_recovers_when_space_returns(small_disk):
         filler.unlink()
         for _ in range(3):
             event = make_event(env_event_id=new_id())
-            assert requests.post(url, json=event, headers=basic(key), timeout=10).status_code == 204
+            assert requests.post(url, json=event, headers=basic(key), timeout=10).status_code == STORED
             acknowledged.append(event["event_id"])
     stored = stored_event_ids(path)
-    print(f"\ndisk full: {statuses.count(204)} stored before it filled, {statuses.count(503)} answered 503, "
+    print(f"\ndisk full: {statuses.count(STORED)} stored before it filled, {statuses.count(503)} answered 503, "
           f"{len(acknowledged)} acknowledged in all, {len(set(acknowledged) - stored)} missing")
     assert set(acknowledged) <= stored
     assert 500 not in statuses

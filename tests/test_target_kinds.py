@@ -18,6 +18,7 @@ from collector.forward.targets import TargetKind
 
 from support.factories import basic
 from support.factories import make_event
+from support.factories import stored_status
 from support.upstream import Upstream
 
 SETTINGS = {"FORWARD_BATCH": 100, "FORWARD_CONCURRENCY": 2, "FORWARD_LEASE_SECONDS": 60,
@@ -88,14 +89,14 @@ def test_the_cli_offers_exactly_the_registered_kinds(searchlog, database_url, ke
 def test_rows_of_a_kind_no_longer_registered_are_dead_not_retried(searchlog, client, key, storage, db):
     storage.add_target(key, searchlog.name, "http://127.0.0.1:9", "t", now_iso())
     search = make_event("search", None, term="sofa")
-    assert client.post("/v1/events", json=search, headers=basic(key)).status_code == 204
+    assert client.post("/v1/events", json=search, headers=basic(key)).status_code == stored_status(search)
     targets.unregister(searchlog.name)
     _drain(storage)
     [row] = db("SELECT state, last_error FROM outbox")
     assert row["state"] == "dead" and "searchlog" in row["last_error"]
     # Nor are new events queued for it.
     search = make_event("search", None, term="lamp")
-    assert client.post("/v1/events", json=search, headers=basic(key)).status_code == 204
+    assert client.post("/v1/events", json=search, headers=basic(key)).status_code == stored_status(search)
     assert db("SELECT count(*) AS n FROM outbox") == [{"n": 1}]
 
 

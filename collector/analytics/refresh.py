@@ -13,7 +13,6 @@ its database (store.py).
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -23,6 +22,7 @@ from ..access.sites import scoped
 from ..clock import iso
 from ..clock import parse
 from ..storage.columns import insert_sql
+from ..storage.records import loaded_payload
 from . import rollups
 from . import tallies
 from .visits import EVENT_FIELDS
@@ -257,7 +257,7 @@ def _order_hours(conn, key: str, mode: str, orders: list[str]) -> set[tuple[str,
         for payload, received in conn.execute(
                 f"SELECT payload, received_at FROM records WHERE key = ? AND type = 'orders' "
                 f"AND record_id IN ({marks}) AND mode = ?", (key, *part, mode)).fetchall():
-            document = payload if isinstance(payload, dict) else json.loads(payload)
+            document = loaded_payload(payload)
             hours.add((key, mode, (document.get("timestamp") or received)[:13]))
     return hours
 

@@ -1,11 +1,18 @@
-"""DataCue browser events: `POST /v1/events`, one event (204) or a batch."""
+"""DataCue browser events: `POST /v1/events`, one event or a batch. A single event that loads a page (home
+and product page views, searches, cart views) is answered 200 with DataCue's recommendation lists once it
+is stored; every other one 204."""
 
 from __future__ import annotations
 
 from flask import Blueprint
 from flask import Response
+from flask import current_app
+from flask import jsonify
 
 from ..ingest.families import DATACUE
+from ..recommendations.answers import answers
+from ..recommendations.answers import recommend
+from ..web.context import current_storage
 from ..web.cors import preflight_or
 from .receive import ingest
 
@@ -18,8 +25,12 @@ class _NoContent(Response):
     default_mimetype = None
 
 
-def _no_content(row: dict, earlier: dict | None):
-    """DataCue answers a recorded event with 204, the first time and on a repeat alike."""
+def _answer(row: dict, earlier: dict | None):
+    """A stored event's answer, the first time and on a repeat alike: the page's recommendations (200),
+    or 204 for an event that loads no page."""
+    config = current_app.config
+    if config["RECOMMENDATIONS"] and answers(row["type"], row["subtype"]):
+        return jsonify(recommend(current_storage(), row, config))
     return _NoContent(status=204)
 
 
@@ -29,4 +40,4 @@ def _no_content(row: dict, earlier: dict | None):
 @bp.route("/", methods=["POST", "OPTIONS"], provide_automatic_options=False)
 def events():
     """Record one DataCue event or a batch of them (an object with `events`, or a JSON array)."""
-    return preflight_or(lambda: ingest(DATACUE, _no_content))
+    return preflight_or(lambda: ingest(DATACUE, _answer))

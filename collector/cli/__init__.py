@@ -24,6 +24,7 @@ from .imports import worker
 from .keys import keys
 from .privacy import forget
 from .privacy import prune
+from .recommendations import recommendations
 from .tokens import tokens
 
 
@@ -43,5 +44,5 @@ def migrate():
 
 
 for _command in (keys, tokens, forward, outbox, worker, import_command, jobs, query, report, export, copy_command,
-                 backup, forget, prune):
+                 backup, forget, prune, recommendations):
     main.add_command(_command)

@@ -36,6 +36,8 @@ class Dialect:
     position: str
     #: A top-level field of a JSON column as text, as a format string over the column and the field.
     json_field: str = "json_extract({column}, '$.{field}')"
+    #: A JSON column as its text, as a format string over the column.
+    json_text: str = "{column}"
     #: Taken inside a transaction so that one process at a time does a piece of work, as a format string over
     #: the work's number (None: the write lock already does it).
     turn_lock: str | None = None
@@ -59,6 +61,7 @@ POSTGRES = Dialect(name="postgres", placeholder="%s", claim_lock=" FOR UPDATE OF
                    skip_locked=" FOR UPDATE SKIP LOCKED",
                    migration_lock=f"SELECT pg_advisory_xact_lock({0x636F6C6C})",
                    position="strpos({haystack}, {needle})", json_field="{column}->>'{field}'",
+                   json_text="{column}::text",
                    turn_lock="SELECT pg_advisory_xact_lock({number})")
 
 

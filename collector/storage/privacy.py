@@ -59,6 +59,9 @@ class PrivacyMixin(SQLBase):
             for column, ids in (("user_id", users), ("anonymous_id", anonymous)):
                 for value in ids:
                     match = f"SELECT id FROM events WHERE {column} = ?"
+                    # The recommendation tables counted them: their sites are counted again without them.
+                    conn.execute(f"INSERT INTO rec_rebuilds (key, requested_at) SELECT DISTINCT key, ? FROM events "
+                                 f"WHERE {column} = ? ON CONFLICT (key) DO NOTHING", (at, value))
                     counts["lines"] += conn.execute(
                         f"DELETE FROM event_lines WHERE event_pk IN ({match})", (value,)).rowcount
                     counts["outbox"] += conn.execute(

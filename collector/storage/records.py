@@ -37,7 +37,7 @@ _UPSERT_CURRENT = (
       "WHERE records.updated IS NULL OR excluded.updated IS NULL OR excluded.updated >= records.updated")
 
 
-def _loaded(payload) -> dict:
+def loaded_payload(payload) -> dict:
     """A stored payload as a dict (PostgreSQL's JSONB arrives decoded, SQLite's text does not)."""
     return json.loads(payload) if isinstance(payload, (str, bytes)) else payload
 
@@ -127,7 +127,7 @@ class RecordsMixin(SQLBase):
         for (payload,) in conn.execute(
                 "SELECT payload FROM record_versions WHERE key = ? AND type = ? AND record_id = ? AND updated = ?",
                 (key, type_name, version.record_id, version.updated)).fetchall():
-            if _loaded(payload) == version.data:
+            if loaded_payload(payload) == version.data:
                 return True
         return False
 
@@ -143,7 +143,7 @@ class RecordsMixin(SQLBase):
 
     def _current(self, conn, key: str, type_name: str, ids: set[str]) -> dict[str, dict]:
         """The current rows of these ids of a type: updated, is_deleted and the record."""
-        return {record_id: {"updated": updated, "is_deleted": bool(is_deleted), "data": _loaded(payload)}
+        return {record_id: {"updated": updated, "is_deleted": bool(is_deleted), "data": loaded_payload(payload)}
                 for record_id, updated, is_deleted, payload
                 in self._rows_of(conn, "record_id, updated, is_deleted, payload", key, type_name, ids)}
 
@@ -160,7 +160,7 @@ class RecordsMixin(SQLBase):
         self.ensure_migrated()
         column = self.dialect.json_field.format(column="payload", field=field)
         with self._connection() as conn:
-            return {record_id: _loaded(payload) for record_id, payload in conn.execute(
+            return {record_id: loaded_payload(payload) for record_id, payload in conn.execute(
                 f"SELECT record_id, payload FROM records WHERE key = ? AND type = ? AND is_deleted = ? "
                 f"AND {column} = ?", (key, type_name, int(deleted), value)).fetchall()}
 

@@ -1,7 +1,8 @@
 """`collector worker`: a node's background work in one process until SIGTERM: the forwarder draining the
 outbox (in a thread) and the import jobs (in the main thread), both leased, so that workers on several
-nodes share the work and none does a piece of it twice; the web panels' visits kept up to date (in a
-thread; refreshers take turns); and retention applied once an hour when it is configured (in a thread)."""
+nodes share the work and none does a piece of it twice; the web panels' visits and the recommendation
+tables kept up to date (a thread each; processes take turns); and retention applied once an hour when it
+is configured (in a thread)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from .. import metrics
 from ..analytics.store import open_analytics
 from ..forward.runner import Forwarder
 from ..imports.runner import JobRunner
+from ..recommendations.upkeep import keep_up
 from . import retention
 
 log = logging.getLogger("collector")
@@ -21,6 +23,8 @@ log = logging.getLogger("collector")
 _ORPHAN_SECONDS = 3600
 #: How often the visits the web panels read are brought up to date (a report also does it before reading).
 VISITS_SECONDS = 5.0
+#: How often the recommendation tables take in what was stored since (bought together changes this soon).
+RECOMMENDATIONS_SECONDS = 2.0
 
 
 class Worker:
@@ -60,23 +64,36 @@ class Worker:
                 failed.append(exc)
                 self.stop()
 
+        # An import's chunks and leases need the store's one writer (SQLite) more than the rollups and the
+        # recommendation tables do: they catch up when the job is done (every report brings the rollups up
+        # to date first). Small transactions, given up as soon as a job starts.
+        def busy() -> bool:
+            """Whether to stop keeping tables up to date: the worker stops, or an import job is worked on."""
+            return self.stopping.is_set() or (bool(self.jobs) and self.jobs.busy.is_set())
+
         def visits() -> None:
             """Bring the visits up to date now and then; a failure is logged and tried again (a report
             refreshes them too, so the panels stay exact meanwhile)."""
             while True:
-                # An import's chunks and leases need the store's one writer (SQLite) more than the rollups
-                # do: they catch up when the job is done, and every report brings them up to date first.
-                # Small transactions, given up as soon as a job starts.
-                def busy() -> bool:
-                    """Whether to stop refreshing: the worker stops, or an import job is being worked on."""
-                    return self.stopping.is_set() or (bool(self.jobs) and self.jobs.busy.is_set())
-
                 try:
                     if not busy():
                         open_analytics(self.storage).refresh_visits(limit=200, stopping=busy)
                 except Exception:
                     log.exception("visits refresh failed; trying again in %.0f s", VISITS_SECONDS)
                 if once or self.stopping.wait(VISITS_SECONDS):
+                    return
+
+        def recommendations() -> None:
+            """Keep the recommendation tables up to date; a failure is logged and tried again (the answers
+            read the tables as they are meanwhile)."""
+            while True:
+                try:
+                    if not busy():
+                        keep_up(self.storage, stopping=busy)
+                except Exception:
+                    log.exception("recommendation tables' upkeep failed; trying again in %.0f s",
+                                  RECOMMENDATIONS_SECONDS)
+                if once or self.stopping.wait(RECOMMENDATIONS_SECONDS):
                     return
 
         def retain() -> None:
@@ -89,7 +106,8 @@ class Worker:
                 if once or self.stopping.wait(retention.EVERY_SECONDS):
                     return
 
-        threads = [threading.Thread(target=visits, name="visits", daemon=True)]
+        threads = [threading.Thread(target=visits, name="visits", daemon=True),
+                   threading.Thread(target=recommendations, name="recommendations", daemon=True)]
         if any(self.retention):
             threads.append(threading.Thread(target=retain, name="retention", daemon=True))
         if self.forwarder:

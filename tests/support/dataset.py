@@ -8,6 +8,7 @@ from .factories import basic
 from .factories import bearer
 from .factories import make_interaction
 from .factories import new_id
+from .factories import stored_status
 
 LINES_O1 = [{"product_id": "p1", "quantity": 2, "unit_price": 10, "currency": "USD"},
             {"product_id": "p2", "quantity": 1, "unit_price": 5, "currency": "USD"}]
@@ -63,7 +64,7 @@ def dataset_requests(live: str, test: str | None = None) -> Iterator[tuple[str, 
         context = {"user_agent": BROWSER, **({"session_id": session} if session else {})}
         body = {"event_id": new_id(), "user": {"anonymous_id": visitor, "user_id": user}, "event": event,
                 "timestamp": moment + "Z", "context": context}
-        yield "/v1/events", body, basic(key), 204
+        yield "/v1/events", body, basic(key), stored_status(body)
     for moment, interaction, item in INTERACTIONS:
         record = make_interaction(interaction_type=interaction, item_type=item, event_timestamp=moment + "Z",
                                   anonymous_id="a1", context={"session_id": "s1", "user_agent": BROWSER})

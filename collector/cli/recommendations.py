@@ -1,0 +1,63 @@
+"""`collector recommendations`: the engine's tables brought up to date by hand, and its offline quality."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..recommendations import evaluate as evaluation
+from ..recommendations.upkeep import keep_up
+from ..web.context import current_storage
+from .common import CollectorGroup
+from .common import format_option
+from .common import print_rows
+from .keys import site_key
+
+
+@click.group(cls=CollectorGroup)
+def recommendations():
+    """The recommendation engine: its tables and its offline quality."""
+
+
+@recommendations.command("update")
+def update():
+    """Bring the recommendation tables up to date now (the worker does it every few seconds)."""
+    click.echo(json.dumps({"read": keep_up(current_storage())}))
+
+
+@recommendations.command("evaluate")
+@click.option("--site", help="Evaluate a site's own orders: its key or the key's name.")
+@click.option("--mode", type=click.Choice(["live", "test"]), default="live", show_default=True)
+@click.option("--orders", "orders_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Evaluate a CSV of order lines instead (see --order-column and the others).")
+@click.option("--order-column", default="order_id", show_default=True)
+@click.option("--product-column", default="product_id", show_default=True)
+@click.option("--time-column", default="time", show_default=True)
+@click.option("--time-format", help="strptime format of the time column (default: ISO-8601).")
+@click.option("--category-column", help="The column holding the product's category, if any.")
+@click.option("--planted", is_flag=True, help="Evaluate a generated shop whose bought-together pairs are known.")
+@click.option("--skew", type=click.FloatRange(0, 3), default=1.0, show_default=True,
+              help="With --planted: how much more popular the popular bundles are (0 none, 1 Zipf's law).")
+@click.option("--split", type=click.FloatRange(0.1, 0.95), default=0.8, show_default=True,
+              help="The share of orders, oldest first, the tables are built from.")
+@click.option("-k", "k", type=click.IntRange(1, 20), default=10, show_default=True)
+@format_option()
+def evaluate_command(site, mode, orders_file, order_column, product_column, time_column, time_format,
+                     category_column, planted, skew, split, k, fmt):
+    """Hit rate and NDCG at k of the product page's bought-together list on later orders, beside the site's
+    best sellers and the category's best sellers (docs/recommendations.md, "How good it is")."""
+    if sum(map(bool, (site, orders_file, planted))) != 1:
+        raise click.UsageError("give one of --site, --orders or --planted")
+    if planted:
+        history = evaluation.planted_shop(skew)
+    elif orders_file:
+        history = evaluation.from_csv(orders_file, order_column, product_column, time_column, category_column,
+                                      time_format)
+    else:
+        storage = current_storage()
+        history = evaluation.from_store(storage, site_key(storage, site), mode)
+    rows = evaluation.evaluate(history, split, k)
+    columns = list(rows[0])
+    print_rows(columns, [tuple(row[c] for c in columns) for row in rows], fmt)

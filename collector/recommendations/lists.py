@@ -1,0 +1,266 @@
+"""Each list's candidates for one site and mode, best first, read from the tables the worker keeps
+(upkeep.py) and, for what a visitor did a moment ago, from the events themselves. Every read is an indexed
+range of bounded size: no request scans a site's events. Filters (offered, not on the page, not in the
+cart, not twice on a page) are the answer's job (answers.py).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ..storage.records import loaded_payload
+from .catalogue import LEVELS
+from .catalogue import PRODUCT_COLUMNS
+
+#: How many ids a list's candidates are read as, for each product it must hold (filters drop some).
+OVER_FETCH = 3
+#: At most this many of a visitor's product views are read back (the recent list and their history).
+HISTORY = 50
+#: A visitor's products the home page's list is made from (the newest first weigh most).
+SEEDS = 10
+#: How sure (the z of a Wilson interval) a pair must be to rise above the base rate.
+SIGNIFICANCE = 3.0
+#: A pair seen fewer times than this is chance.
+SUPPORT = 2
+_WORDS = re.compile(r"\w+", re.UNICODE)
+_PRODUCTS = f"SELECT {', '.join(PRODUCT_COLUMNS)} FROM rec_products"
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who is looking: a user id where known, the browser's anonymous id, and the anonymous ids an
+    identified user had before (the collector's identify links)."""
+
+    user_id: str | None
+    anonymous_ids: tuple[str, ...]
+
+
+def _marks(values) -> str:
+    """As many placeholders as values."""
+    return ", ".join("?" for _ in values)
+
+
+class Lists:
+    """The candidates of one site and mode's lists, read through a store."""
+
+    def __init__(self, storage, key: str, mode: str):
+        """Read this site's tables in this store."""
+        self.read = storage.shared_read
+        self.key = key
+        self.mode = mode
+
+    # Who, and what they did: read from the events, so a view stored a moment ago counts at once.
+
+    def visitor(self, user_id: str | None, anonymous_id: str | None) -> Visitor:
+        """The visitor with every anonymous id their user id was seen with."""
+        anonymous = [anonymous_id] if anonymous_id is not None else []
+        if user_id is not None:
+            anonymous += [row["anonymous_id"] for row in self.read(
+                "SELECT DISTINCT anonymous_id FROM events WHERE user_id = ? AND key = ? AND mode = ? "
+                "AND anonymous_id IS NOT NULL LIMIT 20", (user_id, self.key, self.mode))
+                          if row["anonymous_id"] != anonymous_id]
+        return Visitor(user_id, tuple(anonymous))
+
+    def viewed(self, visitor: Visitor) -> list[str]:
+        """The products the visitor viewed, newest first, each once."""
+        found = []
+        for column, values in (("anonymous_id", visitor.anonymous_ids),
+                               ("user_id", (visitor.user_id,) if visitor.user_id is not None else ())):
+            for value in values:
+                found += [(row["id"], row["product_id"]) for row in self.read(
+                    f"SELECT id, product_id FROM events WHERE key = ? AND mode = ? AND {column} = ? AND type = "
+                    "'pageview' AND subtype = 'product' AND bot IS NULL ORDER BY id DESC LIMIT ?",
+                    (self.key, self.mode, value, HISTORY))]
+        return list(dict.fromkeys(product for _, product in sorted(found, reverse=True)))
+
+    def cart(self, visitor: Visitor) -> list[str]:
+        """The products of the visitor's cart: their last cart view, unless they ordered since."""
+        latest = None
+        for column, values in (("anonymous_id", visitor.anonymous_ids),
+                               ("user_id", (visitor.user_id,) if visitor.user_id is not None else ())):
+            for value in values:
+                rows = self.read(f"SELECT id, type FROM events WHERE {column} = ? AND key = ? AND mode = ? AND "
+                                 "(type = 'viewcart' OR (type = 'order' AND subtype = 'completed')) "
+                                 "ORDER BY id DESC LIMIT 1", (value, self.key, self.mode))
+                if rows and (latest is None or rows[0]["id"] > latest["id"]):
+                    latest = rows[0]
+        if latest is None or latest["type"] != "viewcart":
+            return []
+        return [row["product_id"] for row in self.read(
+            "SELECT product_id FROM event_lines WHERE event_pk = ? AND product_id IS NOT NULL ORDER BY line_no",
+            (latest["id"],))]
+
+    # What the worker counted.
+
+    def bought_with(self, products: list[str], limit: int) -> list[str]:
+        """Products bought with these, best first. Each candidate starts from its base rate (the share of
+        the site's orders that hold it: the best sellers); a pair lifts it to the share of the given
+        product's orders that held both, as far as that share is sure (the lower bound of its Wilson
+        interval at SIGNIFICANCE), so a chance pairing never outranks a best seller and a real one does
+        (Amazon's "more than expected" co-purchases). Pairs seen fewer than SUPPORT times count for
+        nothing. Lifts are summed over the given products weighted by their place (the first weighs most).
+        Empty when none of them was ever bought, so that the list falls back to other evidence."""
+        if not products:
+            return []
+        own = {row["product_id"]: row["bought"] for row in self.read(
+            f"SELECT product_id, bought FROM rec_items WHERE key = ? AND mode = ? AND product_id IN "
+            f"({_marks(products)}) AND bought > 0", (self.key, self.mode, *products))}
+        sources = [p for p in products if p in own]
+        totals = self.read("SELECT bought, latest FROM rec_totals WHERE key = ? AND mode = ?", (self.key, self.mode))
+        if not sources or not totals or not totals[0]["bought"]:
+            return []
+        # A weight over the newest order's is a count decayed to the site's last sale: a quiet month leaves
+        # the evidence as strong against the base rate as it was.
+        site, now = totals[0]["bought"], totals[0]["latest"]
+        pairs = defaultdict(dict)
+        rates = {}
+        for row in self.read(
+                "SELECT p.product_id, p.other_id, p.weight, i.bought FROM rec_pairs p JOIN rec_items i "
+                "ON i.key = p.key AND i.mode = p.mode AND i.product_id = p.other_id WHERE p.key = ? AND p.mode = ? "
+                f"AND p.kind = 'bought' AND p.product_id IN ({_marks(sources)}) AND p.n >= {SUPPORT} "
+                "ORDER BY p.weight DESC LIMIT ?",
+                (self.key, self.mode, *sources, limit * OVER_FETCH * 10 * len(sources))):
+            pairs[row["product_id"]][row["other_id"]] = row["weight"]
+            rates[row["other_id"]] = row["bought"] / site
+        for row in self.read("SELECT product_id, bought FROM rec_items WHERE key = ? AND mode = ? "
+                             "ORDER BY bought DESC LIMIT ?", (self.key, self.mode, limit * OVER_FETCH)):
+            rates.setdefault(row["product_id"], row["bought"] / site)
+        place = {product: 1.0 / (n + 1) for n, product in enumerate(sources)}
+        def lift(a: str, other: str, rate: float) -> float:
+            """How far the chance that an order of `a` holds the other surely (the lower bound of its
+            Wilson interval at SIGNIFICANCE) exceeds the other's base rate."""
+            orders, together = own[a] / now, pairs[a].get(other, 0.0) / now
+            return max(0.0, _wilson_lower(together, orders, SIGNIFICANCE) - rate)
+
+        scores = {other: rate + sum(place[a] * lift(a, other, rate) for a in sources) for other, rate in rates.items()}
+        return sorted(scores, key=lambda other: (-scores[other], other))
+
+    def viewed_with(self, products: list[str], limit: int) -> list[str]:
+        """Products viewed next to these in visits, best first: each given product's list scaled to its
+        best, weighted by its place (the first weighs most), summed."""
+        if not products:
+            return []
+        scored = defaultdict(float)
+        found = defaultdict(list)
+        for row in self.read(
+                "SELECT product_id, other_id, weight FROM rec_pairs WHERE key = ? AND mode = ? AND kind = 'viewed' "
+                f"AND product_id IN ({_marks(products)}) ORDER BY weight DESC LIMIT ?",
+                (self.key, self.mode, *products, limit * OVER_FETCH * len(products))):
+            found[row["product_id"]].append((row["other_id"], row["weight"]))
+        place = {product: 1.0 / (n + 1) for n, product in enumerate(products)}
+        for source, others in found.items():
+            best = max(w for _, w in others) or 1.0
+            for other, w in others:
+                scored[other] += place[source] * w / best
+        return sorted(scored, key=lambda other: (-scored[other], other))
+
+    def popular(self, measure: str, limit: int, categories: dict[str, str] | None = None) -> list[str]:
+        """Best sellers (`bought`) or trending products (`viewed`, a week's half-life), of the categories
+        given (the deepest levels first) or of the whole site."""
+        if categories:
+            found: list[str] = []
+            for depth in range(len(categories), 0, -1):
+                levels = list(categories.items())[:depth]
+                where = " AND ".join(f"r.{level} = ?" for level, _ in levels)
+                found += [row["product_id"] for row in self.read(
+                    f"SELECT r.product_id FROM rec_products r LEFT JOIN rec_items i ON i.key = r.key AND "
+                    f"i.mode = r.mode AND i.product_id = r.product_id WHERE r.key = ? AND r.mode = ? AND {where} "
+                    f"AND r.offered = 1 ORDER BY coalesce(i.{measure}, 0) DESC, r.product_id LIMIT ?",
+                    (self.key, self.mode, *(value for _, value in levels), limit * OVER_FETCH))]
+                if len(set(found)) >= limit * OVER_FETCH:
+                    break
+            return list(dict.fromkeys(found))
+        return [row["product_id"] for row in self.read(
+            f"SELECT product_id FROM rec_items WHERE key = ? AND mode = ? ORDER BY {measure} DESC, product_id "
+            "LIMIT ?", (self.key, self.mode, limit * OVER_FETCH))]
+
+    def similar(self, product: dict, limit: int) -> list[str]:
+        """Products like this one: the deepest shared categories first, then brand, the words of the name
+        and a close price, as DataCue describes its similar list."""
+        levels = {level: product[level] for level in LEVELS if product.get(level) is not None}
+        if not levels:
+            return []
+        candidates: dict[str, dict] = {}
+        for depth in range(len(levels), 0, -1):
+            shared = list(levels.items())[:depth]
+            where = " AND ".join(f"{level} = ?" for level, _ in shared)
+            for row in self.read(f"{_PRODUCTS} WHERE key = ? AND mode = ? AND {where} AND offered = 1 "
+                                 "AND product_id <> ? LIMIT ?",
+                                 (self.key, self.mode, *(v for _, v in shared), product["product_id"], 300)):
+                candidates.setdefault(row["product_id"], row)
+            if len(candidates) >= limit * OVER_FETCH:
+                break
+        words = set(_WORDS.findall((product.get("name") or "").lower()))
+        return sorted(candidates, key=lambda other: (-_likeness(product, candidates[other], words), other))
+
+    def matching(self, term: str, limit: int) -> list[str]:
+        """Products whose name, brand or category holds the words of a search term, most words first,
+        then the best sellers."""
+        words = [w for w in dict.fromkeys(_WORDS.findall(term.lower())) if len(w) > 1][:5]
+        if not words:
+            return []
+        fields = ("name", "brand", *LEVELS)
+        condition = " OR ".join(f"lower({field}) LIKE ?" for field in fields for _ in words)
+        rows = self.read(
+            f"SELECT r.product_id, r.name, r.brand, r.category_1, r.category_2, r.category_3, r.category_4, "
+            "coalesce(i.bought, 0) AS bought FROM rec_products r LEFT JOIN rec_items i ON i.key = r.key AND "
+            f"i.mode = r.mode AND i.product_id = r.product_id WHERE r.key = ? AND r.mode = ? AND r.offered = 1 "
+            f"AND ({condition}) LIMIT ?",
+            (self.key, self.mode, *(f"%{w}%" for _ in fields for w in words), 500))
+
+        def hits(row: dict) -> int:
+            """How many of the term's words the product's text holds."""
+            text = " ".join(str(row[f]).lower() for f in fields if row[f] is not None)
+            return sum(w in text for w in words)
+
+        return [row["product_id"] for row in sorted(rows, key=lambda r: (-hits(r), -r["bought"], r["product_id"]))]
+
+    def products(self, ids: list[str]) -> dict[str, dict]:
+        """The catalogue rows of these products, by id (a product never described has none)."""
+        found = {}
+        for part in range(0, len(ids), 500):
+            chunk = ids[part:part + 500]
+            for row in self.read(f"{_PRODUCTS} WHERE key = ? AND mode = ? AND product_id IN ({_marks(chunk)})",
+                                 (self.key, self.mode, *chunk)):
+                found[row["product_id"]] = row
+        return found
+
+    def banners(self) -> list[dict]:
+        """The site's banners with their clicks, in the order the shop sent them."""
+        clicks = {row["banner_id"]: row["clicks"] for row in self.read(
+            "SELECT banner_id, clicks FROM rec_banners WHERE key = ? AND mode = ?", (self.key, self.mode))}
+        found = []
+        for row in self.read("SELECT payload FROM records WHERE key = ? AND type = 'banners' AND mode = ? "
+                             "AND is_deleted = 0 ORDER BY received_at, record_id", (self.key, self.mode)):
+            banner = loaded_payload(row["payload"])
+            found.append({**banner, "clicks": clicks.get(str(banner.get("banner_id")), 0)})
+        return found
+
+
+def _wilson_lower(successes: float, trials: float, z: float) -> float:
+    """The lower bound of the Wilson score interval of a proportion (0 with no trials)."""
+    if trials <= 0:
+        return 0.0
+    share = min(successes / trials, 1.0)
+    spread = z * math.sqrt(share * (1 - share) / trials + z * z / (4 * trials * trials))
+    return (share + z * z / (2 * trials) - spread) / (1 + z * z / trials)
+
+
+def _likeness(product: dict, other: dict, words: set[str]) -> float:
+    """How alike two products are: shared category levels (deeper weigh more), brand, name words, price."""
+    score = 0.0
+    for depth, level in enumerate(LEVELS, start=1):
+        if product.get(level) is None or product[level] != other.get(level):
+            break
+        score += depth
+    if product.get("brand") and product["brand"] == other.get("brand"):
+        score += 2
+    theirs = set(_WORDS.findall((other.get("name") or "").lower()))
+    if words and theirs:
+        score += 3 * len(words & theirs) / len(words | theirs)
+    if product.get("price") and other.get("price") and product["price"] > 0 and other["price"] > 0:
+        score += max(0.0, 1 - abs(math.log(other["price"] / product["price"])))
+    return score
