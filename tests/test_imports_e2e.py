@@ -26,25 +26,11 @@ from support.imports import SAMPLES
 from support.servers import ROOT
 from support.servers import Gunicorn
 from support.servers import database_url
+from support.servers import start_worker
+from support.servers import stop_worker
 
 pytestmark = pytest.mark.processes
 DOC = ROOT / "docs" / "imports.md"
-
-
-def _worker(url: str, *args: str, **settings) -> subprocess.Popen:
-    """`collector worker` as an operator starts it, in its own process group, logging to a pipe."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}
-    env.update({f"COLLECTOR_{k}": str(v) for k, v in settings.items()})
-    env["COLLECTOR_DATABASE_URL"] = url
-    return subprocess.Popen([sys.executable, "-m", "collector.cli", "worker", *args], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-
-
-def _stop(worker: subprocess.Popen) -> None:
-    """SIGTERM a worker; it must exit 0 (having given its job back), and say nothing untoward."""
-    worker.send_signal(signal.SIGTERM)
-    _, errors = worker.communicate(timeout=30)
-    assert worker.returncode == 0, errors.decode()
 
 
 def _commands(block: str) -> list[str]:
@@ -77,7 +63,7 @@ def test_the_docs_tour_works_as_written(tmp_path):
         pytest.skip("SKIPPED LOUDLY: curl is not installed (apt-get install curl)")
     path = str(tmp_path / "tour.sqlite3")
     storage, key, _ = _store(database_url(path))
-    worker = _worker(database_url(path))
+    worker = start_worker(database_url(path))
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")},
            "COLLECTOR_DATABASE_URL": database_url(path)}
     try:
@@ -115,7 +101,7 @@ def test_the_docs_tour_works_as_written(tmp_path):
                 time.sleep(0.2)
             assert body["result"]["uploadJobStatuses"][0]["totalUploadedCount"] == 2
     finally:
-        _stop(worker)
+        stop_worker(worker)
         storage.close()
 
 
@@ -171,16 +157,16 @@ def test_a_worker_killed_three_times_mid_import_stores_every_row_once(tmp_path):
     settings = {"IMPORT_LEASE_SECONDS": 2, "IMPORT_CHUNK": 1000, "IMPORT_PROCESSES": 2, "LOG_LEVEL": "WARNING"}
     seen = []
     for stop_after in (30_000, 90_000, 150_000):
-        worker = _worker(url, "--no-forward", **settings)
+        worker = start_worker(url, "--no-forward", **settings)
         found = _wait(storage, job["id"], lambda j, n=stop_after: j["position"] >= n, seconds=300)
         _kill(worker)
         seen.append(storage.get_job(job["id"])["position"])
         assert found["status"] == "PROCESSING"
-    worker = _worker(url, "--no-forward", **settings)
+    worker = start_worker(url, "--no-forward", **settings)
     try:
         done = _wait(storage, job["id"], lambda j: j["status"] not in ("STARTED", "PROCESSING"), seconds=600)
     finally:
-        _stop(worker)
+        stop_worker(worker)
     assert seen == sorted(seen) and seen[0] < rows
     assert done["status"] == "COMPLETED" and done["attempts"] == 4
     assert (done["total_rows"], done["position"], done["stored"], done["duplicates"], done["refused"]) == (
@@ -199,7 +185,7 @@ def test_two_workers_over_one_postgresql_take_different_jobs(request, tmp_path):
     storage, key, _ = _store(url)
     key_row = storage.get_key(key)
     # Both workers wait for work first, so that each can take some of it.
-    workers = [_worker(url, "--no-forward", IMPORT_CHUNK=250, LOG_LEVEL="WARNING") for _ in range(2)]
+    workers = [start_worker(url, "--no-forward", IMPORT_CHUNK=250, LOG_LEVEL="WARNING") for _ in range(2)]
     time.sleep(3)
     made = []
     try:
@@ -212,7 +198,7 @@ def test_two_workers_over_one_postgresql_take_different_jobs(request, tmp_path):
             _wait(storage, job_id, lambda j: j["status"] not in ("STARTED", "PROCESSING"), seconds=300)
     finally:
         for worker in workers:
-            _stop(worker)
+            stop_worker(worker)
     done = [storage.get_job(job_id) for job_id in made]
     assert all(j["status"] == "COMPLETED" and j["attempts"] == 1 for j in done), done
     assert all((j["stored"], j["duplicates"]) == (2000, 0) for j in done)

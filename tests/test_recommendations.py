@@ -184,3 +184,128 @@ def test_odd_product_ids_and_terms_are_never_a_server_error(client, key, product
     assert response.status_code in (200, 400), response.get_data(as_text=True)
     response = client.post("/v1/events", json=make_event("search", None, term=product or "x"), headers=basic(key))
     assert response.status_code in (200, 400), response.get_data(as_text=True)
+
+
+def test_sites_and_modes_never_mix(client, storage, key, secret):
+    from collector.access import keys
+
+    other = keys.create_key(storage, "other shop", [])
+    staging = keys.create_key(storage, "staging", [], test=True)
+    catalogue(client, key, secret, [{"product_id": p} for p in ("p1", "p2", "p3")])
+    for shop in (other, staging):
+        for _ in range(5):
+            order(client, shop, ["p1", "p3"])
+    view(client, other, "p2", visitor="anon-1")
+    counted(storage)
+    # Neither the other site's nor the test traffic's orders and views shape this site's live answers.
+    assert db_pairs(storage) == {(other, "live"), (staging, "test")}
+    answer = view(client, key, "p1", visitor="anon-1")
+    assert ids(answer["recent_product_skus"]) == []
+    assert ids(answer["related_product_skus"]) == ["p2", "p3"]  # the catalogue alone, in its order
+
+
+def db_pairs(storage) -> set:
+    """The (key, mode) of every bought-together pair counted."""
+    return {(row["key"], row["mode"]) for row in storage.shared_read("SELECT DISTINCT key, mode FROM rec_pairs")}
+
+
+def test_bots_shape_no_one_s_answers(client, storage, key, secret):
+    catalogue(client, key, secret, [{"product_id": p} for p in ("p1", "p2", "p3")])
+    crawler = {"User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"}
+    for _ in range(5):
+        post_event(client, key, make_event("order", "completed", order_id=new_id(), cart=[
+            {"product_id": "p1"}, {"product_id": "p3"}], user={"anonymous_id": "bot"}), headers=crawler)
+        for product in ("p1", "p3"):
+            post_event(client, key, make_event("pageview", "product", product_id=product,
+                                               user={"anonymous_id": "bot"}), headers=crawler)
+    counted(storage)
+    assert storage.shared_read("SELECT count(*) AS n FROM rec_pairs")[0]["n"] == 0
+    assert storage.shared_read("SELECT count(*) AS n FROM rec_items")[0]["n"] == 0
+
+
+def test_a_forgotten_visitor_leaves_the_lists(client, storage, key, secret, cli):
+    catalogue(client, key, secret, [{"product_id": p} for p in ("p1", "p2", "p3")])
+    for _ in range(8):
+        order(client, key, ["p1", "p2"], visitor="forget-me")
+    for _ in range(6):
+        order(client, key, ["p3"], visitor="someone")
+    view(client, key, "p2", visitor="forget-me")
+    counted(storage)
+    assert ids(view(client, key, "p1", visitor="x")["related_product_skus"])[0] == "p2"
+    cli("forget", "--anonymous-id", "forget-me")
+    assert view(client, key, "p1", visitor="forget-me")["recent_product_skus"] == []  # at once
+    counted(storage)  # the worker's next pass counts the site again without them
+    assert ids(view(client, key, "p1", visitor="x")["related_product_skus"])[0] == "p3"
+    assert storage.shared_read("SELECT count(*) AS n FROM rec_pairs WHERE other_id = 'p2'")[0]["n"] == 0
+
+
+def test_banners_rank_by_the_visitor_s_categories_and_every_one_is_listed(client, storage, key, secret):
+    catalogue(client, key, secret, [{"product_id": "p1", "category_1": "garden"},
+                                    {"product_id": "p2", "category_1": "kitchen"}])
+    banners = [{"banner_id": f"b{n}", "type": kind, "category_1": category, "name": f"{category} {kind}",
+                "photo_url": f"/b{n}.jpg", "link": f"/c/{category}"}
+               for n, (kind, category) in enumerate([("main", "kitchen"), ("main", "garden"), ("sub", "kitchen"),
+                                                     ("sub", "garden"), ("sub", "bedroom")])]
+    response = send(client, key, secret, "POST", "/v1/batch", {"type": "banners", "batch": banners})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    counted(storage)
+    view(client, key, "p1", visitor="gardener")
+    answer = home(client, key, visitor="gardener")
+    assert [b["banner_id"] for b in answer["main_banners"]] == ["b1", "b0"]
+    assert [b["banner_id"] for b in answer["sub_banners"]][0] == "b3" and len(answer["sub_banners"]) == 3
+    assert answer["main_banners"][0] == {"banner_id": "b1", "name": "garden main", "photo_url": "/b1.jpg",
+                                         "link": "/c/garden"}
+    # A visitor with no history: every banner still, the shop's order.
+    assert [b["banner_id"] for b in home(client, key, visitor="new")["main_banners"]] == ["b0", "b1"]
+
+
+def test_similar_products_share_categories_brand_and_words(client, storage, key, secret):
+    catalogue(client, key, secret, [
+        {"product_id": "p1", "name": "Oak dining table", "category_1": "furniture", "category_2": "tables",
+         "brand": "Nordic", "price": 300},
+        {"product_id": "p2", "name": "Oak coffee table", "category_1": "furniture", "category_2": "tables",
+         "brand": "Nordic", "price": 250},
+        {"product_id": "p3", "name": "Glass side table", "category_1": "furniture", "category_2": "tables",
+         "price": 90},
+        {"product_id": "p4", "name": "Oak wardrobe", "category_1": "furniture", "category_2": "storage"},
+        {"product_id": "p5", "name": "Oak spoon", "category_1": "kitchen"}])
+    counted(storage)
+    answer = view(client, key, "p1")
+    offered = ids(answer["related_product_skus"]) + ids(answer["similar_product_skus"])
+    assert ids(answer["similar_product_skus"])[:1] == ["p2"] or ids(answer["related_product_skus"])[:1] == ["p2"]
+    assert "p5" not in offered
+
+
+def test_a_search_is_answered_with_matching_products(client, storage, key, secret):
+    catalogue(client, key, secret, [{"product_id": "p1", "name": "Linen sofa"},
+                                    {"product_id": "p2", "name": "Velvet sofa cushion"},
+                                    {"product_id": "p3", "name": "Desk lamp"}])
+    counted(storage)
+    answer = post_event(client, key, make_event("search", None, term="Sofa")).get_json()
+    assert list(answer) == ["related_product_skus"]
+    assert set(ids(answer["related_product_skus"])[:2]) == {"p1", "p2"}
+
+
+def test_views_in_one_visit_make_co_viewed_neighbours(client, storage, key, secret):
+    catalogue(client, key, secret, [{"product_id": p, "category_1": f"c{p}"} for p in ("p1", "p2", "p3", "p4")])
+    for visitor in ("a", "b", "c"):
+        view(client, key, "p1", visitor=visitor)
+        view(client, key, "p4", visitor=visitor)
+    counted(storage)
+    pairs = storage.shared_read("SELECT product_id, other_id, n FROM rec_pairs WHERE kind = 'viewed' "
+                                "ORDER BY product_id, other_id")
+    assert pairs == [{"product_id": "p1", "other_id": "p4", "n": 3}, {"product_id": "p4", "other_id": "p1", "n": 3}]
+    # No orders: bought together falls back to what was viewed with it.
+    assert ids(view(client, key, "p1", visitor="d")["related_product_skus"])[0] == "p4"
+
+
+def test_an_order_reported_by_the_browser_and_the_backend_counts_once(client, storage, key, secret):
+    catalogue(client, key, secret, [{"product_id": p} for p in ("p1", "p2")])
+    post_event(client, key, make_event("order", "completed", order_id="o-1", cart=[
+        {"product_id": "p1"}, {"product_id": "p2"}]))
+    response = send(client, key, secret, "POST", "/v1/orders", {"order_id": "o-1", "cart": [
+        {"product_id": "p1", "variant_id": "v1", "quantity": 1, "unit_price": 5, "currency": "USD"},
+        {"product_id": "p2", "variant_id": "v1", "quantity": 1, "unit_price": 5, "currency": "USD"}]})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    counted(storage)
+    assert storage.shared_read("SELECT orders FROM rec_items WHERE product_id = 'p1'") == [{"orders": 1}]

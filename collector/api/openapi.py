@@ -107,23 +107,55 @@ def _event_name(kind: str, subtype: str | None) -> str:
     return "Event_" + kind + (f"_{subtype}" if subtype else "")
 
 
-def _single_and_batch(spec: APISpec, single: str, batch: str, created: dict) -> dict:
-    """The POST operation of an ingest endpoint: one item or a batch, JSON or text/plain."""
+def _single_and_batch(spec: APISpec, single: str, batch: str, created: dict, answered: str | None = None) -> dict:
+    """The POST operation of an ingest endpoint: one item or a batch, JSON or text/plain (a single item
+    `answered` with that component where the API answers one with a body of 200)."""
     body = {"schema": {"oneOf": [{"$ref": f"#/components/schemas/{single}"},
                                  {"$ref": f"#/components/schemas/{batch}"}]}}
     batch_result = {"application/json": {"schema": {"$ref": "#/components/schemas/BatchResult"}}}
+    ok = {"description": "A batch: every item stored (or a repeat)", "content": batch_result}
+    if answered:
+        ok = {"description": "A batch: every item stored (or a repeat); or one event that loads a page (a home "
+                             "or product page view, a search, a cart view) stored, answered with the page's "
+                             "recommendations",
+              "content": {"application/json": {"schema": {"anyOf": [
+                  {"$ref": "#/components/schemas/BatchResult"}, {"$ref": f"#/components/schemas/{answered}"}]}}}}
     return {"post": {
         "security": [{"basic": []}, {"bearer": []}, {"key": []}],
         "requestBody": {"required": True, "content": {"application/json": body, "text/plain": body}},
         "responses": {
             **created,
-            "200": {"description": "A batch: every item stored (or a repeat)", "content": batch_result},
+            "200": ok,
             "207": {"description": "A batch: some items stored, the others refused (see results)",
                     "content": batch_result},
             **{status: {"description": text, "content": {"application/json": {"schema": _ERROR}}}
                for status, text in _ERRORS.items()},
         },
     }}
+
+
+def _recommendations(spec: APISpec) -> None:
+    """DataCue's answer to a page view: banners and product objects (docs/recommendations.md)."""
+    text = {"type": "string", "nullable": True}
+    spec.components.schema("RecommendedProduct", {
+        "type": "object", "required": ["product_id"],
+        "properties": {"product_id": {"type": "string"}, "variant_id": text, "name": text,
+                       "price": {"type": "number", "nullable": True}, "photo_url": text, "link": text,
+                       **{f"category_{n}": {"type": "string"} for n in range(1, 5)},
+                       "extra": {"type": "object", "additionalProperties": True}}})
+    spec.components.schema("RecommendedBanner", {
+        "type": "object", "required": ["banner_id"],
+        "properties": {"banner_id": {"type": "string"}, "name": {"type": "string"}, "photo_url": text,
+                       "link": text}})
+    lists = {name: {"type": "array", "items": {"$ref": f"#/components/schemas/Recommended{kind}"}}
+             for name, kind in (("main_banners", "Banner"), ("sub_banners", "Banner"),
+                                ("similar_product_skus", "Product"), ("related_product_skus", "Product"),
+                                ("recent_product_skus", "Product"))}
+    spec.components.schema("Recommendations", {
+        "type": "object", "additionalProperties": False, "properties": lists,
+        "description": "A home page view: main_banners, sub_banners, related_product_skus, recent_product_skus; "
+                       "a product page view: similar_product_skus, related_product_skus, recent_product_skus; "
+                       "a search or a cart view: related_product_skus."})
 
 
 def _data_api(spec: APISpec, plugin: MarshmallowPlugin) -> None:
@@ -590,8 +622,10 @@ def _described(segment_prefix: str) -> dict:
         component = plugin.converter.schema2jsonschema(batch)
         component["properties"][field]["items"] = {"$ref": f"#/components/schemas/{item}"}
         spec.components.schema(name, component)
+    _recommendations(spec)
     events = _single_and_batch(spec, "DataCueEvent", "DataCueBatch",
-                               {"204": {"description": "One event stored (or a repeat of one already stored)"}})
+                               {"204": {"description": "One event stored (or a repeat of one already stored) "
+                                                       "that loads no page"}}, answered="Recommendations")
     interactions = _single_and_batch(spec, "CobiInteraction", "CobiBatch", {"201": {
         "description": "One interaction stored; the body is the interaction with received_at",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CobiCreated"}}}}})

@@ -145,8 +145,8 @@ def jobs_errors(job_id):
 @click.option("--forward/--no-forward", default=True, show_default=True, help="Drain the forwarding outbox.")
 @click.option("--jobs/--no-jobs", "run_jobs", default=True, show_default=True, help="Run import jobs.")
 def worker(once, forward, run_jobs):
-    """Run this node's background work until SIGTERM: forwarding and import jobs (one process per node;
-    several nodes share the work through leases)."""
+    """Run this node's background work until SIGTERM: forwarding, import jobs, and the web panels' and the
+    recommendations' tables kept up to date (one process per node; several nodes share the work)."""
     if not forward and not run_jobs:
         raise click.UsageError("--no-forward and --no-jobs leave nothing to do")
     Worker(current_storage(), current_app.config, forward=forward, jobs=run_jobs).run(once=once)

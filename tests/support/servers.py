@@ -134,3 +134,19 @@ class Gunicorn:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def start_worker(url: str, *args: str, **settings) -> subprocess.Popen:
+    """`collector worker` as an operator starts it, in its own process group, logging to a pipe."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}
+    env.update({f"COLLECTOR_{k}": str(v) for k, v in settings.items()})
+    env["COLLECTOR_DATABASE_URL"] = url
+    return subprocess.Popen([sys.executable, "-m", "collector.cli", "worker", *args], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    """SIGTERM a worker; it must exit 0 (having given its work back), and say nothing untoward."""
+    worker.send_signal(signal.SIGTERM)
+    _, errors = worker.communicate(timeout=30)
+    assert worker.returncode == 0, errors.decode()
