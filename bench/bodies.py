@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 import json
 
-SIZES = {"single": 1, "batch10": 10, "batch100": 100, "cobi": 1}
+SIZES = {"single": 1, "batch10": 10, "batch100": 100, "cobi": 1, "home": 1, "product": 1, "click": 1}
+#: The generated shop the page loads name (bench/recommendations_bench.py): products p0.., visitors v0...
+SHOP = {"products": 100_000, "visitors": 100_000}
 _counter = itertools.count(1)
 
 
@@ -37,8 +39,24 @@ def _segment_message(run: int) -> dict:
 SEGMENT_SIZES = {"segment": 1, "segment100": 100}
 
 
+def _page(kind: str, run: int) -> dict:
+    """A home or product page view of the generated shop by one of its visitors, or a product click (an
+    event that loads no page, answered 204: the plain event the page views compare with)."""
+    n = next(_counter)
+    user = {"anonymous_id": f"v{(n * 7919) % SHOP['visitors']}"}
+    product = f"p{(n * 104729) % SHOP['products']}"
+    event = {"home": {"type": "pageview", "subtype": "home"},
+             "product": {"type": "pageview", "subtype": "product", "product_id": product},
+             "click": {"type": "click", "subtype": "product", "product_id": product}}[kind]
+    return {"event_id": _uuid(run), "user": user, "event": event,
+            "context": {"session_id": f"s{n % 1000}", "page_url": "https://shop.example/"}}
+
+
 def body(kind: str, run: int) -> tuple[str, bytes, list[str]]:
     """The path, JSON body and event ids of one request of this kind."""
+    if kind in ("home", "product", "click"):
+        event = _page(kind, run)
+        return "/v1/events", json.dumps(event).encode(), [event["event_id"]]
     if kind in SEGMENT_SIZES:
         messages = [_segment_message(run) for _ in range(SEGMENT_SIZES[kind])]
         document, path = (messages[0], "/segment/v1/t") if kind == "segment" else ({"batch": messages},

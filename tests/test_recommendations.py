@@ -17,6 +17,14 @@ PRODUCT = ("similar_product_skus", "related_product_skus", "recent_product_skus"
 PRODUCT_FIELDS = {"product_id", "variant_id", "name", "price", "photo_url", "link", "extra"}
 
 
+@pytest.fixture(autouse=True)
+def _nothing_kept(monkeypatch):
+    """Every answer reads the best sellers afresh, as one does once KEEP_SECONDS have passed."""
+    from collector.recommendations import lists
+
+    monkeypatch.setattr(lists, "KEEP_SECONDS", 0.0)
+
+
 def counted(storage) -> None:
     """Bring the recommendation tables up to date, as the worker's next pass does (without PostgreSQL's
     wait for rows still in flight: every row here was committed before)."""

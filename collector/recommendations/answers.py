@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from dataclasses import field
 
 from .. import metrics
 from ..config import list_lengths
@@ -41,6 +42,15 @@ class _Page:
     deadline: float
     excluded: set
     late: bool = False
+    rows: dict = field(default_factory=dict)
+
+    def products(self, ids: list[str]) -> dict[str, dict]:
+        """The catalogue rows of these products (each read once per answer)."""
+        missing = [i for i in ids if i not in self.rows]
+        if missing:
+            found = self.lists.products(missing)
+            self.rows.update({i: found.get(i) for i in missing})
+        return {i: self.rows[i] for i in ids if self.rows[i] is not None}
 
     def fill(self, length: int, *sources) -> list[dict]:
         """Up to `length` products offered from the sources in turn (each a callable giving ids, best
@@ -53,7 +63,7 @@ class _Page:
                 self.late = True
                 break
             ids = [i for i in dict.fromkeys(source()) if i not in self.excluded]
-            rows = self.lists.products(ids)
+            rows = self.products(ids)
             for product_id in ids:
                 row = rows.get(product_id)
                 if row is not None and not row["offered"]:
@@ -70,9 +80,10 @@ def recommend(storage, row: dict, settings: dict) -> dict:
     engine fails, so that the event, already stored, is answered all the same."""
     started = time.monotonic()
     try:
-        page = _Page(Lists(storage, row["key"], row["mode"]),
-                     started + settings["RECOMMENDATION_BUDGET_MS"] / 1000.0, set())
-        found = _lists(page, row, list_lengths(settings["RECOMMENDATION_LENGTHS"]))
+        with storage.shared_reads() as read:
+            page = _Page(Lists(storage, row["key"], row["mode"], read),
+                         started + settings["RECOMMENDATION_BUDGET_MS"] / 1000.0, set())
+            found = _lists(page, row, list_lengths(settings["RECOMMENDATION_LENGTHS"]))
         metrics.RECOMMENDATIONS.labels("late" if page.late else "answered").inc()
         return found
     except Exception:
@@ -113,15 +124,16 @@ def _lists(page: _Page, row: dict, length: dict[str, int]) -> dict:
                 "recent_product_skus": recent}
     product = row["product_id"]
     page.excluded.add(product)
+    page.products([product, *viewed[:length["recent"] * 2]])  # one read for the page's product and the recent
     recent = page.fill(length["recent"], lambda: viewed)
-    this = lists.products([product]).get(product) or {"product_id": product}
+    this = page.products([product]).get(product) or {"product_id": product}
     categories = {level: this[level] for level in LEVELS if this.get(level) is not None}
     n = length["bought_together"]
     related = page.fill(n, lambda: lists.bought_with([product], n),
                         lambda: lists.viewed_with([product], n),
                         lambda: lists.popular("bought", n, categories), lambda: lists.popular("bought", n))
     n = length["similar"]
-    similar = page.fill(n, lambda: lists.similar(this, n), lambda: lists.viewed_with([product], n),
+    similar = page.fill(n, lambda: lists.similar(product, n), lambda: lists.viewed_with([product], n),
                         lambda: lists.popular("viewed", n, categories))
     return {"similar_product_skus": similar, "related_product_skus": related, "recent_product_skus": recent}
 

@@ -28,6 +28,7 @@ from ..storage.columns import insert_sql
 from .answers import recommend
 from .catalogue import PRODUCT_COLUMNS
 from .upkeep import Tally
+from .upkeep import rewrite_neighbours
 
 #: The site and mode the scratch store's rows are under.
 _SITE, _MODE = "evaluation", "live"
@@ -173,6 +174,7 @@ def _build(storage, history: History, train: list[Order]) -> None:
         for order in train:
             tally.order(_SITE, _MODE, order.order_id, list(order.products), iso(order.at))
         tally.write()
+    rewrite_neighbours(storage)
 
 
 def _page_view(product: str) -> dict:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -25,6 +26,13 @@ SEEDS = 10
 SIGNIFICANCE = 3.0
 #: A pair seen fewer times than this is chance.
 SUPPORT = 2
+#: Each product's neighbours kept, per kind.
+NEIGHBOURS = 50
+#: Products of the same categories scored for a product's similar list, per depth of categories shared.
+CANDIDATES = 300
+#: How long a process keeps a site's best sellers and trending products, in seconds.
+KEEP_SECONDS = 5.0
+_kept_lists: dict[tuple, tuple[float, list]] = {}
 _WORDS = re.compile(r"\w+", re.UNICODE)
 _PRODUCTS = f"SELECT {', '.join(PRODUCT_COLUMNS)} FROM rec_products"
 
@@ -46,9 +54,10 @@ def _marks(values) -> str:
 class Lists:
     """The candidates of one site and mode's lists, read through a store."""
 
-    def __init__(self, storage, key: str, mode: str):
-        """Read this site's tables in this store."""
-        self.read = storage.shared_read
+    def __init__(self, storage, key: str, mode: str, read=None):
+        """Read this site's tables in this store (through `read`, one connection's, when given)."""
+        self.store = id(storage)
+        self.read = read or storage.shared_read
         self.key = key
         self.mode = mode
 
@@ -95,48 +104,66 @@ class Lists:
 
     # What the worker counted.
 
-    def bought_with(self, products: list[str], limit: int) -> list[str]:
-        """Products bought with these, best first. Each candidate starts from its base rate (the share of
-        the site's orders that hold it: the best sellers); a pair lifts it to the share of the given
-        product's orders that held both, as far as that share is sure (the lower bound of its Wilson
-        interval at SIGNIFICANCE), so a chance pairing never outranks a best seller and a real one does
-        (Amazon's "more than expected" co-purchases). Pairs seen fewer than SUPPORT times count for
-        nothing. Lifts are summed over the given products weighted by their place (the first weighs most).
-        Empty when none of them was ever bought, so that the list falls back to other evidence."""
-        if not products:
-            return []
-        own = {row["product_id"]: row["bought"] for row in self.read(
-            f"SELECT product_id, bought FROM rec_items WHERE key = ? AND mode = ? AND product_id IN "
-            f"({_marks(products)}) AND bought > 0", (self.key, self.mode, *products))}
-        sources = [p for p in products if p in own]
+    def lifted(self, product: str) -> list[tuple[str, float, float]]:
+        """The products bought with this one beyond chance, best first, as (other, lift, base rate): the
+        worker's work for the `bought` neighbours. Each other product's base rate is the share of the
+        site's orders that hold it; its lift is how far the share of this product's orders that held both
+        surely exceeds that rate (the lower bound of its Wilson interval at SIGNIFICANCE), so a chance
+        pairing never outranks a best seller and a real one does (Amazon's "more than expected"
+        co-purchases). Pairs seen fewer than SUPPORT times count for nothing."""
+        own = self.read("SELECT bought FROM rec_items WHERE key = ? AND mode = ? AND product_id = ?",
+                        (self.key, self.mode, product))
         totals = self.read("SELECT bought, latest FROM rec_totals WHERE key = ? AND mode = ?", (self.key, self.mode))
-        if not sources or not totals or not totals[0]["bought"]:
+        if not own or not own[0]["bought"] or not totals or not totals[0]["bought"]:
             return []
         # A weight over the newest order's is a count decayed to the site's last sale: a quiet month leaves
         # the evidence as strong against the base rate as it was.
         site, now = totals[0]["bought"], totals[0]["latest"]
-        pairs = defaultdict(dict)
-        rates = {}
+        orders = own[0]["bought"] / now
+        found = []
         for row in self.read(
-                "SELECT p.product_id, p.other_id, p.weight, i.bought FROM rec_pairs p JOIN rec_items i "
-                "ON i.key = p.key AND i.mode = p.mode AND i.product_id = p.other_id WHERE p.key = ? AND p.mode = ? "
-                f"AND p.kind = 'bought' AND p.product_id IN ({_marks(sources)}) AND p.n >= {SUPPORT} "
-                "ORDER BY p.weight DESC LIMIT ?",
-                (self.key, self.mode, *sources, limit * OVER_FETCH * 10 * len(sources))):
-            pairs[row["product_id"]][row["other_id"]] = row["weight"]
-            rates[row["other_id"]] = row["bought"] / site
-        for row in self.read("SELECT product_id, bought FROM rec_items WHERE key = ? AND mode = ? "
-                             "ORDER BY bought DESC LIMIT ?", (self.key, self.mode, limit * OVER_FETCH)):
-            rates.setdefault(row["product_id"], row["bought"] / site)
-        place = {product: 1.0 / (n + 1) for n, product in enumerate(sources)}
-        def lift(a: str, other: str, rate: float) -> float:
-            """How far the chance that an order of `a` holds the other surely (the lower bound of its
-            Wilson interval at SIGNIFICANCE) exceeds the other's base rate."""
-            orders, together = own[a] / now, pairs[a].get(other, 0.0) / now
-            return max(0.0, _wilson_lower(together, orders, SIGNIFICANCE) - rate)
+                "SELECT p.other_id, p.weight, i.bought FROM rec_pairs p JOIN rec_items i ON i.key = p.key AND "
+                "i.mode = p.mode AND i.product_id = p.other_id WHERE p.key = ? AND p.mode = ? AND p.kind = 'bought' "
+                f"AND p.product_id = ? AND p.n >= {SUPPORT}", (self.key, self.mode, product)):
+            base = row["bought"] / site
+            lift = _wilson_lower(row["weight"] / now, orders, SIGNIFICANCE) - base
+            if lift > 0:
+                found.append((row["other_id"], lift, base))
+        return sorted(found, key=lambda item: (-item[1] - item[2], item[0]))[:NEIGHBOURS]
 
-        scores = {other: rate + sum(place[a] * lift(a, other, rate) for a in sources) for other, rate in rates.items()}
+    def bought_with(self, products: list[str], limit: int) -> list[str]:
+        """Products bought with these, best first: each starts from its base rate (the best sellers), and
+        the given products' `bought` neighbours lift theirs, weighted by the product's place (the first
+        weighs most). Empty when none of them was ever bought, so that the list falls back to other
+        evidence."""
+        if not products:
+            return []
+        bought = {row["product_id"] for row in self.read(
+            f"SELECT product_id FROM rec_items WHERE key = ? AND mode = ? AND product_id IN ({_marks(products)}) "
+            "AND orders > 0", (self.key, self.mode, *products))}
+        sources = [p for p in products if p in bought]
+        if not sources:
+            return []
+        place = {product: 1.0 / (n + 1) for n, product in enumerate(sources)}
+        rates = dict(self.best_sellers(limit))
+        lifts = defaultdict(float)
+        for row in self.read(
+                "SELECT product_id, other_id, lift, base FROM rec_neighbours WHERE key = ? AND mode = ? AND "
+                f"kind = 'bought' AND product_id IN ({_marks(sources)})", (self.key, self.mode, *sources)):
+            rates.setdefault(row["other_id"], row["base"])
+            lifts[row["other_id"]] += place[row["product_id"]] * row["lift"]
+        weight = sum(place.values())
+        scores = {other: rate * weight + lifts[other] for other, rate in rates.items()}
         return sorted(scores, key=lambda other: (-scores[other], other))
+
+    def best_sellers(self, limit: int) -> list[tuple[str, float]]:
+        """The site's best sellers with their base rates (the share of its orders that hold them), best
+        first; kept for a few seconds per process, as every page reads them."""
+        return _kept(("best", self.store, self.key, self.mode, limit), lambda: [
+            (row["product_id"], row["bought"] / row["total"]) for row in self.read(
+                "SELECT i.product_id, i.bought, t.bought AS total FROM rec_items i JOIN rec_totals t ON t.key = i.key "
+                "AND t.mode = i.mode WHERE i.key = ? AND i.mode = ? AND t.bought > 0 ORDER BY i.bought DESC, "
+                "i.product_id LIMIT ?", (self.key, self.mode, limit * OVER_FETCH))])
 
     def viewed_with(self, products: list[str], limit: int) -> list[str]:
         """Products viewed next to these in visits, best first: each given product's list scaled to its
@@ -159,7 +186,12 @@ class Lists:
 
     def popular(self, measure: str, limit: int, categories: dict[str, str] | None = None) -> list[str]:
         """Best sellers (`bought`) or trending products (`viewed`, a week's half-life), of the categories
-        given (the deepest levels first) or of the whole site."""
+        given (the deepest levels first) or of the whole site; kept for a few seconds per process."""
+        return _kept(("popular", self.store, self.key, self.mode, measure, limit,
+                      tuple((categories or {}).items())), lambda: self._popular(measure, limit, categories))
+
+    def _popular(self, measure: str, limit: int, categories: dict[str, str] | None) -> list[str]:
+        """popular() as read from the store."""
         if categories:
             found: list[str] = []
             for depth in range(len(categories), 0, -1):
@@ -177,24 +209,34 @@ class Lists:
             f"SELECT product_id FROM rec_items WHERE key = ? AND mode = ? ORDER BY {measure} DESC, product_id "
             "LIMIT ?", (self.key, self.mode, limit * OVER_FETCH))]
 
-    def similar(self, product: dict, limit: int) -> list[str]:
-        """Products like this one: the deepest shared categories first, then brand, the words of the name
+    def likest(self, product: str) -> list[tuple[str, float, float]]:
+        """The products most like this one, best first, as (other, likeness, 0): the worker's work for the
+        `similar` neighbours. The deepest shared categories count most, then brand, the words of the name
         and a close price, as DataCue describes its similar list."""
-        levels = {level: product[level] for level in LEVELS if product.get(level) is not None}
-        if not levels:
+        rows = self.products([product])
+        if product not in rows:
             return []
+        this = rows[product]
+        levels = {level: this[level] for level in LEVELS if this[level] is not None}
         candidates: dict[str, dict] = {}
         for depth in range(len(levels), 0, -1):
             shared = list(levels.items())[:depth]
             where = " AND ".join(f"{level} = ?" for level, _ in shared)
             for row in self.read(f"{_PRODUCTS} WHERE key = ? AND mode = ? AND {where} AND offered = 1 "
                                  "AND product_id <> ? LIMIT ?",
-                                 (self.key, self.mode, *(v for _, v in shared), product["product_id"], 300)):
+                                 (self.key, self.mode, *(v for _, v in shared), product, CANDIDATES)):
                 candidates.setdefault(row["product_id"], row)
-            if len(candidates) >= limit * OVER_FETCH:
+            if len(candidates) >= NEIGHBOURS:
                 break
-        words = set(_WORDS.findall((product.get("name") or "").lower()))
-        return sorted(candidates, key=lambda other: (-_likeness(product, candidates[other], words), other))
+        words = set(_WORDS.findall((this["name"] or "").lower()))
+        scored = [(other, _likeness(this, row, words), 0.0) for other, row in candidates.items()]
+        return sorted(scored, key=lambda item: (-item[1], item[0]))[:NEIGHBOURS]
+
+    def similar(self, product: str, limit: int) -> list[str]:
+        """The products most like this one, best first (its `similar` neighbours)."""
+        return [row["other_id"] for row in self.read(
+            "SELECT other_id FROM rec_neighbours WHERE key = ? AND mode = ? AND kind = 'similar' AND product_id = ? "
+            "ORDER BY lift DESC, other_id LIMIT ?", (self.key, self.mode, product, limit * OVER_FETCH))]
 
     def matching(self, term: str, limit: int) -> list[str]:
         """Products whose name, brand or category holds the words of a search term, most words first,
@@ -238,6 +280,17 @@ class Lists:
             banner = loaded_payload(row["payload"])
             found.append({**banner, "clicks": clicks.get(str(banner.get("banner_id")), 0)})
         return found
+
+
+def _kept(key: tuple, load):
+    """load() for this key, kept KEEP_SECONDS in this process (a few hundred sites' lists at most)."""
+    found = _kept_lists.get(key)
+    now = time.monotonic()
+    if found is None or found[0] < now:
+        if len(_kept_lists) > 1000:
+            _kept_lists.clear()
+        found = _kept_lists[key] = (now + KEEP_SECONDS, load())
+    return found[1]
 
 
 def _wilson_lower(successes: float, trials: float, z: float) -> float:

@@ -30,6 +30,7 @@ from .catalogue import reported_product
 from .decay import BOUGHT_HALF_LIFE_DAYS
 from .decay import VIEWED_HALF_LIFE_DAYS
 from .decay import weight
+from .lists import Lists
 
 #: The most distinct products of one order counted in pairs (30 make 435 pairs; Mahout caps similarly).
 ORDER_PRODUCTS = 30
@@ -68,6 +69,8 @@ _REPORT_PRODUCT = _PUT_PRODUCT + " WHERE rec_products.source = 'browser'"
 _LOCK = 0x7265636F
 #: The tables a site's rebuild empties (the catalogue stays: it is no one's data).
 _COUNTED = ("rec_items", "rec_pairs", "rec_orders", "rec_banners", "rec_totals")
+_MARK = ("INSERT INTO rec_dirty (key, mode, kind, product_id, version) VALUES (?, ?, ?, ?, 1) ON CONFLICT "
+         "(key, mode, kind, product_id) DO UPDATE SET version = rec_dirty.version + 1")
 
 
 def keep_up(storage, stopping: Callable[[], bool] = lambda: False, window: int = WINDOW,
@@ -88,7 +91,34 @@ def keep_up(storage, stopping: Callable[[], bool] = lambda: False, window: int =
         if not read:
             break
         total += read
-    return total
+    return total + rewrite_neighbours(storage, stopping)
+
+
+def rewrite_neighbours(storage, stopping: Callable[[], bool] = lambda: False, batch: int = 200) -> int:
+    """Work out the neighbours of every product marked since, `batch` products at a time (read and
+    scored outside any transaction, written in a short one); return how many."""
+    done = 0
+    while not stopping():
+        marks = storage.shared_read("SELECT key, mode, kind, product_id, version FROM rec_dirty "
+                                    "ORDER BY key, mode, kind, product_id LIMIT ?", (batch,))
+        if not marks:
+            break
+        sites: dict[tuple[str, str], Lists] = {}
+        rows = []
+        for mark in marks:
+            lists = sites.setdefault((mark["key"], mark["mode"]), Lists(storage, mark["key"], mark["mode"]))
+            found = lists.lifted(mark["product_id"]) if mark["kind"] == "bought" else lists.likest(mark["product_id"])
+            rows += [(mark["key"], mark["mode"], mark["kind"], mark["product_id"], *row) for row in found]
+        with storage.shared_transaction() as conn:
+            cursor = conn.cursor()
+            cursor.executemany("DELETE FROM rec_neighbours WHERE key = ? AND mode = ? AND kind = ? AND product_id = ?",
+                               [(m["key"], m["mode"], m["kind"], m["product_id"]) for m in marks])
+            cursor.executemany(insert_sql("rec_neighbours", ("key", "mode", "kind", "product_id", "other_id", "lift",
+                                                             "base")), rows)
+            cursor.executemany("DELETE FROM rec_dirty WHERE key = ? AND mode = ? AND kind = ? AND product_id = ? "
+                               "AND version = ?", [tuple(m.values()) for m in marks])
+        done += len(marks)
+    return done
 
 
 def _take_turn(conn, dialect) -> None:
@@ -132,6 +162,7 @@ def rebuild(storage, key: str, window: int = WINDOW) -> None:
         positions = dict(conn.execute("SELECT stream, position FROM rec_progress").fetchall())
         for table in _COUNTED:
             conn.execute(f"DELETE FROM {table} WHERE key = ?", (key,))
+        conn.execute("DELETE FROM rec_neighbours WHERE key = ? AND kind = 'bought'", (key,))
         tally = Tally(conn, storage.dialect)
         for stream, sql in (("events", _EVENTS), ("records", _VERSIONS)):
             done, last = 0, positions.get(stream, 0)
@@ -268,9 +299,13 @@ class Tally:
                            "rec_totals.latest THEN excluded.latest ELSE rec_totals.latest END",
                            [(*k, *v) for k, v in self.totals.items()])
         cursor.executemany("INSERT INTO rec_orders (key, mode, order_id) VALUES (?, ?, ?)", sorted(self.orders))
-        cursor.executemany(_PUT_PRODUCT, [tuple(self._backend(*product).values()) for product in sorted(self.products)])
-        cursor.executemany(_REPORT_PRODUCT, [tuple(row.values()) for k, row in sorted(self.reported.items())
-                                             if k not in self.products])
+        put = [self._backend(*product) for product in sorted(self.products)]
+        cursor.executemany(_PUT_PRODUCT, [tuple(row.values()) for row in put])
+        reported = [row for k, row in sorted(self.reported.items()) if k not in self.products]
+        cursor.executemany(_REPORT_PRODUCT, [tuple(row.values()) for row in reported])
+        # The neighbours to work out again: of every product bought now, and of every catalogue row put.
+        cursor.executemany(_MARK, sorted({(k, m, "bought", p) for (k, m, p), item in self.items.items() if item[0]}
+                                         | {(r["key"], r["mode"], "similar", r["product_id"]) for r in put + reported}))
 
     def _backend(self, key: str, mode: str, record_prefix: str) -> dict:
         """A product's row from its variants' current records (their ids start with the product's id)."""

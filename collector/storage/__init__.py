@@ -189,6 +189,9 @@ class Storage(Protocol):
     def shared_read(self, sql: str, params=()) -> list[dict]:
         """A read of this database for the analytics tables it keeps, rows as dicts."""
 
+    def shared_reads(self):
+        """A `read(sql, params)` for several reads over one connection, rows as dicts."""
+
     # Reads.
 
     def query(self, sql: str, params=None) -> tuple[list[str], list[tuple]]:

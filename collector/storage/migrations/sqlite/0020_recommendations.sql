@@ -59,6 +59,33 @@ CREATE TABLE rec_pairs (
     PRIMARY KEY (key, mode, kind, product_id, other_id)
 );
 
+-- Each product's neighbours, best first, as the answers read them (the top 50 of each kind): `bought`, the
+-- products bought with it beyond chance (`lift`: how far the share of its orders that held the other
+-- surely exceeds the other's base rate, `base`); `similar`, the products most like it (`lift`: the
+-- likeness). Rewritten by the worker for the products whose orders or catalogue rows changed.
+CREATE TABLE rec_neighbours (
+    key         TEXT NOT NULL,
+    mode        TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind = 'bought' OR kind = 'similar'),
+    product_id  TEXT NOT NULL,
+    other_id    TEXT NOT NULL,
+    lift        REAL NOT NULL,
+    base        REAL NOT NULL,
+    PRIMARY KEY (key, mode, kind, product_id, other_id)
+);
+CREATE INDEX rec_neighbours_read ON rec_neighbours (key, mode, kind, product_id, lift);
+
+-- The products whose neighbours are due to be rewritten (a version, so a mark made while they are
+-- worked out stays).
+CREATE TABLE rec_dirty (
+    key         TEXT NOT NULL,
+    mode        TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    product_id  TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    PRIMARY KEY (key, mode, kind, product_id)
+);
+
 -- The catalogue as answers show it: one row per product (its best variant to offer), from DataCue's
 -- backend records, else from what product pages reported (datacueConfig's product_update).
 CREATE TABLE rec_products (
