@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..recommendations import evaluate as evaluation
+from ..recommendations import evaluate
 from ..recommendations.upkeep import keep_up
 from ..web.context import current_storage
 from .common import CollectorGroup
@@ -51,13 +51,13 @@ def evaluate_command(site, mode, orders_file, order_column, product_column, time
     if sum(map(bool, (site, orders_file, planted))) != 1:
         raise click.UsageError("give one of --site, --orders or --planted")
     if planted:
-        history = evaluation.planted_shop(skew)
+        history = evaluate.planted_shop(skew)
     elif orders_file:
-        history = evaluation.from_csv(orders_file, order_column, product_column, time_column, category_column,
+        history = evaluate.from_csv(orders_file, order_column, product_column, time_column, category_column,
                                       time_format)
     else:
         storage = current_storage()
-        history = evaluation.from_store(storage, site_key(storage, site), mode)
-    rows = evaluation.evaluate(history, split, k)
+        history = evaluate.from_store(storage, site_key(storage, site), mode)
+    rows = evaluate.evaluate(history, split, k)
     columns = list(rows[0])
     print_rows(columns, [tuple(row[c] for c in columns) for row in rows], fmt)
