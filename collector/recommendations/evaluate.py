@@ -173,7 +173,7 @@ def _build(storage, history: History, train: list[Order]) -> None:
         tally = Tally(conn, storage.dialect)
         for order in train:
             tally.order(_SITE, _MODE, order.order_id, list(order.products), iso(order.at))
-        tally.write()
+        tally.write(conn)
     rewrite_neighbours(storage)
 
 

@@ -136,19 +136,26 @@ def _settled(conn, table: str, after: int, settle: float) -> int:
 
 
 def _one_window(storage, window: int, settle: float) -> int:
-    """Read one window of each stream into the tables and move the positions, in one transaction."""
-    with storage.shared_transaction() as conn:
-        _take_turn(conn, storage.dialect)
+    """Read one window of each stream into the tables and move the positions. The reading and counting
+    take no lock; the write is one short transaction, given up if another process moved the positions
+    meanwhile (it counted the same window), so ingest never waits for the counting."""
+    dialect = storage.dialect
+    with storage.shared_connection() as conn:
         positions = dict(conn.execute("SELECT stream, position FROM rec_progress").fetchall())
         events_at, records_at = positions.get("events", 0), positions.get("records", 0)
         events_to = min(_settled(conn, "events", events_at, settle), events_at + window)
         records_to = min(_settled(conn, "record_versions", records_at, settle), records_at + window)
         if events_to == events_at and records_to == records_at:
             return 0
-        tally = Tally(conn, storage.dialect)
+        tally = Tally(conn, dialect)
         read = tally.events(_EVENTS, (events_at, events_to))
         read += tally.versions(_VERSIONS, (records_at, records_to))
-        tally.write()
+        tally.prepare()
+    with storage.shared_transaction() as conn:
+        _take_turn(conn, dialect)
+        if dict(conn.execute("SELECT stream, position FROM rec_progress").fetchall()) != positions:
+            return read + 1
+        tally.write(conn)
         conn.cursor().executemany(
             "INSERT INTO rec_progress (stream, position) VALUES (?, ?) ON CONFLICT (stream) DO UPDATE SET "
             "position = excluded.position", [("events", events_to), ("records", records_to)])
@@ -170,15 +177,17 @@ def rebuild(storage, key: str, window: int = WINDOW) -> None:
                 tally.events(sql + " AND key = ?", (done, min(done + window, last), key)) if stream == "events" \
                     else tally.versions(sql + " AND key = ?", (done, min(done + window, last), key))
                 done += window
-        tally.write()
+        tally.prepare()
+        tally.write(conn)
         conn.execute("DELETE FROM rec_rebuilds WHERE key = ?", (key,))
 
 
 class Tally:
-    """What one transaction adds: counts summed in memory, then written with one upsert per row."""
+    """What one pass adds: counts summed in memory from what it reads through `conn`, then written in
+    one transaction with one upsert per row."""
 
     def __init__(self, conn, dialect):
-        """Add to the tables through this connection."""
+        """Read what the pass needs through this connection."""
         self.conn = conn
         self.dialect = dialect
         self.items = defaultdict(lambda: [0, 0.0, 0, 0.0])
@@ -189,6 +198,7 @@ class Tally:
         self.visits: dict[tuple, list[tuple[str, float]]] = {}
         self.clicks = defaultdict(int)
         self.totals = defaultdict(lambda: [0, 0.0, 0.0])
+        self.put: list[dict] = []
 
     def events(self, sql: str, params: tuple) -> int:
         """Add the product views and orders these events hold; return how many were read."""
@@ -285,9 +295,14 @@ class Tally:
                 pair[1] += 1.0 / gap
         self.visits[(key, mode, column, visitor)] = [*seen[-(CO_VIEW_STEPS * 3):], (product, moment)]
 
-    def write(self) -> None:
-        """Write what was added: items and pairs summed into theirs, orders noted, catalogue rows put."""
-        cursor = self.conn.cursor()
+    def prepare(self) -> None:
+        """Read the current records of the products whose records changed (before the write)."""
+        self.put = [self._backend(*product) for product in sorted(self.products)]
+
+    def write(self, conn) -> None:
+        """Write what was added through `conn` (inside the caller's transaction): items and pairs summed
+        into theirs, orders noted, catalogue rows put, neighbours marked due."""
+        cursor = conn.cursor()
         cursor.executemany(_ADD_ITEM, [(*k, *v) for k, v in self.items.items()])
         cursor.executemany(_ADD_PAIR, [(*k, *v) for k, v in self.pairs.items()])
         cursor.executemany("INSERT INTO rec_banners (key, mode, banner_id, clicks) VALUES (?, ?, ?, ?) ON CONFLICT "
@@ -299,7 +314,7 @@ class Tally:
                            "rec_totals.latest THEN excluded.latest ELSE rec_totals.latest END",
                            [(*k, *v) for k, v in self.totals.items()])
         cursor.executemany("INSERT INTO rec_orders (key, mode, order_id) VALUES (?, ?, ?)", sorted(self.orders))
-        put = [self._backend(*product) for product in sorted(self.products)]
+        put = self.put
         cursor.executemany(_PUT_PRODUCT, [tuple(row.values()) for row in put])
         reported = [row for k, row in sorted(self.reported.items()) if k not in self.products]
         cursor.executemany(_REPORT_PRODUCT, [tuple(row.values()) for row in reported])

@@ -189,6 +189,9 @@ class Storage(Protocol):
     def shared_read(self, sql: str, params=()) -> list[dict]:
         """A read of this database for the analytics tables it keeps, rows as dicts."""
 
+    def shared_connection(self):
+        """A connection outside any transaction, for a pass's reads."""
+
     def shared_reads(self):
         """A `read(sql, params)` for several reads over one connection, rows as dicts."""
 

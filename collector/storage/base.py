@@ -133,6 +133,14 @@ class SQLBase:
         return self._read(sql, params)
 
     @contextmanager
+    def shared_connection(self):
+        """A connection outside any transaction for the reads of a pass over the analytics or
+        recommendation tables (each statement sees what is committed)."""
+        self.ensure_migrated()
+        with self._connection() as conn:
+            yield conn
+
+    @contextmanager
     def shared_reads(self) -> Iterator[Callable[..., list[dict]]]:
         """A `read(sql, params)` for several reads over one connection (an answer's dozen small reads
         would otherwise each take one), rows as dicts."""
