@@ -27,11 +27,20 @@ from .lists import Lists
 
 log = logging.getLogger("collector")
 
-#: The events answered with recommendations, as (type, subtype).
-ANSWERED = frozenset({("pageview", "home"), ("pageview", "product"), ("search", None), ("viewcart", None)})
+#: The events answered with recommendations, as (type, subtype), and the lists each answer holds.
+LISTS = {("pageview", "home"): ("main_banners", "sub_banners", "related_product_skus", "recent_product_skus"),
+         ("pageview", "product"): ("similar_product_skus", "related_product_skus", "recent_product_skus"),
+         ("search", None): ("related_product_skus",), ("viewcart", None): ("related_product_skus",)}
+
+
+def _page_type(event_type: str, subtype: str | None) -> tuple[str, str | None]:
+    """An event's key in LISTS (only page views are told apart by their subtype)."""
+    return event_type, subtype if event_type == "pageview" else None
+
+
 def answers(event_type: str, subtype: str | None) -> bool:
     """Whether an event of this type is answered with recommendations."""
-    return (event_type, subtype if event_type == "pageview" else None) in ANSWERED
+    return _page_type(event_type, subtype) in LISTS
 
 
 @dataclass
@@ -89,12 +98,7 @@ def recommend(storage, row: dict, settings: dict) -> dict:
     except Exception:
         log.exception("recommendations failed for a %s event; answered with empty lists", row["type"])
         metrics.RECOMMENDATIONS.labels("failed").inc()
-        return dict.fromkeys(_NAMES[(row["type"], row["subtype"] if row["type"] == "pageview" else None)], [])
-
-
-_NAMES = {("pageview", "home"): ("main_banners", "sub_banners", "related_product_skus", "recent_product_skus"),
-          ("pageview", "product"): ("similar_product_skus", "related_product_skus", "recent_product_skus"),
-          ("search", None): ("related_product_skus",), ("viewcart", None): ("related_product_skus",)}
+        return dict.fromkeys(LISTS[_page_type(row["type"], row["subtype"])], [])
 
 
 def _lists(page: _Page, row: dict, length: dict[str, int]) -> dict:
