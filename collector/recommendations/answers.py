@@ -115,15 +115,15 @@ def _lists(page: _Page, row: dict, length: dict[str, int]) -> dict:
     if row["type"] == "viewcart":
         return {"related_product_skus": page.fill(n, lambda: lists.bought_with(cart, n),
                                                   lambda: lists.viewed_with(cart, n),
-                                                  *_for_visitor(lists, seeds, n))}
+                                                  *_for_visitor(page, seeds, n))}
     if row["type"] == "search":
         term = row.get("term") or ""
         return {"related_product_skus": page.fill(n, lambda: lists.matching(term, n),
-                                                  *_for_visitor(lists, seeds, n))}
+                                                  *_for_visitor(page, seeds, n))}
     if row["subtype"] == "home":
-        main, sub = _banners(lists, viewed)
+        main, sub = _banners(page, viewed)
         recent = page.fill(length["recent"], lambda: viewed)
-        related = page.fill(n, *_for_visitor(lists, seeds, n))
+        related = page.fill(n, *_for_visitor(page, seeds, n))
         return {"main_banners": main, "sub_banners": sub, "related_product_skus": related,
                 "recent_product_skus": recent}
     product = row["product_id"]
@@ -142,13 +142,14 @@ def _lists(page: _Page, row: dict, length: dict[str, int]) -> dict:
     return {"similar_product_skus": similar, "related_product_skus": related, "recent_product_skus": recent}
 
 
-def _for_visitor(lists: Lists, seeds: list[str], n: int) -> tuple:
+def _for_visitor(page: _Page, seeds: list[str], n: int) -> tuple:
     """A visitor's list, source by source: from what they carted and viewed (item to item, the newest
     weighing most), then trending in the categories they viewed, then on the whole site, then best sellers."""
+    lists = page.lists
 
     def liked_categories() -> list[str]:
         """Trending products of the visitor's most viewed top-level categories."""
-        rows = lists.products(seeds)
+        rows = page.products(seeds)
         tops = list(dict.fromkeys(rows[p]["category_1"] for p in seeds if p in rows and rows[p]["category_1"]))
         found = []
         for top in tops[:3]:
@@ -159,11 +160,12 @@ def _for_visitor(lists: Lists, seeds: list[str], n: int) -> tuple:
             liked_categories, lambda: lists.popular("viewed", n), lambda: lists.popular("bought", n))
 
 
-def _banners(lists: Lists, viewed: list[str]) -> tuple[list[dict], list[dict]]:
+def _banners(page: _Page, viewed: list[str]) -> tuple[list[dict], list[dict]]:
     """Every banner of each type, those of the categories the visitor viewed most first, then by clicks:
     a banner slot is never empty while the site has banners."""
     interest: dict[tuple[str, str], float] = {}
-    rows = lists.products(viewed[:20])
+    lists = page.lists
+    rows = page.products(viewed[:20])
     for rank, product in enumerate(viewed[:20]):
         for level in LEVELS:
             value = (rows.get(product) or {}).get(level)

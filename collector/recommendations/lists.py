@@ -45,6 +45,11 @@ class Visitor:
     user_id: str | None
     anonymous_ids: tuple[str, ...]
 
+    def identities(self) -> list[tuple[str, str]]:
+        """Each (events column, value) the visitor's events carry."""
+        return [("anonymous_id", value) for value in self.anonymous_ids] + (
+            [("user_id", self.user_id)] if self.user_id is not None else [])
+
 
 def _marks(values) -> str:
     """As many placeholders as values."""
@@ -76,26 +81,22 @@ class Lists:
     def viewed(self, visitor: Visitor) -> list[str]:
         """The products the visitor viewed, newest first, each once."""
         found = []
-        for column, values in (("anonymous_id", visitor.anonymous_ids),
-                               ("user_id", (visitor.user_id,) if visitor.user_id is not None else ())):
-            for value in values:
-                found += [(row["id"], row["product_id"]) for row in self.read(
-                    f"SELECT id, product_id FROM events WHERE key = ? AND mode = ? AND {column} = ? AND type = "
-                    "'pageview' AND subtype = 'product' AND bot IS NULL ORDER BY id DESC LIMIT ?",
-                    (self.key, self.mode, value, HISTORY))]
+        for column, value in visitor.identities():
+            found += [(row["id"], row["product_id"]) for row in self.read(
+                f"SELECT id, product_id FROM events WHERE key = ? AND mode = ? AND {column} = ? AND type = "
+                "'pageview' AND subtype = 'product' AND bot IS NULL ORDER BY id DESC LIMIT ?",
+                (self.key, self.mode, value, HISTORY))]
         return list(dict.fromkeys(product for _, product in sorted(found, reverse=True)))
 
     def cart(self, visitor: Visitor) -> list[str]:
         """The products of the visitor's cart: their last cart view, unless they ordered since."""
         latest = None
-        for column, values in (("anonymous_id", visitor.anonymous_ids),
-                               ("user_id", (visitor.user_id,) if visitor.user_id is not None else ())):
-            for value in values:
-                rows = self.read(f"SELECT id, type FROM events WHERE {column} = ? AND key = ? AND mode = ? AND "
-                                 "(type = 'viewcart' OR (type = 'order' AND subtype = 'completed')) "
-                                 "ORDER BY id DESC LIMIT 1", (value, self.key, self.mode))
-                if rows and (latest is None or rows[0]["id"] > latest["id"]):
-                    latest = rows[0]
+        for column, value in visitor.identities():
+            rows = self.read(f"SELECT id, type FROM events WHERE {column} = ? AND key = ? AND mode = ? AND "
+                             "(type = 'viewcart' OR (type = 'order' AND subtype = 'completed')) "
+                             "ORDER BY id DESC LIMIT 1", (value, self.key, self.mode))
+            if rows and (latest is None or rows[0]["id"] > latest["id"]):
+                latest = rows[0]
         if latest is None or latest["type"] != "viewcart":
             return []
         return [row["product_id"] for row in self.read(
