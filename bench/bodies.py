@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import bisect
+import functools
 import itertools
 import json
+import random
 
 SIZES = {"single": 1, "batch10": 10, "batch100": 100, "cobi": 1, "home": 1, "product": 1, "click": 1}
 #: The generated shop the page loads name (bench/recommendations_bench.py): products p0.., visitors v0...
 SHOP = {"products": 100_000, "visitors": 100_000}
 _counter = itertools.count(1)
+_draws = random.Random(11)
+
+
+@functools.lru_cache(maxsize=4)
+def popularity(products: int) -> list[float]:
+    """Cumulative weights of products p0.. (the n-th most popular is viewed 1/n^0.9 as often as the first,
+    as a shop's long tail), for random.choices: the generated history and the page loads share them."""
+    return list(itertools.accumulate(1.0 / (n + 1) ** 0.9 for n in range(products)))
 
 
 def _uuid(run: int) -> str:
@@ -44,7 +55,8 @@ def _page(kind: str, run: int) -> dict:
     event that loads no page, answered 204: the plain event the page views compare with)."""
     n = next(_counter)
     user = {"anonymous_id": f"v{(n * 7919) % SHOP['visitors']}"}
-    product = f"p{(n * 104729) % SHOP['products']}"
+    weights = popularity(SHOP["products"])
+    product = f"p{bisect.bisect(weights, _draws.random() * weights[-1])}"  # as popular as in the history
     event = {"home": {"type": "pageview", "subtype": "home"},
              "product": {"type": "pageview", "subtype": "product", "product_id": product},
              "click": {"type": "click", "subtype": "product", "product_id": product}}[kind]

@@ -8,7 +8,8 @@ of `--products` products in 60 categories, and `--events` events of `--visitors`
 one to eight product views (popular products more often), one visit in ten ending in an order of one to
 four products. Brings the recommendation tables up to date (timed: what the worker does), then, under
 gunicorn with one worker pinned to core 0, drives each load from core 1: a product click (a plain event,
-answered 204), a home page view and a product page view (answered with their lists). For each: the most
+answered 204), a home page view and a product page view (answered with their lists), of products as popular
+as in the history, by visitors drawn evenly, in that order on one fresh worker. For each: the most
 requests per second a closed loop of 16 connections gets, then p50 and p99 of an open loop at 70% of that
 rate. Prints a Markdown table; compare the ratios of one run.
 """
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
 import os
 import random
@@ -35,6 +35,7 @@ import bodies  # noqa: E402
 from openloop import _Connection  # noqa: E402
 from openloop import open_loop  # noqa: E402
 
+from collector.recommendations import upkeep  # noqa: E402
 from collector.recommendations.catalogue import PRODUCT_COLUMNS  # noqa: E402
 from collector.recommendations.upkeep import keep_up  # noqa: E402
 from collector.storage import open_storage  # noqa: E402
@@ -66,7 +67,7 @@ def generate(path: str, key: str, events: int, products: int, visitors: int) -> 
                      "link": f"/p/{n}", "category_1": category, "category_2": f"{category}-{n % 5}",
                      "offered": 1, "source": "backend"})
     conn.executemany(insert_sql("rec_products", PRODUCT_COLUMNS), [tuple(r.values()) for r in rows])
-    cumulative = list(itertools.accumulate(1.0 / (n + 1) ** 0.9 for n in range(products)))
+    cumulative = bodies.popularity(products)
     columns = ("id", "event_id", "key", "mode", "source", "type", "subtype", "anonymous_id", "session_id",
                "product_id", "order_id", "received_at", "event_time", "payload")
     insert = f"INSERT INTO events ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
@@ -147,6 +148,7 @@ def main() -> None:
     storage = open_storage({"DATABASE_URL": f"sqlite:///{args.path}", "SQLITE_SYNCHRONOUS": "OFF",
                             "SQLITE_BUSY_TIMEOUT_MS": 5000, "KEY_CACHE_SECONDS": 5})
     started = time.monotonic()
+    upkeep.VIEWED_LIST_SECONDS = 0.0  # the co-viewed lists as they stand a minute after the last view
     read = keep_up(storage)  # all of it on a fresh store; what is new (or still due) on a kept one
     took = time.monotonic() - started
     storage.close()

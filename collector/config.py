@@ -115,7 +115,12 @@ LONGEST_LIST = 20
 def list_lengths(setting: str) -> dict[str, int]:
     """The recommendation lists' lengths from a setting such as `related=8,recent=10` (lists not named
     keep their default)."""
-    found = dict(LIST_LENGTHS)
+    return {**LIST_LENGTHS, **named_lengths(setting)}
+
+
+def named_lengths(setting: str) -> dict[str, int]:
+    """The lengths of the lists a setting such as `related=8,recent=10` names; ValueError on any other."""
+    found = {}
     for part in filter(None, (p.strip() for p in setting.split(","))):
         name, _, value = part.partition("=")
         if name.strip() not in LIST_LENGTHS or not value.strip().isdigit() or not 0 <= int(value) <= LONGEST_LIST:

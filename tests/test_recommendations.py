@@ -21,10 +21,13 @@ PRODUCT_FIELDS = {"product_id", "variant_id", "name", "price", "photo_url", "lin
 
 @pytest.fixture(autouse=True)
 def _nothing_kept(monkeypatch):
-    """Every answer reads the best sellers afresh, as one does once KEEP_SECONDS have passed."""
-    from collector.recommendations import lists
+    """Every answer reads the best sellers afresh, as one does once KEEP_SECONDS have passed, and the
+    worker's pass works out co-viewed lists at once, as its first pass a minute later does."""
+    from collector.recommendations import kept
+    from collector.recommendations import upkeep
 
-    monkeypatch.setattr(lists, "KEEP_SECONDS", 0.0)
+    monkeypatch.setattr(kept, "KEEP_SECONDS", 0.0)
+    monkeypatch.setattr(upkeep, "VIEWED_LIST_SECONDS", 0.0)
 
 
 def counted(storage) -> None:
@@ -152,6 +155,24 @@ def test_out_of_stock_unavailable_and_deleted_products_are_never_offered(client,
     answer = view(client, key, "p1")
     offered = set(ids(answer["related_product_skus"])) | set(ids(answer["similar_product_skus"]))
     assert offered == {"p4"}
+
+
+def test_a_product_out_of_stock_leaves_the_lists_at_the_next_pass(client, storage, key, secret):
+    def offered() -> dict[str, dict]:
+        """The products a product page of p1 offers, by id."""
+        answer = view(client, key, "p1")
+        return {p["product_id"]: p for p in answer["related_product_skus"] + answer["similar_product_skus"]}
+
+    catalogue(client, key, secret, [{"product_id": p} for p in ("p1", "p2", "p3")])
+    counted(storage)
+    assert set(offered()) == {"p2", "p3"}  # and this process keeps them
+    catalogue(client, key, secret, [{"product_id": "p2", "stock": 0}])
+    assert set(offered()) == {"p2", "p3"}  # not counted yet
+    counted(storage)
+    assert set(offered()) == {"p3"}
+    catalogue(client, key, secret, [{"product_id": "p2", "stock": 4, "name": "Back again"}])
+    counted(storage)
+    assert offered()["p2"]["name"] == "Back again"
 
 
 def test_products_in_the_cart_are_not_offered(client, storage, key, secret):
@@ -309,6 +330,27 @@ def test_views_in_one_visit_make_co_viewed_neighbours(client, storage, key, secr
     assert ids(view(client, key, "p1", visitor="d")["related_product_skus"])[0] == "p4"
 
 
+def test_a_product_s_co_viewed_list_waits_for_its_minute(client, storage, key, monkeypatch):
+    from collector.recommendations import upkeep
+
+    monkeypatch.setattr(upkeep, "VIEWED_LIST_SECONDS", 60.0)
+    for visitor in ("a", "b"):
+        view(client, key, "p1", visitor=visitor)
+        view(client, key, "p2", visitor=visitor)
+    counted(storage)
+    assert ids(view(client, key, "p1", visitor="d")["related_product_skus"]) == []  # counted, not yet listed
+    with storage.shared_transaction() as conn:
+        conn.execute("UPDATE rec_dirty SET due = 0")
+    counted(storage)
+    assert ids(view(client, key, "p1", visitor="d")["related_product_skus"]) == ["p2"]
+    view(client, key, "p1", visitor="e")
+    view(client, key, "p3", visitor="e")  # p1's next list waits its minute again
+    counted(storage)
+    assert ids(view(client, key, "p1", visitor="d")["related_product_skus"]) == ["p2"]
+    due = storage.shared_read("SELECT product_id, due FROM rec_dirty WHERE kind = 'viewed' ORDER BY product_id")
+    assert [row["product_id"] for row in due] == ["p1", "p3"] and all(row["due"] > 0 for row in due)
+
+
 def test_an_order_reported_by_the_browser_and_the_backend_counts_once(client, storage, key, secret):
     catalogue(client, key, secret, [{"product_id": p} for p in ("p1", "p2")])
     post_event(client, key, make_event("order", "completed", order_id="o-1", cart=[
@@ -343,3 +385,36 @@ def test_the_evaluation_command_reads_a_csv_of_order_lines(tmp_path, cli):
     # Each order holds p(k) and p(k + 7): the collector names the partner first, every time.
     assert rows["collector (bought together)"]["hit_rate@10"] == 1.0
     assert rows["collector (bought together)"]["ndcg@10"] == 1.0
+
+
+def test_a_site_sets_its_own_list_lengths_and_no_other_site_changes(client, storage, key, cli):
+    from collector.access import keys
+
+    other = keys.create_key(storage, "another shop", [])
+    for site in (key, other):
+        for n in range(1, 12):
+            view(client, site, f"p{n}", visitor="looker")
+    assert len(view(client, key, "p0", visitor="looker")["recent_product_skus"]) == 10
+    shown = json.loads(cli("recommendations", "lengths", "--site", key, "recent=3,similar=0").stdout)
+    assert shown["recent"] == {"length": 3, "set_for_site": True}
+    assert shown["related"] == {"length": 8, "set_for_site": False}
+    answer = view(client, key, "p0", visitor="looker")
+    assert len(answer["recent_product_skus"]) == 3 and answer["similar_product_skus"] == []
+    assert len(view(client, other, "p0", visitor="looker")["recent_product_skus"]) == 10
+    refused = cli("recommendations", "lengths", "--site", key, "recent=99", check=False)
+    assert refused.returncode != 0 and "0 to 20" in refused.stderr
+    cli("recommendations", "lengths", "--site", key, "--reset")
+    assert len(view(client, key, "p0", visitor="looker")["recent_product_skus"]) == 10
+
+
+def test_what_a_visitor_bought_shapes_their_home_page_and_is_not_offered_again(client, storage, key, secret):
+    catalogue(client, key, secret, [{"product_id": p} for p in ("p1", "p2", "p3", "p4")])
+    for _ in range(20):
+        order(client, key, ["p1", "p2"])
+    for _ in range(25):
+        order(client, key, ["p3"])
+    counted(storage)
+    assert ids(home(client, key, visitor="returning")["related_product_skus"])[:2] == ["p3", "p1"]  # best sellers
+    order(client, key, ["p1"], visitor="returning")
+    related = ids(home(client, key, visitor="returning")["related_product_skus"])
+    assert related[0] == "p2" and "p1" not in related  # bought with what they bought; not that again

@@ -7,7 +7,6 @@ from __future__ import annotations
 from flask import Blueprint
 from flask import Response
 from flask import current_app
-from flask import jsonify
 
 from ..ingest.families import DATACUE
 from ..recommendations.answers import answers
@@ -30,7 +29,7 @@ def _answer(row: dict, earlier: dict | None):
     or 204 for an event that loads no page."""
     config = current_app.config
     if config["RECOMMENDATIONS"] and answers(row["type"], row["subtype"]):
-        return jsonify(recommend(current_storage(), row, config))
+        return Response(recommend(current_storage(), row, config), mimetype="application/json")
     return _NoContent(status=204)
 
 

@@ -6,8 +6,13 @@ import json
 from pathlib import Path
 
 import click
+from flask import current_app
 
+from ..config import list_lengths
+from ..config import named_lengths
 from ..recommendations import evaluate
+from ..recommendations.sites import set_site_lengths
+from ..recommendations.sites import site_lengths
 from ..recommendations.upkeep import keep_up
 from ..web.context import current_storage
 from .common import CollectorGroup
@@ -25,6 +30,27 @@ def recommendations():
 def update():
     """Bring the recommendation tables up to date now (the worker does it every few seconds)."""
     click.echo(json.dumps({"read": keep_up(current_storage())}))
+
+
+@recommendations.command("lengths")
+@click.option("--site", required=True, help="The site: its key or the key's name.")
+@click.option("--reset", is_flag=True, help="Use the collector's lengths for every list again.")
+@click.argument("setting", required=False)
+def lengths(site, reset, setting):
+    """Show a site's list lengths, or set them: SETTING names lists and their lengths, such as
+    `related=6,recent=12` (0 to 20; lists not named keep COLLECTOR_RECOMMENDATION_LENGTHS)."""
+    storage = current_storage()
+    key = site_key(storage, site)
+    if reset or setting:
+        try:
+            named = {} if reset else {**site_lengths(storage.shared_read, key), **named_lengths(setting)}
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="SETTING") from None
+        set_site_lengths(storage, key, named)
+    own = site_lengths(storage.shared_read, key)
+    collector = list_lengths(current_app.config["RECOMMENDATION_LENGTHS"])
+    click.echo(json.dumps({name: {"length": own.get(name, length), "set_for_site": name in own}
+                           for name, length in collector.items()}))
 
 
 @recommendations.command("evaluate")

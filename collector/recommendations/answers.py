@@ -7,23 +7,23 @@ filters every product passes, and the time budget.
 - `viewcart`: related_product_skus (bought with the cart's products).
 
 Never offered: a product out of stock or unavailable, a deleted one, the product on the page, what is in the
-visitor's cart, a product already in another list of the same answer. docs/recommendations.md explains
-every list to a shop owner.
+visitor's cart or among what they bought lately, a product already in another list of the same answer.
+docs/recommendations.md explains every list to a shop owner.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass
-from dataclasses import field
 
 from .. import metrics
 from ..config import list_lengths
 from .catalogue import LEVELS
-from .catalogue import answer_product
 from .lists import SEEDS
 from .lists import Lists
+from .sites import kept_site_lengths
 
 log = logging.getLogger("collector")
 
@@ -51,66 +51,72 @@ class _Page:
     deadline: float
     excluded: set
     late: bool = False
-    rows: dict = field(default_factory=dict)
 
-    def products(self, ids: list[str]) -> dict[str, dict]:
-        """The catalogue rows of these products (each read once per answer)."""
-        missing = [i for i in ids if i not in self.rows]
-        if missing:
-            found = self.lists.products(missing)
-            self.rows.update({i: found.get(i) for i in missing})
-        return {i: self.rows[i] for i in ids if self.rows[i] is not None}
+    def categories(self, ids: list[str]) -> dict[str, dict[str, str]]:
+        """The categories of these products, by level (a product the catalogue lacks has none)."""
+        return {i: {level: value for level, value in zip(LEVELS, shown.levels, strict=True) if value is not None}
+                for i, shown in self.lists.shown(ids).items()}
 
-    def fill(self, length: int, *sources) -> list[dict]:
+    def fill(self, length: int, *sources) -> list[str]:
         """Up to `length` products offered from the sources in turn (each a callable giving ids, best
-        first), skipping what is excluded or not offered; an empty list once the time is up."""
+        first), skipping what is excluded or not offered, as their JSON text; an empty list once the time
+        is up."""
         if length == 0:
             return []
-        chosen: list[dict] = []
+        chosen: list[str] = []
         for source in sources:
             if time.monotonic() > self.deadline:
                 self.late = True
                 break
             ids = [i for i in dict.fromkeys(source()) if i not in self.excluded]
-            rows = self.products(ids)
+            rows = self.lists.shown(ids)
             for product_id in ids:
-                row = rows.get(product_id)
-                if row is not None and not row["offered"]:
+                shown = rows.get(product_id)
+                if shown is None:  # offered as its id alone, for a shop that renders from its own catalogue
+                    chosen.append(json.dumps({"product_id": product_id}, ensure_ascii=False))
+                elif shown.offered:
+                    chosen.append(shown.text)
+                else:
                     continue
-                chosen.append(answer_product(row) if row is not None else {"product_id": product_id})
                 self.excluded.add(product_id)
                 if len(chosen) == length:
                     return chosen
         return chosen
 
 
-def recommend(storage, row: dict, settings: dict) -> dict:
-    """The lists answering one stored event (its row), as DataCue names them; every list empty when the
-    engine fails, so that the event, already stored, is answered all the same."""
+def recommend(storage, row: dict, settings: dict) -> str:
+    """The lists answering one stored event (its row), as DataCue names them, as the answer's JSON text;
+    every list empty when the engine fails, so that the event, already stored, is answered all the same."""
     started = time.monotonic()
     try:
         with storage.shared_reads() as read:
             page = _Page(Lists(storage, row["key"], row["mode"], read),
                          started + settings["RECOMMENDATION_BUDGET_MS"] / 1000.0, set())
-            found = _lists(page, row, list_lengths(settings["RECOMMENDATION_LENGTHS"]))
+            lengths = {**list_lengths(settings["RECOMMENDATION_LENGTHS"]),
+                       **kept_site_lengths(read, page.lists.store, row["key"])}
+            found = _lists(page, row, lengths)
         metrics.RECOMMENDATIONS.labels("late" if page.late else "answered").inc()
-        return found
     except Exception:
         log.exception("recommendations failed for a %s event; answered with empty lists", row["type"])
         metrics.RECOMMENDATIONS.labels("failed").inc()
-        return dict.fromkeys(LISTS[_page_type(row["type"], row["subtype"])], [])
+        found = dict.fromkeys(LISTS[_page_type(row["type"], row["subtype"])], [])
+    # Joined from the products' kept texts: encoding some thirty objects again would cost more than the rest.
+    return "{" + ",".join(f'"{name}":[{",".join(items)}]' for name, items in found.items()) + "}"
 
 
-def _lists(page: _Page, row: dict, length: dict[str, int]) -> dict:
-    """Every list of the event's page. The recently viewed list is made first (it is the visitor's own
-    history, never crowded out); the others then offer what it does not show."""
+def _lists(page: _Page, row: dict, length: dict[str, int]) -> dict[str, list[str]]:
+    """Every list of the event's page, each product or banner as its JSON text. The recently viewed list
+    is made first (it is the visitor's own history, never crowded out); the others then offer what it does
+    not show."""
     lists = page.lists
     visitor = lists.visitor(row["user_id"], row["anonymous_id"])
-    cart = [line["product_id"] for line in row.get("lines") or () if line.get("product_id")] \
-        if row["type"] == "viewcart" else lists.cart(visitor)
-    page.excluded.update(cart)
+    cart, bought = lists.basket(visitor)
+    if row["type"] == "viewcart":
+        cart = [line["product_id"] for line in row.get("lines") or () if line.get("product_id")]
+    page.excluded.update(cart + bought)
     viewed = lists.viewed(visitor)
-    seeds = list(dict.fromkeys([*cart, *viewed]))[:SEEDS]
+    # What they bought is a seed too, but never crowds out all they viewed since.
+    seeds = list(dict.fromkeys([*cart, *viewed[:SEEDS - 3], *bought[:3], *viewed]))[:SEEDS]
     n = length["related"]
     if row["type"] == "viewcart":
         return {"related_product_skus": page.fill(n, lambda: lists.bought_with(cart, n),
@@ -128,10 +134,8 @@ def _lists(page: _Page, row: dict, length: dict[str, int]) -> dict:
                 "recent_product_skus": recent}
     product = row["product_id"]
     page.excluded.add(product)
-    page.products([product, *viewed[:length["recent"] * 2]])  # one read for the page's product and the recent
     recent = page.fill(length["recent"], lambda: viewed)
-    this = page.products([product]).get(product) or {"product_id": product}
-    categories = {level: this[level] for level in LEVELS if this.get(level) is not None}
+    categories = page.categories([product]).get(product, {})
     n = length["bought_together"]
     related = page.fill(n, lambda: lists.bought_with([product], n),
                         lambda: lists.viewed_with([product], n),
@@ -143,14 +147,14 @@ def _lists(page: _Page, row: dict, length: dict[str, int]) -> dict:
 
 
 def _for_visitor(page: _Page, seeds: list[str], n: int) -> tuple:
-    """A visitor's list, source by source: from what they carted and viewed (item to item, the newest
-    weighing most), then trending in the categories they viewed, then on the whole site, then best sellers."""
+    """A visitor's list, source by source: from what they carted, viewed and bought (item to item, the
+    newest weighing most), then trending in the categories they viewed, then on the whole site, then best sellers."""
     lists = page.lists
 
     def liked_categories() -> list[str]:
         """Trending products of the visitor's most viewed top-level categories."""
-        rows = page.products(seeds)
-        tops = list(dict.fromkeys(rows[p]["category_1"] for p in seeds if p in rows and rows[p]["category_1"]))
+        rows = page.categories(seeds)
+        tops = list(dict.fromkeys(rows[p]["category_1"] for p in seeds if "category_1" in rows.get(p, {})))
         found = []
         for top in tops[:3]:
             found += lists.popular("viewed", n, {"category_1": top})
@@ -160,21 +164,22 @@ def _for_visitor(page: _Page, seeds: list[str], n: int) -> tuple:
             liked_categories, lambda: lists.popular("viewed", n), lambda: lists.popular("bought", n))
 
 
-def _banners(page: _Page, viewed: list[str]) -> tuple[list[dict], list[dict]]:
-    """Every banner of each type, those of the categories the visitor viewed most first, then by clicks:
-    a banner slot is never empty while the site has banners."""
+def _banners(page: _Page, viewed: list[str]) -> tuple[list[str], list[str]]:
+    """Every banner of each type, those of the categories the visitor viewed most first, then by clicks,
+    as their JSON text: a banner slot is never empty while the site has banners."""
+    banners = page.lists.banners()
+    if not banners:  # most shops: nothing to rank, so no product read for it
+        return [], []
     interest: dict[tuple[str, str], float] = {}
-    lists = page.lists
-    rows = page.products(viewed[:20])
+    rows = page.categories(viewed[:20])
     for rank, product in enumerate(viewed[:20]):
-        for level in LEVELS:
-            value = (rows.get(product) or {}).get(level)
-            if value is not None:
-                interest[(level, value)] = interest.get((level, value), 0.0) + 1.0 / (rank + 1)
+        for level, value in rows.get(product, {}).items():
+            interest[(level, value)] = interest.get((level, value), 0.0) + 1.0 / (rank + 1)
     shown = {"main": [], "sub": []}
-    for banner in sorted(lists.banners(), key=lambda b: (
+    for banner in sorted(banners, key=lambda b: (
             -sum(interest.get((level, b.get(level)), 0.0) for level in LEVELS), -b["clicks"])):
         if banner.get("type") in shown:
-            shown[banner["type"]].append({"banner_id": banner.get("banner_id"), "name": banner.get("name") or "",
-                                          "photo_url": banner.get("photo_url"), "link": banner.get("link")})
+            shown[banner["type"]].append(json.dumps({
+                "banner_id": banner.get("banner_id"), "name": banner.get("name") or "",
+                "photo_url": banner.get("photo_url"), "link": banner.get("link")}, ensure_ascii=False))
     return shown["main"], shown["sub"]

@@ -12,6 +12,7 @@ both counted from the earlier orders. Every list leaves out the product on the p
 from __future__ import annotations
 
 import csv
+import json
 import math
 import random
 import tempfile
@@ -28,7 +29,7 @@ from ..storage.columns import insert_sql
 from .answers import recommend
 from .catalogue import PRODUCT_COLUMNS
 from .upkeep import Tally
-from .upkeep import rewrite_neighbours
+from .upkeep import rewrite_lists
 
 #: The site and mode the scratch store's rows are under.
 _SITE, _MODE = "evaluation", "live"
@@ -152,8 +153,8 @@ def evaluate(history: History, split: float = 0.8, k: int = 10) -> list[dict]:
             _build(storage, history, train)
             settings = {"RECOMMENDATION_LENGTHS": f"bought_together={k},similar=0,recent=0",
                         "RECOMMENDATION_BUDGET_MS": 10_000}
-            rankings = {"collector (bought together)": lambda product: [
-                p["product_id"] for p in recommend(storage, _page_view(product), settings)["related_product_skus"]],
+            rankings = {"collector (bought together)": lambda product: [p["product_id"] for p in json.loads(
+                recommend(storage, _page_view(product), settings))["related_product_skus"]],
                 **rankings}
             rows = [_score(name, rank, cases, k) for name, rank in rankings.items()]
         finally:
@@ -174,7 +175,7 @@ def _build(storage, history: History, train: list[Order]) -> None:
         for order in train:
             tally.order(_SITE, _MODE, order.order_id, list(order.products), iso(order.at))
         tally.write(conn)
-    rewrite_neighbours(storage)
+    rewrite_lists(storage)
 
 
 def _page_view(product: str) -> dict:

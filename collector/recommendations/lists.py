@@ -1,20 +1,23 @@
 """Each list's candidates for one site and mode, best first, read from the tables the worker keeps
 (upkeep.py) and, for what a visitor did a moment ago, from the events themselves. Every read is an indexed
-range of bounded size: no request scans a site's events. Filters (offered, not on the page, not in the
-cart, not twice on a page) are the answer's job (answers.py).
+range of bounded size: no request scans a site's events or sorts a product's counts. Filters (offered, not
+on the page, not in the cart, not twice on a page) are the answer's job (answers.py).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
-import time
 from collections import defaultdict
 from dataclasses import dataclass
 
 from ..storage.records import loaded_payload
 from .catalogue import LEVELS
-from .catalogue import PRODUCT_COLUMNS
+from .kept import PRODUCTS
+from .kept import Shown
+from .kept import kept
+from .kept import shelf
 
 #: How many ids a list's candidates are read as, for each product it must hold (filters drop some).
 OVER_FETCH = 3
@@ -22,19 +25,18 @@ OVER_FETCH = 3
 HISTORY = 50
 #: A visitor's products the home page's list is made from (the newest first weigh most).
 SEEDS = 10
+#: A visitor's latest cart views and orders read for their cart and what they bought.
+BASKETS = 10
 #: How sure (the z of a Wilson interval) a pair must be to rise above the base rate.
 SIGNIFICANCE = 3.0
 #: A pair seen fewer times than this is chance.
 SUPPORT = 2
-#: Each product's neighbours kept, per kind.
+#: Products kept in each of a product's lists.
 NEIGHBOURS = 50
 #: Products of the same categories scored for a product's similar list, per depth of categories shared.
 CANDIDATES = 300
-#: How long a process keeps a site's best sellers and trending products, in seconds.
-KEEP_SECONDS = 5.0
-_kept_lists: dict[tuple, tuple[float, list]] = {}
 _WORDS = re.compile(r"\w+", re.UNICODE)
-_PRODUCTS = f"SELECT {', '.join(PRODUCT_COLUMNS)} FROM rec_products"
+_NO_LISTS = {"sold": 0, "bought": [], "viewed": [], "alike": []}
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class Visitor:
             [("user_id", self.user_id)] if self.user_id is not None else [])
 
 
-def _marks(values) -> str:
+def _marks(values: list) -> str:
     """As many placeholders as values."""
     return ", ".join("?" for _ in values)
 
@@ -65,6 +67,8 @@ class Lists:
         self.read = read or storage.shared_read
         self.key = key
         self.mode = mode
+        self._lists: dict[str, dict] = {}
+        self._shelf = None
 
     # Who, and what they did: read from the events, so a view stored a moment ago counts at once.
 
@@ -88,34 +92,42 @@ class Lists:
                 (self.key, self.mode, value, HISTORY))]
         return list(dict.fromkeys(product for _, product in sorted(found, reverse=True)))
 
-    def cart(self, visitor: Visitor) -> list[str]:
-        """The products of the visitor's cart: their last cart view, unless they ordered since."""
-        latest = None
+    def basket(self, visitor: Visitor) -> tuple[list[str], list[str]]:
+        """The products of the visitor's cart (their last cart view, unless they ordered since), and those
+        of the orders among their last BASKETS cart views and orders, newest first."""
+        found = []
         for column, value in visitor.identities():
-            rows = self.read(f"SELECT id, type FROM events WHERE {column} = ? AND key = ? AND mode = ? AND "
-                             "(type = 'viewcart' OR (type = 'order' AND subtype = 'completed')) "
-                             "ORDER BY id DESC LIMIT 1", (value, self.key, self.mode))
-            if rows and (latest is None or rows[0]["id"] > latest["id"]):
-                latest = rows[0]
-        if latest is None or latest["type"] != "viewcart":
-            return []
-        return [row["product_id"] for row in self.read(
-            "SELECT product_id FROM event_lines WHERE event_pk = ? AND product_id IS NOT NULL ORDER BY line_no",
-            (latest["id"],))]
+            found += self.read(f"SELECT id, type FROM events WHERE {column} = ? AND key = ? AND mode = ? AND "
+                               "(type = 'viewcart' OR (type = 'order' AND subtype = 'completed')) "
+                               "ORDER BY id DESC LIMIT ?", (value, self.key, self.mode, BASKETS))
+        found = sorted(found, key=lambda row: -row["id"])[:BASKETS]
+        if not found:
+            return [], []
+        cart = found[0]["id"] if found[0]["type"] == "viewcart" else None
+        orders = [row["id"] for row in found if row["type"] == "order"]
+        lines = defaultdict(list)
+        wanted = [pk for pk in (cart, *orders) if pk is not None]
+        if wanted:
+            for row in self.read(f"SELECT event_pk, product_id FROM event_lines WHERE event_pk IN ({_marks(wanted)}) "
+                                 "AND product_id IS NOT NULL ORDER BY line_no", wanted):
+                lines[row["event_pk"]].append(row["product_id"])
+        return lines.get(cart, []), list(dict.fromkeys(p for pk in orders for p in lines[pk]))
 
     # What the worker counted.
 
-    def lifted(self, product: str) -> list[tuple[str, float, float]]:
-        """The products bought with this one beyond chance, best first, as (other, lift, base rate): the
-        worker's work for the `bought` neighbours. Each other product's base rate is the share of the
-        site's orders that hold it; its lift is how far the share of this product's orders that held both
-        surely exceeds that rate (the lower bound of its Wilson interval at SIGNIFICANCE), so a chance
-        pairing never outranks a best seller and a real one does (Amazon's "more than expected"
-        co-purchases). Pairs seen fewer than SUPPORT times count for nothing."""
+    def lifted(self, product: str) -> list[tuple[str, float, float]] | None:
+        """The products bought with this one beyond chance, best first, as (other, lift, base rate), or None
+        when it was never bought: the worker's work for the `bought` list. Each other product's base rate
+        is the share of the site's orders that hold it; its lift is how far the share of this product's
+        orders that held both surely exceeds that rate (the lower bound of its Wilson interval at
+        SIGNIFICANCE), so a chance pairing never outranks a best seller and a real one does (Amazon's
+        "more than expected" co-purchases). Pairs seen fewer than SUPPORT times count for nothing."""
         own = self.read("SELECT bought FROM rec_items WHERE key = ? AND mode = ? AND product_id = ?",
                         (self.key, self.mode, product))
         totals = self.read("SELECT bought, latest FROM rec_totals WHERE key = ? AND mode = ?", (self.key, self.mode))
-        if not own or not own[0]["bought"] or not totals or not totals[0]["bought"]:
+        if not own or not own[0]["bought"]:
+            return None
+        if not totals or not totals[0]["bought"]:
             return []
         # A weight over the newest order's is a count decayed to the site's last sale: a quiet month leaves
         # the evidence as strong against the base rate as it was.
@@ -132,27 +144,41 @@ class Lists:
                 found.append((row["other_id"], lift, base))
         return sorted(found, key=lambda item: (-item[1] - item[2], item[0]))[:NEIGHBOURS]
 
+    def lists(self, products: list[str]) -> dict[str, dict]:
+        """The worker's lists of these products (rec_lists), each row read once per answer: `sold`, and
+        `bought`, `viewed` and `alike` as JSON text (read them with listed())."""
+        missing = [p for p in dict.fromkeys(products) if p not in self._lists]
+        if missing:
+            found = {row["product_id"]: row for row in self.read(
+                "SELECT product_id, sold, bought, viewed, alike FROM rec_lists WHERE key = ? AND mode = ? "
+                f"AND product_id IN ({_marks(missing)})", (self.key, self.mode, *missing))}
+            self._lists.update({p: found.get(p, _NO_LISTS) for p in missing})
+        return {p: self._lists[p] for p in products}
+
+    def listed(self, product: str, kind: str) -> list:
+        """One of a product's lists (`bought`, `viewed`, `alike`), best first, decoded once per answer
+        (a home page reads a few of its seeds' thirty)."""
+        row = self.lists([product])[product]
+        if isinstance(row[kind], str):
+            row[kind] = json.loads(row[kind])
+        return row[kind]
+
     def bought_with(self, products: list[str], limit: int) -> list[str]:
         """Products bought with these, best first: each starts from its base rate (the best sellers), and
         the given products' `bought` neighbours lift theirs, weighted by the product's place (the first
         weighs most). Empty when none of them was ever bought, so that the list falls back to other
         evidence."""
-        if not products:
-            return []
-        bought = {row["product_id"] for row in self.read(
-            f"SELECT product_id FROM rec_items WHERE key = ? AND mode = ? AND product_id IN ({_marks(products)}) "
-            "AND orders > 0", (self.key, self.mode, *products))}
-        sources = [p for p in products if p in bought]
+        found = self.lists(products)
+        sources = [p for p in products if found[p]["sold"]]
         if not sources:
             return []
         place = {product: 1.0 / (n + 1) for n, product in enumerate(sources)}
         rates = dict(self.best_sellers(limit))
         lifts = defaultdict(float)
-        for row in self.read(
-                "SELECT product_id, other_id, lift, base FROM rec_neighbours WHERE key = ? AND mode = ? AND "
-                f"kind = 'bought' AND product_id IN ({_marks(sources)})", (self.key, self.mode, *sources)):
-            rates.setdefault(row["other_id"], row["base"])
-            lifts[row["other_id"]] += place[row["product_id"]] * row["lift"]
+        for product in sources:
+            for other, lift, base in self.listed(product, "bought"):
+                rates.setdefault(other, base)
+                lifts[other] += place[product] * lift
         weight = sum(place.values())
         scores = {other: rate * weight + lifts[other] for other, rate in rates.items()}
         return sorted(scores, key=lambda other: (-scores[other], other))
@@ -160,35 +186,33 @@ class Lists:
     def best_sellers(self, limit: int) -> list[tuple[str, float]]:
         """The site's best sellers with their base rates (the share of its orders that hold them), best
         first; kept for a few seconds per process, as every page reads them."""
-        return _kept(("best", self.store, self.key, self.mode, limit), lambda: [
+        return kept(("best", self.store, self.key, self.mode, limit), lambda: [
             (row["product_id"], row["bought"] / row["total"]) for row in self.read(
                 "SELECT i.product_id, i.bought, t.bought AS total FROM rec_items i JOIN rec_totals t ON t.key = i.key "
                 "AND t.mode = i.mode WHERE i.key = ? AND i.mode = ? AND t.bought > 0 ORDER BY i.bought DESC, "
                 "i.product_id LIMIT ?", (self.key, self.mode, limit * OVER_FETCH))])
 
     def viewed_with(self, products: list[str], limit: int) -> list[str]:
-        """Products viewed next to these in visits, best first: each given product's list scaled to its
-        best, weighted by its place (the first weighs most), summed."""
-        if not products:
-            return []
+        """Products viewed next to these in visits, best first: each given product's list (scaled to its
+        best by the worker), weighted by its place (the first weighs most), summed."""
         scored = defaultdict(float)
-        found = defaultdict(list)
-        for row in self.read(
-                "SELECT product_id, other_id, weight FROM rec_pairs WHERE key = ? AND mode = ? AND kind = 'viewed' "
-                f"AND product_id IN ({_marks(products)}) ORDER BY weight DESC LIMIT ?",
-                (self.key, self.mode, *products, limit * OVER_FETCH * len(products))):
-            found[row["product_id"]].append((row["other_id"], row["weight"]))
-        place = {product: 1.0 / (n + 1) for n, product in enumerate(products)}
-        for source, others in found.items():
-            best = max(w for _, w in others) or 1.0
-            for other, w in others:
-                scored[other] += place[source] * w / best
+        self.lists(products)
+        for n, product in enumerate(dict.fromkeys(products)):
+            for other, w in self.listed(product, "viewed")[:limit * OVER_FETCH]:
+                scored[other] += w / (n + 1)
         return sorted(scored, key=lambda other: (-scored[other], other))
+
+    def coviewed(self, product: str) -> list[tuple[str, float]]:
+        """The products viewed next to this one most, best first, as (other, weight): the worker's work
+        for the `viewed` list."""
+        return [(row["other_id"], row["weight"]) for row in self.read(
+            "SELECT other_id, weight FROM rec_pairs WHERE key = ? AND mode = ? AND kind = 'viewed' AND product_id = ? "
+            "ORDER BY weight DESC, other_id LIMIT ?", (self.key, self.mode, product, NEIGHBOURS))]
 
     def popular(self, measure: str, limit: int, categories: dict[str, str] | None = None) -> list[str]:
         """Best sellers (`bought`) or trending products (`viewed`, a week's half-life), of the categories
         given (the deepest levels first) or of the whole site; kept for a few seconds per process."""
-        return _kept(("popular", self.store, self.key, self.mode, measure, limit,
+        return kept(("popular", self.store, self.key, self.mode, measure, limit,
                       tuple((categories or {}).items())), lambda: self._popular(measure, limit, categories))
 
     def _popular(self, measure: str, limit: int, categories: dict[str, str] | None) -> list[str]:
@@ -207,13 +231,13 @@ class Lists:
                     break
             return list(dict.fromkeys(found))
         return [row["product_id"] for row in self.read(
-            f"SELECT product_id FROM rec_items WHERE key = ? AND mode = ? ORDER BY {measure} DESC, product_id "
-            "LIMIT ?", (self.key, self.mode, limit * OVER_FETCH))]
+            f"SELECT product_id FROM rec_items WHERE key = ? AND mode = ? AND {measure} > 0 ORDER BY {measure} DESC, "
+            "product_id LIMIT ?", (self.key, self.mode, limit * OVER_FETCH))]
 
-    def likest(self, product: str) -> list[tuple[str, float, float]]:
-        """The products most like this one, best first, as (other, likeness, 0): the worker's work for the
-        `similar` neighbours. The deepest shared categories count most, then brand, the words of the name
-        and a close price, as DataCue describes its similar list."""
+    def likest(self, product: str) -> list[str]:
+        """The products most like this one, best first: the worker's work for the `similar` list. The
+        deepest shared categories count most, then brand, the words of the name and a close price, as
+        DataCue describes its similar list."""
         rows = self.products([product])
         if product not in rows:
             return []
@@ -223,21 +247,19 @@ class Lists:
         for depth in range(len(levels), 0, -1):
             shared = list(levels.items())[:depth]
             where = " AND ".join(f"{level} = ?" for level, _ in shared)
-            for row in self.read(f"{_PRODUCTS} WHERE key = ? AND mode = ? AND {where} AND offered = 1 "
+            for row in self.read(f"{PRODUCTS} WHERE key = ? AND mode = ? AND {where} AND offered = 1 "
                                  "AND product_id <> ? LIMIT ?",
                                  (self.key, self.mode, *(v for _, v in shared), product, CANDIDATES)):
                 candidates.setdefault(row["product_id"], row)
             if len(candidates) >= NEIGHBOURS:
                 break
         words = set(_WORDS.findall((this["name"] or "").lower()))
-        scored = [(other, _likeness(this, row, words), 0.0) for other, row in candidates.items()]
-        return sorted(scored, key=lambda item: (-item[1], item[0]))[:NEIGHBOURS]
+        scored = {other: _likeness(this, row, words) for other, row in candidates.items()}
+        return sorted(scored, key=lambda other: (-scored[other], other))[:NEIGHBOURS]
 
     def similar(self, product: str, limit: int) -> list[str]:
-        """The products most like this one, best first (its `similar` neighbours)."""
-        return [row["other_id"] for row in self.read(
-            "SELECT other_id FROM rec_neighbours WHERE key = ? AND mode = ? AND kind = 'similar' AND product_id = ? "
-            "ORDER BY lift DESC, other_id LIMIT ?", (self.key, self.mode, product, limit * OVER_FETCH))]
+        """The products most like this one, best first (the worker's `similar` list)."""
+        return self.listed(product, "alike")[:limit * OVER_FETCH]
 
     def matching(self, term: str, limit: int) -> list[str]:
         """Products whose name, brand or category holds the words of a search term, most words first,
@@ -266,13 +288,26 @@ class Lists:
         found = {}
         for part in range(0, len(ids), 500):
             chunk = ids[part:part + 500]
-            for row in self.read(f"{_PRODUCTS} WHERE key = ? AND mode = ? AND product_id IN ({_marks(chunk)})",
+            for row in self.read(f"{PRODUCTS} WHERE key = ? AND mode = ? AND product_id IN ({_marks(chunk)})",
                                  (self.key, self.mode, *chunk)):
                 found[row["product_id"]] = row
         return found
 
+    def shown(self, ids: list[str]) -> dict[str, Shown]:
+        """These products as answers show them, by id (none for a product the catalogue lacks), from
+        this process's shelf, brought up to date once per answer."""
+        if self._shelf is None:
+            self._shelf = shelf(self.store, self.key, self.mode)
+            self._shelf.catch_up(self.read, self.key, self.mode)
+        return self._shelf.fetch(self.read, self.key, self.mode, ids)
+
     def banners(self) -> list[dict]:
-        """The site's banners with their clicks, in the order the shop sent them."""
+        """The site's banners with their clicks, in the order the shop sent them; kept for a few seconds
+        per process, as every home page reads them."""
+        return kept(("banners", self.store, self.key, self.mode), self._banners)
+
+    def _banners(self) -> list[dict]:
+        """banners() as read from the store."""
         clicks = {row["banner_id"]: row["clicks"] for row in self.read(
             "SELECT banner_id, clicks FROM rec_banners WHERE key = ? AND mode = ?", (self.key, self.mode))}
         found = []
@@ -281,17 +316,6 @@ class Lists:
             banner = loaded_payload(row["payload"])
             found.append({**banner, "clicks": clicks.get(str(banner.get("banner_id")), 0)})
         return found
-
-
-def _kept(key: tuple, load):
-    """load() for this key, kept KEEP_SECONDS in this process (a few hundred sites' lists at most)."""
-    found = _kept_lists.get(key)
-    now = time.monotonic()
-    if found is None or found[0] < now:
-        if len(_kept_lists) > 1000:
-            _kept_lists.clear()
-        found = _kept_lists[key] = (now + KEEP_SECONDS, load())
-    return found[1]
 
 
 def _wilson_lower(successes: float, trials: float, z: float) -> float:

@@ -6,7 +6,12 @@ last pass (a position per stream) and adds them to the counts, in one transactio
   and each unordered pair of its distinct products (at most ORDER_PRODUCTS of them) bought together.
 - A product view: the product's views, and the pairs it makes with the visitor's previous distinct product
   views of the same visit (the last CO_VIEW_STEPS, weighted 1/gap, as session-rec's SR counts them).
-- A backend product record, or a product page's `product_update`: the product's catalogue row.
+- A backend product record, or a product page's `product_update` that differs from the row: the product's
+  catalogue row, marked with the pass that changed it (each process's shelf reads only what changed).
+
+Then each product's lists (rec_lists) are worked out again where their counts changed: the products
+bought with it and the products like it at once, the products viewed next to it at most once a minute
+(a product viewed without pause would otherwise be worked out at every pass).
 
 Bots' events count for nothing; sites and modes never mix. After `collector forget`, a site's counts are
 rebuilt from what is left, so a forgotten visitor no longer counts in anyone's answers.
@@ -14,6 +19,8 @@ rebuilt from what is left, so a forgotten visitor no longer counts in anyone's a
 
 from __future__ import annotations
 
+import json
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import timedelta
@@ -42,6 +49,8 @@ VISIT_GAP_SECONDS = 1800
 WINDOW = 20_000
 #: Rows committed this long ago (by their received time) are read: a later one may still be in flight.
 SETTLE_SECONDS = 5.0
+#: A product's co-viewed list is worked out this long after the first of the views that changed it.
+VIEWED_LIST_SECONDS = 60.0
 
 _EVENTS = ("SELECT e.id, e.key, e.mode, e.type, CASE WHEN e.type = 'click' THEN e.banner_id ELSE e.product_id END, "
            "e.order_id, e.anonymous_id, e.user_id, e.event_time, e.page_url, "
@@ -60,8 +69,8 @@ _ADD_ITEM = (insert_sql("rec_items", ("key", "mode", "product_id", "orders", "bo
 _ADD_PAIR = (insert_sql("rec_pairs", ("key", "mode", "kind", "product_id", "other_id", "n", "weight")) +
              " ON CONFLICT (key, mode, kind, product_id, other_id) DO UPDATE SET n = rec_pairs.n + excluded.n, "
              "weight = rec_pairs.weight + excluded.weight")
-_UPDATES = ", ".join(f"{c} = excluded.{c}" for c in PRODUCT_COLUMNS[3:])
-_PUT_PRODUCT = (insert_sql("rec_products", PRODUCT_COLUMNS)
+_UPDATES = ", ".join(f"{c} = excluded.{c}" for c in (*PRODUCT_COLUMNS[3:], "changed"))
+_PUT_PRODUCT = (insert_sql("rec_products", (*PRODUCT_COLUMNS, "changed"))
                 + f" ON CONFLICT (key, mode, product_id) DO UPDATE SET {_UPDATES}")
 #: A page's report never replaces the backend's record of a product.
 _REPORT_PRODUCT = _PUT_PRODUCT + " WHERE rec_products.source = 'browser'"
@@ -69,8 +78,15 @@ _REPORT_PRODUCT = _PUT_PRODUCT + " WHERE rec_products.source = 'browser'"
 _LOCK = 0x7265636F
 #: The tables a site's rebuild empties (the catalogue stays: it is no one's data).
 _COUNTED = ("rec_items", "rec_pairs", "rec_orders", "rec_banners", "rec_totals")
-_MARK = ("INSERT INTO rec_dirty (key, mode, kind, product_id, version) VALUES (?, ?, ?, ?, 1) ON CONFLICT "
-         "(key, mode, kind, product_id) DO UPDATE SET version = rec_dirty.version + 1")
+#: A product's list of one kind due to be worked out again (the earlier due time of two marks wins).
+_MARK = ("INSERT INTO rec_dirty (key, mode, kind, product_id, version, due) VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT "
+         "(key, mode, kind, product_id) DO UPDATE SET version = rec_dirty.version + 1, due = CASE WHEN "
+         "excluded.due < rec_dirty.due THEN excluded.due ELSE rec_dirty.due END")
+#: Each kind's columns in rec_lists.
+_LIST_COLUMNS = {"bought": ("sold", "bought"), "viewed": ("viewed",), "similar": ("alike",)}
+_PUT_LIST = {kind: insert_sql("rec_lists", ("key", "mode", "product_id", *columns))
+             + " ON CONFLICT (key, mode, product_id) DO UPDATE SET "
+             + ", ".join(f"{c} = excluded.{c}" for c in columns) for kind, columns in _LIST_COLUMNS.items()}
 
 
 def keep_up(storage, stopping: Callable[[], bool] = lambda: False, window: int = WINDOW,
@@ -91,32 +107,45 @@ def keep_up(storage, stopping: Callable[[], bool] = lambda: False, window: int =
         if not read:
             break
         total += read
-    return total + rewrite_neighbours(storage, stopping)
+    return total + rewrite_lists(storage, stopping)
 
 
-def rewrite_neighbours(storage, stopping: Callable[[], bool] = lambda: False, batch: int = 200) -> int:
-    """Work out the neighbours of every product marked since, `batch` products at a time (read and
-    scored outside any transaction, written in a short one); return how many."""
+def rewrite_lists(storage, stopping: Callable[[], bool] = lambda: False, batch: int = 200) -> int:
+    """Work out the lists of every product marked and due, `batch` marks at a time (read and scored
+    outside any transaction, written in a short one); return how many."""
     done = 0
     while not stopping():
-        marks = storage.shared_read("SELECT key, mode, kind, product_id, version FROM rec_dirty "
-                                    "ORDER BY key, mode, kind, product_id LIMIT ?", (batch,))
+        now = time.time()
+        marks = storage.shared_read("SELECT key, mode, kind, product_id, version FROM rec_dirty WHERE due <= ? "
+                                    "ORDER BY due, key, mode, kind, product_id LIMIT ?", (now, batch))
         if not marks:
             break
         sites: dict[tuple[str, str], Lists] = {}
-        rows = []
+        rows: dict[str, list[tuple]] = {kind: [] for kind in _LIST_COLUMNS}
         for mark in marks:
+            kind, product = mark["kind"], mark["product_id"]
             lists = sites.setdefault((mark["key"], mark["mode"]), Lists(storage, mark["key"], mark["mode"]))
-            found = lists.lifted(mark["product_id"]) if mark["kind"] == "bought" else lists.likest(mark["product_id"])
-            rows += [(mark["key"], mark["mode"], mark["kind"], mark["product_id"], *row) for row in found]
+            if kind == "bought":
+                lifted = lists.lifted(product)
+                found = (0 if lifted is None else 1, _compact([[o, _short(lift), _short(base)]
+                                                               for o, lift, base in lifted or ()]))
+            elif kind == "viewed":
+                coviewed = lists.coviewed(product)
+                best = coviewed[0][1] if coviewed else 1.0
+                found = (_compact([[other, round(w / best, 4)] for other, w in coviewed]),)
+            else:
+                found = (_compact(lists.likest(product)),)
+            rows[kind].append((mark["key"], mark["mode"], product, *found))
         with storage.shared_transaction() as conn:
             cursor = conn.cursor()
-            cursor.executemany("DELETE FROM rec_neighbours WHERE key = ? AND mode = ? AND kind = ? AND product_id = ?",
-                               [(m["key"], m["mode"], m["kind"], m["product_id"]) for m in marks])
-            cursor.executemany(insert_sql("rec_neighbours", ("key", "mode", "kind", "product_id", "other_id", "lift",
-                                                             "base")), rows)
+            for kind, put in rows.items():
+                cursor.executemany(_PUT_LIST[kind], put)
             cursor.executemany("DELETE FROM rec_dirty WHERE key = ? AND mode = ? AND kind = ? AND product_id = ? "
                                "AND version = ?", [tuple(m.values()) for m in marks])
+            # Views counted meanwhile wait their minute like any other.
+            cursor.executemany("UPDATE rec_dirty SET due = ? WHERE key = ? AND mode = ? AND kind = 'viewed' "
+                               "AND product_id = ?", [(now + VIEWED_LIST_SECONDS, m["key"], m["mode"], m["product_id"])
+                                                      for m in marks if m["kind"] == "viewed"])
         done += len(marks)
     return done
 
@@ -169,8 +198,8 @@ def rebuild(storage, key: str, window: int = WINDOW) -> None:
         positions = dict(conn.execute("SELECT stream, position FROM rec_progress").fetchall())
         for table in _COUNTED:
             conn.execute(f"DELETE FROM {table} WHERE key = ?", (key,))
-        conn.execute("DELETE FROM rec_neighbours WHERE key = ? AND kind = 'bought'", (key,))
-        tally = Tally(conn, storage.dialect)
+        conn.execute("UPDATE rec_lists SET sold = 0, bought = '[]', viewed = '[]' WHERE key = ?", (key,))
+        tally = Tally(conn, storage.dialect, views_wait=0.0)
         for stream, sql in (("events", _EVENTS), ("records", _VERSIONS)):
             done, last = 0, positions.get(stream, 0)
             while done < last:
@@ -186,10 +215,12 @@ class Tally:
     """What one pass adds: counts summed in memory from what it reads through `conn`, then written in
     one transaction with one upsert per row."""
 
-    def __init__(self, conn, dialect):
-        """Read what the pass needs through this connection."""
+    def __init__(self, conn, dialect, views_wait: float | None = None):
+        """Read what the pass needs through this connection; co-viewed lists are due `views_wait` seconds
+        after the write (VIEWED_LIST_SECONDS unless given)."""
         self.conn = conn
         self.dialect = dialect
+        self.views_wait = VIEWED_LIST_SECONDS if views_wait is None else views_wait
         self.items = defaultdict(lambda: [0, 0.0, 0, 0.0])
         self.pairs = defaultdict(lambda: [0, 0.0])
         self.orders: set[tuple[str, str, str]] = set()
@@ -296,12 +327,19 @@ class Tally:
         self.visits[(key, mode, column, visitor)] = [*seen[-(CO_VIEW_STEPS * 3):], (product, moment)]
 
     def prepare(self) -> None:
-        """Read the current records of the products whose records changed (before the write)."""
+        """Read the current records of the products whose records changed, and keep of what pages reported
+        only what differs from the catalogue's rows (before the write)."""
         self.put = [self._backend(*product) for product in sorted(self.products)]
+        columns = ", ".join(PRODUCT_COLUMNS)
+        for found in [k for k in self.reported if k not in self.products]:
+            row = self.conn.execute(f"SELECT {columns} FROM rec_products WHERE key = ? AND mode = ? AND product_id = ?",
+                                    found).fetchone()
+            if row is not None and (row[-1] != "browser" or tuple(row) == tuple(self.reported[found].values())):
+                del self.reported[found]
 
     def write(self, conn) -> None:
         """Write what was added through `conn` (inside the caller's transaction): items and pairs summed
-        into theirs, orders noted, catalogue rows put, neighbours marked due."""
+        into theirs, orders noted, catalogue rows put, lists marked due."""
         cursor = conn.cursor()
         cursor.executemany(_ADD_ITEM, [(*k, *v) for k, v in self.items.items()])
         cursor.executemany(_ADD_PAIR, [(*k, *v) for k, v in self.pairs.items()])
@@ -315,12 +353,18 @@ class Tally:
                            [(*k, *v) for k, v in self.totals.items()])
         cursor.executemany("INSERT INTO rec_orders (key, mode, order_id) VALUES (?, ?, ?)", sorted(self.orders))
         put = self.put
-        cursor.executemany(_PUT_PRODUCT, [tuple(row.values()) for row in put])
         reported = [row for k, row in sorted(self.reported.items()) if k not in self.products]
-        cursor.executemany(_REPORT_PRODUCT, [tuple(row.values()) for row in reported])
-        # The neighbours to work out again: of every product bought now, and of every catalogue row put.
-        cursor.executemany(_MARK, sorted({(k, m, "bought", p) for (k, m, p), item in self.items.items() if item[0]}
-                                         | {(r["key"], r["mode"], "similar", r["product_id"]) for r in put + reported}))
+        if put or reported:
+            changed = _next_change(conn)
+            cursor.executemany(_PUT_PRODUCT, [(*row.values(), changed) for row in put])
+            cursor.executemany(_REPORT_PRODUCT, [(*row.values(), changed) for row in reported])
+        # The lists to work out again: of every product bought now and every catalogue row put at once, of
+        # every product in a new co-view once its views have waited.
+        due = time.time() + self.views_wait
+        cursor.executemany(_MARK, sorted(
+            {(k, m, "bought", p, 0.0) for (k, m, p), item in self.items.items() if item[0]}
+            | {(r["key"], r["mode"], "similar", r["product_id"], 0.0) for r in put + reported}
+            | {(k, m, "viewed", p, due) for (k, m, kind, p, _) in self.pairs if kind == "viewed"}))
 
     def _backend(self, key: str, mode: str, record_prefix: str) -> dict:
         """A product's row from its variants' current records (their ids start with the product's id)."""
@@ -331,6 +375,26 @@ class Tally:
         variants = [loaded_payload(payload) for (payload,) in rows]
         product_id = variants[0]["product_id"] if variants else _unquoted(record_prefix)
         return backend_product(key, mode, product_id, variants)
+
+
+def _compact(value) -> str:
+    """A list as rec_lists keeps it: JSON without spaces (an answer reads some ten of them)."""
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _short(number: float) -> float:
+    """A score to six significant digits: enough to rank, a third of the text."""
+    return float(f"{number:.6g}")
+
+
+def _next_change(conn) -> int:
+    """The number of the catalogue change this pass makes, moved on in rec_progress (its stream
+    `catalogue`), inside the pass's transaction."""
+    row = conn.execute("SELECT position FROM rec_progress WHERE stream = 'catalogue'").fetchone()
+    changed = (row[0] if row else 0) + 1
+    conn.execute("INSERT INTO rec_progress (stream, position) VALUES ('catalogue', ?) ON CONFLICT (stream) DO UPDATE "
+                 "SET position = excluded.position", (changed,))
+    return changed
 
 
 def _unquoted(record_prefix: str) -> str:
