@@ -53,3 +53,36 @@ def test_every_backend_has_the_same_migrations():
     names = {backend: [name for _, name, _ in base.migrations(backend)] for backend in ("sqlite", "postgres")}
     assert names["sqlite"] == names["postgres"]
     assert [version for version, _, _ in base.migrations("sqlite")] == list(range(1, len(names["sqlite"]) + 1))
+
+
+def test_a_store_with_neighbour_rows_gets_every_product_s_lists_worked_out(tmp_path, monkeypatch):
+    from collector.recommendations.upkeep import keep_up
+
+    every = base.migrations
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    # The store as the version before rec_lists left it: migrations up to 0020, with counts and neighbours.
+    monkeypatch.setattr(base, "migrations", lambda name: [m for m in every(name) if m[0] <= 20])
+    storage = create_app({"DATABASE_URL": url}).extensions["collector.storage"]
+    storage.migrate()
+    with storage.shared_transaction() as conn:
+        conn.executemany("INSERT INTO rec_items (key, mode, product_id, orders, bought, views, viewed) "
+                         "VALUES ('k', 'live', ?, 3, 3, 5, 5)", [("p1",), ("p2",)])
+        conn.execute("INSERT INTO rec_totals (key, mode, orders, bought, latest) VALUES ('k', 'live', 3, 3, 1)")
+        conn.executemany("INSERT INTO rec_pairs (key, mode, kind, product_id, other_id, n, weight) "
+                         "VALUES ('k', 'live', ?, ?, ?, 3, 3)",
+                         [(kind, *pair) for kind in ("bought", "viewed") for pair in (("p1", "p2"), ("p2", "p1"))])
+        conn.execute("INSERT INTO rec_neighbours (key, mode, kind, product_id, other_id, lift, base) "
+                     "VALUES ('k', 'live', 'bought', 'p1', 'p2', 0.5, 0.5)")
+    storage.close()
+
+    monkeypatch.setattr(base, "migrations", every)
+    upgraded = create_app({"DATABASE_URL": url}).extensions["collector.storage"]
+    assert "0021_recommendation_lists.sql" in upgraded.migrate()
+    marks = upgraded.shared_read("SELECT kind, product_id FROM rec_dirty ORDER BY kind, product_id")
+    assert [tuple(m.values()) for m in marks] == [("bought", "p1"), ("bought", "p2"), ("viewed", "p1"),
+                                                   ("viewed", "p2")]
+    keep_up(upgraded, settle=0)
+    lists = {row["product_id"]: row for row in upgraded.shared_read("SELECT * FROM rec_lists")}
+    assert lists["p1"]["sold"] == 1 and lists["p1"]["viewed"] == '[["p2",1.0]]'
+    assert upgraded.shared_read("SELECT count(*) AS n FROM rec_dirty")[0]["n"] == 0
+    upgraded.close()
