@@ -64,13 +64,22 @@ class Shelf:
     def fetch(self, read, key: str, mode: str, ids: list[str]) -> dict[str, Shown]:
         """These products' entries, reading the ones not yet on the shelf."""
         missing = [i for i in dict.fromkeys(ids) if i not in self.rows]
-        for part in range(0, len(missing), 500):
-            chunk = missing[part:part + 500]
-            found = {row["product_id"]: _shelved(row) for row in read(
-                f"{PRODUCTS} WHERE key = ? AND mode = ? AND product_id IN ({', '.join('?' for _ in chunk)})",
-                (key, mode, *chunk))}
-            self.rows.update({i: found.get(i) for i in chunk})
+        if missing:
+            found = catalogue_rows(read, key, mode, missing)
+            self.rows.update({i: _shelved(found[i]) if i in found else None for i in missing})
         return {i: self.rows[i] for i in ids if self.rows.get(i) is not None}
+
+
+def catalogue_rows(read, key: str, mode: str, ids: list[str]) -> dict[str, dict]:
+    """The catalogue rows of these products, by id (a product never described has none), read 500 at a
+    time."""
+    found = {}
+    for part in range(0, len(ids), 500):
+        chunk = ids[part:part + 500]
+        for row in read(f"{PRODUCTS} WHERE key = ? AND mode = ? AND product_id IN ({', '.join('?' for _ in chunk)})",
+                        (key, mode, *chunk)):
+            found[row["product_id"]] = row
+    return found
 
 
 def _shelved(row: dict) -> Shown:

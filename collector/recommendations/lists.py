@@ -16,6 +16,7 @@ from ..storage.records import loaded_payload
 from .catalogue import LEVELS
 from .kept import PRODUCTS
 from .kept import Shown
+from .kept import catalogue_rows
 from .kept import kept
 from .kept import shelf
 
@@ -284,14 +285,9 @@ class Lists:
         return [row["product_id"] for row in sorted(rows, key=lambda r: (-hits(r), -r["bought"], r["product_id"]))]
 
     def products(self, ids: list[str]) -> dict[str, dict]:
-        """The catalogue rows of these products, by id (a product never described has none)."""
-        found = {}
-        for part in range(0, len(ids), 500):
-            chunk = ids[part:part + 500]
-            for row in self.read(f"{PRODUCTS} WHERE key = ? AND mode = ? AND product_id IN ({_marks(chunk)})",
-                                 (self.key, self.mode, *chunk)):
-                found[row["product_id"]] = row
-        return found
+        """The catalogue rows of these products, by id, as stored (the worker's reads: answers read the
+        shelf, shown())."""
+        return catalogue_rows(self.read, self.key, self.mode, ids)
 
     def shown(self, ids: list[str]) -> dict[str, Shown]:
         """These products as answers show them, by id (none for a product the catalogue lacks), from
