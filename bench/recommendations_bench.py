@@ -1,7 +1,7 @@
 """Benchmark: page views answered with recommendations beside a plain event, over a large generated shop.
 
     python bench/recommendations_bench.py [--events 10000000] [--products 100000] [--seconds 10]
-                                          [--path /tmp/recs-bench.sqlite3]
+                                          [--warm 10] [--rounds 3] [--path /tmp/recs-bench.sqlite3]
 
 Generates a shop straight into a fresh SQLite store (kept for reuse: delete it to regenerate): a catalogue
 of `--products` products in 60 categories, and `--events` events of `--visitors` visitors, in visits of
@@ -9,9 +9,12 @@ one to eight product views (popular products more often), one visit in ten endin
 four products. Brings the recommendation tables up to date (timed: what the worker does), then, under
 gunicorn with one worker pinned to core 0, drives each load from core 1: a product click (a plain event,
 answered 204), a home page view and a product page view (answered with their lists), of products as popular
-as in the history, by visitors drawn evenly, in that order on one fresh worker. For each: the most
-requests per second a closed loop of 16 connections gets, then p50 and p99 of an open loop at 70% of that
-rate. Prints a Markdown table; compare the ratios of one run.
+as in the history, by visitors drawn evenly. Each load first runs `--warm` seconds unmeasured (a fresh
+worker reads the catalogue and the lists its answers need: docs/recommendations.md, "Speed"); then, in
+`--rounds` rounds of the three loads in turn, the most requests per second a closed loop of 16 connections
+gets, each page view's rate divided by the click's of the same round (the machine's speed drifts between
+rounds); then p50 and p99 of an open loop at 70% of each load's median rate. Prints a Markdown table with
+the median of the rounds and their range.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import json
 import os
 import random
 import sqlite3
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -135,6 +139,8 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=100_000)
     parser.add_argument("--visitors", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--warm", type=float, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--path", default="/tmp/recs-bench.sqlite3")
     args = parser.parse_args()
     bodies.SHOP.update(products=args.products, visitors=args.visitors)
@@ -153,20 +159,26 @@ def main() -> None:
     took = time.monotonic() - started
     storage.close()
     print(f"upkeep: {read:,} rows and products in {took:.0f} s", file=sys.stderr)
-    results = {}
+    rates: dict[str, list[float]] = {kind: [] for kind in LOADS}
     with Gunicorn(args.path, workers=1, cpus="0", LOG_LEVEL="WARNING") as server:
         for kind in LOADS:
-            rate = asyncio.run(_closed("127.0.0.1", server.port, key, kind, args.seconds, 16))
-            paced = open_loop("127.0.0.1", server.port, key, kind, 0.7 * rate, args.seconds, 2)
-            results[kind] = (rate, paced["p50_ms"], paced["p99_ms"], paced["refused_requests"] + paced["errors"])
-    base = results["click"][0]
+            asyncio.run(_closed("127.0.0.1", server.port, key, kind, args.warm, 16))
+        for _ in range(args.rounds):
+            for kind in LOADS:
+                rates[kind].append(asyncio.run(_closed("127.0.0.1", server.port, key, kind, args.seconds, 16)))
+        paced = {kind: open_loop("127.0.0.1", server.port, key, kind, 0.7 * statistics.median(rates[kind]),
+                                 args.seconds, 2) for kind in LOADS}
     print(f"\n{args.events:,} events, {args.products:,} products, {args.visitors:,} visitors; one gunicorn worker "
-          "on core 0, the client on the others\n")
-    print("| load | requests/s (16 connections) | ratio to a click | p50 at 70% (ms) | p99 at 70% (ms) | refused |")
+          f"on core 0, the client on the others; {args.rounds} rounds\n")
+    print("| load | requests/s (16 connections) | ratio to a click (range) | p50 at 70% (ms) | p99 at 70% (ms) "
+          "| refused |")
     print("|---|---|---|---|---|---|")
-    for kind, (rate, p50, p99, refused) in results.items():
-        print(f"| {kind} | {rate:,.0f} | {rate / base:.2f} | {p50:.1f} | {p99:.1f} | {refused} |")
-    print(json.dumps({k: v[0] for k, v in results.items()}), file=sys.stderr)
+    for kind in LOADS:
+        ratios = [rate / base for rate, base in zip(rates[kind], rates["click"], strict=True)]
+        print(f"| {kind} | {statistics.median(rates[kind]):,.0f} | {statistics.median(ratios):.2f} "
+              f"({min(ratios):.2f}-{max(ratios):.2f}) | {paced[kind]['p50_ms']:.1f} | {paced[kind]['p99_ms']:.1f} "
+              f"| {paced[kind]['refused_requests'] + paced[kind]['errors']} |")
+    print(json.dumps(rates), file=sys.stderr)
 
 
 if __name__ == "__main__":

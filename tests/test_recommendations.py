@@ -175,6 +175,19 @@ def test_a_product_out_of_stock_leaves_the_lists_at_the_next_pass(client, storag
     assert offered()["p2"]["name"] == "Back again"
 
 
+def test_the_lists_a_process_keeps_change_at_the_worker_s_next_pass(client, storage, key, secret):
+    catalogue(client, key, secret, [{"product_id": p} for p in ("p1", "p2", "p3")])
+    counted(storage)
+    assert ids(view(client, key, "p1", visitor="d")["related_product_skus"]) == ["p2", "p3"]  # p1's lists kept
+    for visitor in ("a", "b"):
+        view(client, key, "p1", visitor=visitor)
+        view(client, key, "p3", visitor=visitor)
+    assert ids(view(client, key, "p1", visitor="d")["related_product_skus"]) == ["p2", "p3"]  # not counted yet
+    counted(storage)
+    assert ids(view(client, key, "p1", visitor="d")["related_product_skus"]) == ["p3", "p2"]  # viewed with p1
+    assert storage.shared_read("SELECT changed FROM rec_lists WHERE product_id = 'p1'")[0]["changed"] > 0
+
+
 def test_products_in_the_cart_are_not_offered(client, storage, key, secret):
     catalogue(client, key, secret, [{"product_id": p} for p in ("p1", "p2", "p3")])
     for other in ("p2", "p3"):
@@ -202,7 +215,7 @@ def test_an_engine_failure_still_stores_the_event(client, storage, key, db, monk
     def broken(self, *args):
         raise RuntimeError("the engine broke")
 
-    monkeypatch.setattr(lists.Lists, "viewed", broken)
+    monkeypatch.setattr(lists.Lists, "history", broken)
     answer = view(client, key, "p1")
     assert answer == {name: [] for name in PRODUCT}
     assert db("SELECT product_id FROM events WHERE type = 'pageview'")[0]["product_id"] == "p1"

@@ -54,8 +54,8 @@ class _Page:
 
     def categories(self, ids: list[str]) -> dict[str, dict[str, str]]:
         """The categories of these products, by level (a product the catalogue lacks has none)."""
-        return {i: {level: value for level, value in zip(LEVELS, shown.levels, strict=True) if value is not None}
-                for i, shown in self.lists.shown(ids).items()}
+        return {i: {level: value for level, value in zip(LEVELS, levels, strict=True) if value is not None}
+                for i, (_, levels, _) in self.lists.shown(ids).items()}
 
     def fill(self, length: int, *sources) -> list[str]:
         """Up to `length` products offered from the sources in turn (each a callable giving ids, best
@@ -69,18 +69,24 @@ class _Page:
                 self.late = True
                 break
             ids = [i for i in dict.fromkeys(source()) if i not in self.excluded]
-            rows = self.lists.shown(ids)
-            for product_id in ids:
-                shown = rows.get(product_id)
-                if shown is None:  # offered as its id alone, for a shop that renders from its own catalogue
-                    chosen.append(json.dumps({"product_id": product_id}, ensure_ascii=False))
-                elif shown.offered:
-                    chosen.append(shown.text)
-                else:
-                    continue
-                self.excluded.add(product_id)
-                if len(chosen) == length:
-                    return chosen
+            start = 0
+            while start < len(ids):
+                # Looked up a few more than are missing at a time: a list's tail is rarely reached, and
+                # every product looked up for the first time is read from the store.
+                part = ids[start:start + 2 * (length - len(chosen))]
+                start += len(part)
+                rows = self.lists.shown(part)
+                for product_id in part:
+                    offered, _, text = rows.get(product_id) or (None, None, None)
+                    if offered is None:  # offered as its id alone, for a shop that renders from its own catalogue
+                        chosen.append(json.dumps({"product_id": product_id}, ensure_ascii=False))
+                    elif offered:
+                        chosen.append(text)
+                    else:
+                        continue
+                    self.excluded.add(product_id)
+                    if len(chosen) == length:
+                        return chosen
         return chosen
 
 
@@ -110,11 +116,10 @@ def _lists(page: _Page, row: dict, length: dict[str, int]) -> dict[str, list[str
     not show."""
     lists = page.lists
     visitor = lists.visitor(row["user_id"], row["anonymous_id"])
-    cart, bought = lists.basket(visitor)
+    viewed, cart, bought = lists.history(visitor)
     if row["type"] == "viewcart":
         cart = [line["product_id"] for line in row.get("lines") or () if line.get("product_id")]
     page.excluded.update(cart + bought)
-    viewed = lists.viewed(visitor)
     # What they bought is a seed too, but never crowds out all they viewed since.
     seeds = list(dict.fromkeys([*cart, *viewed[:SEEDS - 3], *bought[:3], *viewed]))[:SEEDS]
     n = length["related"]

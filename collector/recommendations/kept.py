@@ -1,6 +1,7 @@
-"""What a process keeps between answers: each site's catalogue as answers show it, brought up to date at
-every answer with only the rows the worker changed since (so never staler than the store), and the short
-lists every page reads (best sellers, trending products, banners), kept a few seconds.
+"""What a process keeps between answers: each site's catalogue as answers show it and the lists of the
+products answers read, brought up to date at every answer with only the rows the worker changed since (so
+never staler than the store), and the short lists every page reads (best sellers, trending products,
+banners), kept a few seconds.
 
 A product is kept as the JSON text of its object in an answer, not as a dict: an answer is then joined
 from text (no encoding per request), and tens of thousands of kept products are a few strings each, which
@@ -10,10 +11,11 @@ the garbage collector never walks.
 from __future__ import annotations
 
 import json
+import sys
 import time
+import weakref
 from dataclasses import dataclass
 from dataclasses import field
-from typing import NamedTuple
 
 from .catalogue import LEVELS
 from .catalogue import PRODUCT_COLUMNS
@@ -21,45 +23,72 @@ from .catalogue import answer_product
 
 #: How long a process keeps a site's best sellers, trending products and banners, in seconds.
 KEEP_SECONDS = 5.0
-#: Catalogue rows a process keeps per site before it starts afresh (a product object is some 1 KB).
-SHELF_ROWS = 50_000
+#: Catalogue rows a process keeps per site (some 0.5 KB each): the whole catalogue of most shops.
+SHELF_ROWS = 200_000
+#: Catalogue rows a shelf reads in product order per answer until it holds the whole catalogue (one by
+#: one as answers name them, a catalogue's long tail would be read for hours, a few rows per answer).
+WARM_ROWS = 500
+#: Products whose lists (rec_lists, some 1.5 KB each) a process keeps per site, as answers read them.
+LISTS_ROWS = 20_000
 #: The catalogue's rows as answers read them.
 PRODUCTS = f"SELECT {', '.join(PRODUCT_COLUMNS)} FROM rec_products"
+#: A product's lists as a shelf keeps them, [sold, bought, viewed, alike]: was it ever bought, then each
+#: list best first as rec_lists' JSON text until an answer first needs it, then as columns of plain tuples
+#: (bought: ids, lifts, base rates; viewed: ids, weights; alike: ids). A home page needs its seeds' bought
+#: lists alone, so a list is decoded once per process, and only if used.
+SOLD, BOUGHT, VIEWED, ALIKE = range(4)
 
-_lists: dict[tuple, tuple[float, object]] = {}
-_shelves: dict[tuple, Shelf] = {}
+_kept: dict[tuple, tuple[float, object]] = {}
+_shelves: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-class Shown(NamedTuple):
-    """A product as answers show it: may it be offered, its categories (category_1..4, None where it has
-    none), and its object in an answer as JSON text."""
-
-    offered: bool
-    levels: tuple
-    text: str
+#: A product as answers show it: may it be offered, its categories (category_1..4, None where it has none),
+#: and its object in an answer as JSON text. A plain tuple of strings, which the garbage collector stops
+#: tracking (a named tuple it would walk at every full collection, some 100,000 of them).
+Shown = tuple[bool, tuple, str]
 
 
 @dataclass
 class Shelf:
-    """One site's catalogue as this process knows it: each product read so far, or None where the
-    catalogue has no row; and the last change it has seen."""
+    """One site's catalogue and lists as this process knows them: each product read so far (None where the
+    catalogue has no row), how far the catalogue was read in order (None once all of it was), each
+    product's lists read so far (rec_lists' texts), and the last change seen to each."""
 
     changed: int = -1
     rows: dict[str, Shown | None] = field(default_factory=dict)
+    warmed: str | None = ""
+    lists_changed: int = -1
+    lists: dict[str, list] = field(default_factory=dict)
 
     def catch_up(self, read, key: str, mode: str) -> None:
-        """Take the rows the worker changed since this shelf last looked (one indexed read when none)."""
-        latest = read("SELECT max(changed) AS changed FROM rec_products WHERE key = ? AND mode = ?",
-                      (key, mode))[0]["changed"] or 0
-        if latest == self.changed:
-            return
-        if latest < self.changed or len(self.rows) > SHELF_ROWS:  # another store at this path, or too many
-            self.rows.clear()
-        else:
-            for row in read(f"{PRODUCTS} WHERE key = ? AND mode = ? AND changed > ?", (key, mode, self.changed)):
-                if row["product_id"] in self.rows:
-                    self.rows[row["product_id"]] = _shelved(row)
-        self.changed = latest
+        """Take the rows the worker changed since this shelf last looked (one indexed read when none), and
+        read the next rows of the catalogue while it is not all here."""
+        latest = read("SELECT (SELECT max(changed) FROM rec_products WHERE key = ? AND mode = ?) AS products, "
+                      "(SELECT max(changed) FROM rec_lists WHERE key = ? AND mode = ?) AS lists",
+                      (key, mode, key, mode))[0]
+        products, lists = latest["products"] or 0, latest["lists"] or 0
+        if products != self.changed:
+            if products < self.changed or len(self.rows) > SHELF_ROWS:  # another store at this path, or too many
+                self.rows.clear()
+                self.warmed = ""
+            else:
+                for row in read(f"{PRODUCTS} WHERE key = ? AND mode = ? AND changed > ?", (key, mode, self.changed)):
+                    if row["product_id"] in self.rows:
+                        self.rows[row["product_id"]] = _shelved(row)
+            self.changed = products
+        if lists != self.lists_changed:
+            if lists < self.lists_changed or len(self.lists) > LISTS_ROWS:
+                self.lists.clear()
+            else:
+                for row in read("SELECT product_id FROM rec_lists WHERE key = ? AND mode = ? AND changed > ?",
+                                (key, mode, self.lists_changed)):
+                    self.lists.pop(row["product_id"], None)
+            self.lists_changed = lists
+        if self.warmed is not None:
+            found = read(f"{PRODUCTS} WHERE key = ? AND mode = ? AND product_id > ? ORDER BY product_id LIMIT ?",
+                         (key, mode, self.warmed, WARM_ROWS))
+            self.rows.update((row["product_id"], _shelved(row)) for row in found)
+            self.warmed = found[-1]["product_id"] if len(found) == WARM_ROWS and len(self.rows) < SHELF_ROWS else None
 
     def fetch(self, read, key: str, mode: str, ids: list[str]) -> dict[str, Shown]:
         """These products' entries, reading the ones not yet on the shelf."""
@@ -68,6 +97,25 @@ class Shelf:
             found = catalogue_rows(read, key, mode, missing)
             self.rows.update({i: _shelved(found[i]) if i in found else None for i in missing})
         return {i: self.rows[i] for i in ids if self.rows.get(i) is not None}
+
+    def lists_of(self, read, key: str, mode: str, products: list[str]) -> dict[str, list]:
+        """These products' lists (see SOLD), reading the ones not yet kept."""
+        missing = [p for p in dict.fromkeys(products) if p not in self.lists]
+        if missing:
+            found = {row["product_id"]: row for row in read(
+                "SELECT product_id, sold, bought, viewed, alike FROM rec_lists WHERE key = ? AND mode = ? "
+                f"AND product_id IN ({', '.join('?' for _ in missing)})", (key, mode, *missing))}
+            self.lists.update({p: [found[p]["sold"], found[p]["bought"], found[p]["viewed"], found[p]["alike"]]
+                               if p in found else [0, "[]", "[]", "[]"] for p in missing})
+        return {p: self.lists[p] for p in products}
+
+    def listed(self, lists: list, kind: int) -> tuple:
+        """One of a product's lists (BOUGHT, VIEWED or ALIKE, from lists_of()) as columns, decoded the
+        first time it is used."""
+        found = lists[kind]
+        if isinstance(found, str):
+            found = lists[kind] = _columns(found)
+        return found
 
 
 def catalogue_rows(read, key: str, mode: str, ids: list[str]) -> dict[str, dict]:
@@ -84,26 +132,41 @@ def catalogue_rows(read, key: str, mode: str, ids: list[str]) -> dict[str, dict]
 
 def _shelved(row: dict) -> Shown:
     """A catalogue row as a shelf keeps it."""
-    return Shown(bool(row["offered"]), tuple(row[level] for level in LEVELS),
-                 json.dumps(answer_product(row), ensure_ascii=False, separators=(",", ":")))
+    return (bool(row["offered"]), tuple(row[level] for level in LEVELS),
+            json.dumps(answer_product(row), ensure_ascii=False, separators=(",", ":")))
 
 
-def shelf(store: int, key: str, mode: str) -> Shelf:
-    """This process's shelf of one store's site and mode."""
-    found = _shelves.get((store, key, mode))
+def _columns(text: str) -> tuple:
+    """A list's JSON text as columns of plain tuples (`[["a", 1.0], ["b", 0.5]]` as `(("a", "b"), (1.0,
+    0.5))`, `["a", "b"]` as `(("a", "b"),)`, none for an empty list), the ids interned: the same products
+    recur in many lists."""
+    rows = json.loads(text)
+    if not rows:
+        return ()
+    if not isinstance(rows[0], list):
+        return (tuple(map(sys.intern, rows)),)
+    ids, *scores = zip(*rows, strict=True)
+    return (tuple(map(sys.intern, ids)), *scores)
+
+
+def shelf(storage, key: str, mode: str) -> Shelf:
+    """This process's shelf of one store's site and mode (forgotten with the store: a new store object at
+    the same address must not inherit it)."""
+    sites = _shelves.setdefault(storage, {})
+    found = sites.get((key, mode))
     if found is None:
-        if len(_shelves) > 1000:
-            _shelves.clear()
-        found = _shelves[(store, key, mode)] = Shelf()
+        if len(sites) > 1000:
+            sites.clear()
+        found = sites[(key, mode)] = Shelf()
     return found
 
 
 def kept(key: tuple, load):
     """load() for this key, kept KEEP_SECONDS in this process (a few hundred sites' lists at most)."""
-    found = _lists.get(key)
+    found = _kept.get(key)
     now = time.monotonic()
     if found is None or found[0] < now:
-        if len(_lists) > 1000:
-            _lists.clear()
-        found = _lists[key] = (now + KEEP_SECONDS, load())
+        if len(_kept) > 1000:
+            _kept.clear()
+        found = _kept[key] = (now + KEEP_SECONDS, load())
     return found[1]

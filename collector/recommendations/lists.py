@@ -6,15 +6,22 @@ on the page, not in the cart, not twice on a page) are the answer's job (answers
 
 from __future__ import annotations
 
-import json
+import itertools
 import math
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..storage.records import loaded_payload
 from .catalogue import LEVELS
+from .kept import ALIKE
+from .kept import BOUGHT
 from .kept import PRODUCTS
+from .kept import SOLD
+from .kept import VIEWED
+from .kept import Shelf
 from .kept import Shown
 from .kept import catalogue_rows
 from .kept import kept
@@ -37,7 +44,6 @@ NEIGHBOURS = 50
 #: Products of the same categories scored for a product's similar list, per depth of categories shared.
 CANDIDATES = 300
 _WORDS = re.compile(r"\w+", re.UNICODE)
-_NO_LISTS = {"sold": 0, "bought": [], "viewed": [], "alike": []}
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,16 @@ class Visitor:
             [("user_id", self.user_id)] if self.user_id is not None else [])
 
 
+class History(NamedTuple):
+    """What a visitor did lately: the products they viewed (newest first, each once), those of their cart
+    (their last cart view, unless they ordered since), and those of their orders among their last BASKETS
+    cart views and orders (newest first)."""
+
+    viewed: list[str]
+    cart: list[str]
+    bought: list[str]
+
+
 def _marks(values: list) -> str:
     """As many placeholders as values."""
     return ", ".join("?" for _ in values)
@@ -64,12 +80,12 @@ class Lists:
 
     def __init__(self, storage, key: str, mode: str, read=None):
         """Read this site's tables in this store (through `read`, one connection's, when given)."""
+        self.storage = storage
         self.store = id(storage)
         self.read = read or storage.shared_read
         self.key = key
         self.mode = mode
-        self._lists: dict[str, dict] = {}
-        self._shelf = None
+        self._shelf: Shelf | None = None
 
     # Who, and what they did: read from the events, so a view stored a moment ago counts at once.
 
@@ -83,36 +99,34 @@ class Lists:
                           if row["anonymous_id"] != anonymous_id]
         return Visitor(user_id, tuple(anonymous))
 
-    def viewed(self, visitor: Visitor) -> list[str]:
-        """The products the visitor viewed, newest first, each once."""
-        found = []
+    def history(self, visitor: Visitor) -> History:
+        """What the visitor viewed, carted and bought lately, in one statement that reads only indexes
+        (their product views, and their cart views and completed orders, newest first), then the lines of
+        their cart and orders."""
+        parts, params = [], []
         for column, value in visitor.identities():
-            found += [(row["id"], row["product_id"]) for row in self.read(
-                f"SELECT id, product_id FROM events WHERE key = ? AND mode = ? AND {column} = ? AND type = "
-                "'pageview' AND subtype = 'product' AND bot IS NULL ORDER BY id DESC LIMIT ?",
-                (self.key, self.mode, value, HISTORY))]
-        return list(dict.fromkeys(product for _, product in sorted(found, reverse=True)))
-
-    def basket(self, visitor: Visitor) -> tuple[list[str], list[str]]:
-        """The products of the visitor's cart (their last cart view, unless they ordered since), and those
-        of the orders among their last BASKETS cart views and orders, newest first."""
-        found = []
-        for column, value in visitor.identities():
-            found += self.read(f"SELECT id, type FROM events WHERE {column} = ? AND key = ? AND mode = ? AND "
-                               "(type = 'viewcart' OR (type = 'order' AND subtype = 'completed')) "
-                               "ORDER BY id DESC LIMIT ?", (value, self.key, self.mode, BASKETS))
-        found = sorted(found, key=lambda row: -row["id"])[:BASKETS]
-        if not found:
-            return [], []
-        cart = found[0]["id"] if found[0]["type"] == "viewcart" else None
-        orders = [row["id"] for row in found if row["type"] == "order"]
+            parts += [f"SELECT * FROM (SELECT id, 'view' AS kind, product_id FROM events WHERE key = ? AND mode = ? "
+                      f"AND {column} = ? AND type = 'pageview' AND subtype = 'product' AND bot IS NULL "
+                      f"ORDER BY id DESC LIMIT {HISTORY}) AS views",
+                      "SELECT * FROM (SELECT id, type AS kind, NULL AS product_id FROM events WHERE key = ? "
+                      f"AND mode = ? AND {column} = ? AND type IN ('viewcart', 'order') AND (type = 'viewcart' "
+                      f"OR subtype = 'completed') ORDER BY id DESC LIMIT {BASKETS}) AS baskets"]
+            params += [self.key, self.mode, value] * 2
+        if not parts:
+            return History([], [], [])
+        found = sorted(self.read(" UNION ALL ".join(parts), params), key=lambda row: -row["id"])
+        viewed = list(dict.fromkeys(row["product_id"] for row in found if row["kind"] == "view"))
+        baskets = [row for row in found if row["kind"] != "view"][:BASKETS]
+        if not baskets:
+            return History(viewed, [], [])
+        cart = baskets[0]["id"] if baskets[0]["kind"] == "viewcart" else None
+        orders = [row["id"] for row in baskets if row["kind"] == "order"]
         lines = defaultdict(list)
         wanted = [pk for pk in (cart, *orders) if pk is not None]
-        if wanted:
-            for row in self.read(f"SELECT event_pk, product_id FROM event_lines WHERE event_pk IN ({_marks(wanted)}) "
-                                 "AND product_id IS NOT NULL ORDER BY line_no", wanted):
-                lines[row["event_pk"]].append(row["product_id"])
-        return lines.get(cart, []), list(dict.fromkeys(p for pk in orders for p in lines[pk]))
+        for row in self.read(f"SELECT event_pk, product_id FROM event_lines WHERE event_pk IN ({_marks(wanted)}) "
+                             "AND product_id IS NOT NULL ORDER BY line_no", wanted):
+            lines[row["event_pk"]].append(row["product_id"])
+        return History(viewed, lines.get(cart, []), list(dict.fromkeys(p for pk in orders for p in lines[pk])))
 
     # What the worker counted.
 
@@ -145,24 +159,13 @@ class Lists:
                 found.append((row["other_id"], lift, base))
         return sorted(found, key=lambda item: (-item[1] - item[2], item[0]))[:NEIGHBOURS]
 
-    def lists(self, products: list[str]) -> dict[str, dict]:
-        """The worker's lists of these products (rec_lists), each row read once per answer: `sold`, and
-        `bought`, `viewed` and `alike` as JSON text (read them with listed())."""
-        missing = [p for p in dict.fromkeys(products) if p not in self._lists]
-        if missing:
-            found = {row["product_id"]: row for row in self.read(
-                "SELECT product_id, sold, bought, viewed, alike FROM rec_lists WHERE key = ? AND mode = ? "
-                f"AND product_id IN ({_marks(missing)})", (self.key, self.mode, *missing))}
-            self._lists.update({p: found.get(p, _NO_LISTS) for p in missing})
-        return {p: self._lists[p] for p in products}
+    def lists(self, products: list[str]) -> dict[str, list]:
+        """The worker's lists of these products (rec_lists), from this process's shelf (see kept.SOLD)."""
+        return self.shelf.lists_of(self.read, self.key, self.mode, products)
 
-    def listed(self, product: str, kind: str) -> list:
-        """One of a product's lists (`bought`, `viewed`, `alike`), best first, decoded once per answer
-        (a home page reads a few of its seeds' thirty)."""
-        row = self.lists([product])[product]
-        if isinstance(row[kind], str):
-            row[kind] = json.loads(row[kind])
-        return row[kind]
+    def listed(self, product: str, kind: int) -> Iterator[tuple]:
+        """One of a product's lists (kept.BOUGHT, VIEWED or ALIKE), best first, as rows."""
+        return zip(*self.shelf.listed(self.lists([product])[product], kind), strict=True)
 
     def bought_with(self, products: list[str], limit: int) -> list[str]:
         """Products bought with these, best first: each starts from its base rate (the best sellers), and
@@ -170,14 +173,14 @@ class Lists:
         weighs most). Empty when none of them was ever bought, so that the list falls back to other
         evidence."""
         found = self.lists(products)
-        sources = [p for p in products if found[p]["sold"]]
+        sources = [p for p in products if found[p][SOLD]]
         if not sources:
             return []
         place = {product: 1.0 / (n + 1) for n, product in enumerate(sources)}
         rates = dict(self.best_sellers(limit))
         lifts = defaultdict(float)
         for product in sources:
-            for other, lift, base in self.listed(product, "bought"):
+            for other, lift, base in self.listed(product, BOUGHT):
                 rates.setdefault(other, base)
                 lifts[other] += place[product] * lift
         weight = sum(place.values())
@@ -199,7 +202,7 @@ class Lists:
         scored = defaultdict(float)
         self.lists(products)
         for n, product in enumerate(dict.fromkeys(products)):
-            for other, w in self.listed(product, "viewed")[:limit * OVER_FETCH]:
+            for other, w in itertools.islice(self.listed(product, VIEWED), limit * OVER_FETCH):
                 scored[other] += w / (n + 1)
         return sorted(scored, key=lambda other: (-scored[other], other))
 
@@ -260,7 +263,7 @@ class Lists:
 
     def similar(self, product: str, limit: int) -> list[str]:
         """The products most like this one, best first (the worker's `similar` list)."""
-        return self.listed(product, "alike")[:limit * OVER_FETCH]
+        return [other for other, in itertools.islice(self.listed(product, ALIKE), limit * OVER_FETCH)]
 
     def matching(self, term: str, limit: int) -> list[str]:
         """Products whose name, brand or category holds the words of a search term, most words first,
@@ -289,13 +292,18 @@ class Lists:
         shelf, shown())."""
         return catalogue_rows(self.read, self.key, self.mode, ids)
 
+    @property
+    def shelf(self) -> Shelf:
+        """This process's shelf of the site, brought up to date once per answer."""
+        if self._shelf is None:
+            self._shelf = shelf(self.storage, self.key, self.mode)
+            self._shelf.catch_up(self.read, self.key, self.mode)
+        return self._shelf
+
     def shown(self, ids: list[str]) -> dict[str, Shown]:
         """These products as answers show them, by id (none for a product the catalogue lacks), from
-        this process's shelf, brought up to date once per answer."""
-        if self._shelf is None:
-            self._shelf = shelf(self.store, self.key, self.mode)
-            self._shelf.catch_up(self.read, self.key, self.mode)
-        return self._shelf.fetch(self.read, self.key, self.mode, ids)
+        this process's shelf."""
+        return self.shelf.fetch(self.read, self.key, self.mode, ids)
 
     def banners(self) -> list[dict]:
         """The site's banners with their clicks, in the order the shop sent them; kept for a few seconds

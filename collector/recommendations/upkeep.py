@@ -84,9 +84,10 @@ _MARK = ("INSERT INTO rec_dirty (key, mode, kind, product_id, version, due) VALU
          "excluded.due < rec_dirty.due THEN excluded.due ELSE rec_dirty.due END")
 #: Each kind's columns in rec_lists.
 _LIST_COLUMNS = {"bought": ("sold", "bought"), "viewed": ("viewed",), "similar": ("alike",)}
-_PUT_LIST = {kind: insert_sql("rec_lists", ("key", "mode", "product_id", *columns))
+_PUT_LIST = {kind: insert_sql("rec_lists", ("key", "mode", "product_id", *columns, "changed"))
              + " ON CONFLICT (key, mode, product_id) DO UPDATE SET "
-             + ", ".join(f"{c} = excluded.{c}" for c in columns) for kind, columns in _LIST_COLUMNS.items()}
+             + ", ".join(f"{c} = excluded.{c}" for c in (*columns, "changed"))
+             for kind, columns in _LIST_COLUMNS.items()}
 
 
 def keep_up(storage, stopping: Callable[[], bool] = lambda: False, window: int = WINDOW,
@@ -138,8 +139,9 @@ def rewrite_lists(storage, stopping: Callable[[], bool] = lambda: False, batch: 
             rows[kind].append((mark["key"], mark["mode"], product, *found))
         with storage.shared_transaction() as conn:
             cursor = conn.cursor()
+            changed = _next_change(conn)
             for kind, put in rows.items():
-                cursor.executemany(_PUT_LIST[kind], put)
+                cursor.executemany(_PUT_LIST[kind], [(*row, changed) for row in put])
             cursor.executemany("DELETE FROM rec_dirty WHERE key = ? AND mode = ? AND kind = ? AND product_id = ? "
                                "AND version = ?", [tuple(m.values()) for m in marks])
             # Views counted meanwhile wait their minute like any other.
@@ -198,7 +200,8 @@ def rebuild(storage, key: str, window: int = WINDOW) -> None:
         positions = dict(conn.execute("SELECT stream, position FROM rec_progress").fetchall())
         for table in _COUNTED:
             conn.execute(f"DELETE FROM {table} WHERE key = ?", (key,))
-        conn.execute("UPDATE rec_lists SET sold = 0, bought = '[]', viewed = '[]' WHERE key = ?", (key,))
+        conn.execute("UPDATE rec_lists SET sold = 0, bought = '[]', viewed = '[]', changed = ? WHERE key = ?",
+                     (_next_change(conn), key))
         tally = Tally(conn, storage.dialect, views_wait=0.0)
         for stream, sql in (("events", _EVENTS), ("records", _VERSIONS)):
             done, last = 0, positions.get(stream, 0)
@@ -388,13 +391,11 @@ def _short(number: float) -> float:
 
 
 def _next_change(conn) -> int:
-    """The number of the catalogue change this pass makes, moved on in rec_progress (its stream
-    `catalogue`), inside the pass's transaction."""
-    row = conn.execute("SELECT position FROM rec_progress WHERE stream = 'catalogue'").fetchone()
-    changed = (row[0] if row else 0) + 1
-    conn.execute("INSERT INTO rec_progress (stream, position) VALUES ('catalogue', ?) ON CONFLICT (stream) DO UPDATE "
-                 "SET position = excluded.position", (changed,))
-    return changed
+    """The number of the change to the catalogue or the lists this transaction makes, moved on in
+    rec_progress (its stream `catalogue`). One statement, whose row lock holds until commit: two
+    transactions never share a number, and a number is seen only after every smaller one."""
+    return conn.execute("INSERT INTO rec_progress (stream, position) VALUES ('catalogue', 1) ON CONFLICT (stream) "
+                        "DO UPDATE SET position = rec_progress.position + 1 RETURNING position").fetchone()[0]
 
 
 def _unquoted(record_prefix: str) -> str:
