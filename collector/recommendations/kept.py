@@ -11,7 +11,6 @@ the garbage collector never walks.
 from __future__ import annotations
 
 import json
-import sys
 import time
 import weakref
 from dataclasses import dataclass
@@ -32,11 +31,12 @@ WARM_ROWS = 500
 LISTS_ROWS = 20_000
 #: The catalogue's rows as answers read them.
 PRODUCTS = f"SELECT {', '.join(PRODUCT_COLUMNS)} FROM rec_products"
-#: A product's lists as a shelf keeps them, [sold, bought, viewed, alike]: was it ever bought, then each
-#: list best first as rec_lists' JSON text until an answer first needs it, then as columns of plain tuples
-#: (bought: ids, lifts, base rates; viewed: ids, weights; alike: ids). A home page needs its seeds' bought
-#: lists alone, so a list is decoded once per process, and only if used.
+#: A product's lists as a shelf keeps them, (sold, bought, viewed, alike): was it ever bought, then each
+#: list best first as rec_lists' JSON text (an answer decodes the few it uses: a product page its own
+#: three, a home page its seeds' bought lists), in a plain tuple the garbage collector never walks.
 SOLD, BOUGHT, VIEWED, ALIKE = range(4)
+#: A product the worker has made no lists for.
+NO_LISTS = (0, "[]", "[]", "[]")
 
 _kept: dict[tuple, tuple[float, object]] = {}
 _shelves: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -58,7 +58,7 @@ class Shelf:
     rows: dict[str, Shown | None] = field(default_factory=dict)
     warmed: str | None = ""
     lists_changed: int = -1
-    lists: dict[str, list] = field(default_factory=dict)
+    lists: dict[str, tuple] = field(default_factory=dict)
 
     def catch_up(self, read, key: str, mode: str) -> None:
         """Take the rows the worker changed since this shelf last looked (one indexed read when none), and
@@ -92,30 +92,24 @@ class Shelf:
 
     def fetch(self, read, key: str, mode: str, ids: list[str]) -> dict[str, Shown]:
         """These products' entries, reading the ones not yet on the shelf."""
-        missing = [i for i in dict.fromkeys(ids) if i not in self.rows]
+        rows = self.rows
+        missing = [i for i in ids if i not in rows]
         if missing:
+            missing = list(dict.fromkeys(missing))
             found = catalogue_rows(read, key, mode, missing)
-            self.rows.update({i: _shelved(found[i]) if i in found else None for i in missing})
-        return {i: self.rows[i] for i in ids if self.rows.get(i) is not None}
+            rows.update({i: _shelved(found[i]) if i in found else None for i in missing})
+        return {i: shown for i in ids if (shown := rows[i]) is not None}
 
-    def lists_of(self, read, key: str, mode: str, products: list[str]) -> dict[str, list]:
+    def lists_of(self, read, key: str, mode: str, products: list[str]) -> dict[str, tuple]:
         """These products' lists (see SOLD), reading the ones not yet kept."""
         missing = [p for p in dict.fromkeys(products) if p not in self.lists]
         if missing:
             found = {row["product_id"]: row for row in read(
                 "SELECT product_id, sold, bought, viewed, alike FROM rec_lists WHERE key = ? AND mode = ? "
                 f"AND product_id IN ({', '.join('?' for _ in missing)})", (key, mode, *missing))}
-            self.lists.update({p: [found[p]["sold"], found[p]["bought"], found[p]["viewed"], found[p]["alike"]]
-                               if p in found else [0, "[]", "[]", "[]"] for p in missing})
+            self.lists.update({p: (found[p]["sold"], found[p]["bought"], found[p]["viewed"], found[p]["alike"])
+                               if p in found else NO_LISTS for p in missing})
         return {p: self.lists[p] for p in products}
-
-    def listed(self, lists: list, kind: int) -> tuple:
-        """One of a product's lists (BOUGHT, VIEWED or ALIKE, from lists_of()) as columns, decoded the
-        first time it is used."""
-        found = lists[kind]
-        if isinstance(found, str):
-            found = lists[kind] = _columns(found)
-        return found
 
 
 def catalogue_rows(read, key: str, mode: str, ids: list[str]) -> dict[str, dict]:
@@ -134,19 +128,6 @@ def _shelved(row: dict) -> Shown:
     """A catalogue row as a shelf keeps it."""
     return (bool(row["offered"]), tuple(row[level] for level in LEVELS),
             json.dumps(answer_product(row), ensure_ascii=False, separators=(",", ":")))
-
-
-def _columns(text: str) -> tuple:
-    """A list's JSON text as columns of plain tuples (`[["a", 1.0], ["b", 0.5]]` as `(("a", "b"), (1.0,
-    0.5))`, `["a", "b"]` as `(("a", "b"),)`, none for an empty list), the ids interned: the same products
-    recur in many lists."""
-    rows = json.loads(text)
-    if not rows:
-        return ()
-    if not isinstance(rows[0], list):
-        return (tuple(map(sys.intern, rows)),)
-    ids, *scores = zip(*rows, strict=True)
-    return (tuple(map(sys.intern, ids)), *scores)
 
 
 def shelf(storage, key: str, mode: str) -> Shelf:

@@ -6,11 +6,10 @@ on the page, not in the cart, not twice on a page) are the answer's job (answers
 
 from __future__ import annotations
 
-import itertools
+import json
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -81,6 +80,7 @@ class Lists:
     def __init__(self, storage, key: str, mode: str, read=None):
         """Read this site's tables in this store (through `read`, one connection's, when given)."""
         self.storage = storage
+        self._decoded: dict[tuple[str, int], list] = {}
         self.store = id(storage)
         self.read = read or storage.shared_read
         self.key = key
@@ -159,13 +159,16 @@ class Lists:
                 found.append((row["other_id"], lift, base))
         return sorted(found, key=lambda item: (-item[1] - item[2], item[0]))[:NEIGHBOURS]
 
-    def lists(self, products: list[str]) -> dict[str, list]:
+    def lists(self, products: list[str]) -> dict[str, tuple]:
         """The worker's lists of these products (rec_lists), from this process's shelf (see kept.SOLD)."""
         return self.shelf.lists_of(self.read, self.key, self.mode, products)
 
-    def listed(self, product: str, kind: int) -> Iterator[tuple]:
-        """One of a product's lists (kept.BOUGHT, VIEWED or ALIKE), best first, as rows."""
-        return zip(*self.shelf.listed(self.lists([product])[product], kind), strict=True)
+    def listed(self, product: str, kind: int) -> list:
+        """One of a product's lists (kept.BOUGHT, VIEWED or ALIKE), best first, decoded once per answer."""
+        found = self._decoded.get((product, kind))
+        if found is None:
+            found = self._decoded[(product, kind)] = json.loads(self.lists([product])[product][kind])
+        return found
 
     def bought_with(self, products: list[str], limit: int) -> list[str]:
         """Products bought with these, best first: each starts from its base rate (the best sellers), and
@@ -176,14 +179,16 @@ class Lists:
         sources = [p for p in products if found[p][SOLD]]
         if not sources:
             return []
-        place = {product: 1.0 / (n + 1) for n, product in enumerate(sources)}
-        rates = dict(self.best_sellers(limit))
+        best = self.best_sellers(limit)
+        lifted = [(n, row) for n, product in enumerate(sources) for row in self.listed(product, BOUGHT)]
+        if not lifted:  # the best sellers as they are (most products are bought with nothing beyond chance)
+            return [other for other, _ in best]
+        rates = dict(best)
         lifts = defaultdict(float)
-        for product in sources:
-            for other, lift, base in self.listed(product, BOUGHT):
-                rates.setdefault(other, base)
-                lifts[other] += place[product] * lift
-        weight = sum(place.values())
+        for n, (other, lift, base) in lifted:
+            rates.setdefault(other, base)
+            lifts[other] += lift / (n + 1)
+        weight = sum(1.0 / (n + 1) for n in range(len(sources)))
         scores = {other: rate * weight + lifts[other] for other, rate in rates.items()}
         return sorted(scores, key=lambda other: (-scores[other], other))
 
@@ -202,7 +207,7 @@ class Lists:
         scored = defaultdict(float)
         self.lists(products)
         for n, product in enumerate(dict.fromkeys(products)):
-            for other, w in itertools.islice(self.listed(product, VIEWED), limit * OVER_FETCH):
+            for other, w in self.listed(product, VIEWED)[:limit * OVER_FETCH]:
                 scored[other] += w / (n + 1)
         return sorted(scored, key=lambda other: (-scored[other], other))
 
@@ -263,7 +268,7 @@ class Lists:
 
     def similar(self, product: str, limit: int) -> list[str]:
         """The products most like this one, best first (the worker's `similar` list)."""
-        return [other for other, in itertools.islice(self.listed(product, ALIKE), limit * OVER_FETCH)]
+        return self.listed(product, ALIKE)[:limit * OVER_FETCH]
 
     def matching(self, term: str, limit: int) -> list[str]:
         """Products whose name, brand or category holds the words of a search term, most words first,
