@@ -229,33 +229,20 @@ def page(browser):
     context.close()
 
 
-#: The one skip CI lets stand: a third party's client that no registry carries and this repository may not
-#: hold (DataCue's PHP client), where its fetched source is not on the machine. It is reported loudly.
-FETCHED_SOURCE_ABSENT = "fetched source absent:"
-
-
 def pytest_terminal_summary(terminalreporter):
     """At the end of the run: how many generated requests the long fuzz run sent (added up over every test
-    process), and every test skipped because a fetched client's source was absent."""
+    process)."""
     sent = sum(value for report in terminalreporter.stats.get("passed", [])
                for name, value in getattr(report, "user_properties", ()) if name == "fuzz_requests")
     if sent:
         terminalreporter.write_line(f"long fuzz run: {sent:,} generated requests, none answered 5xx")
-    skipped = [r for r in terminalreporter.stats.get("skipped", []) if FETCHED_SOURCE_ABSENT in str(r.longrepr)]
-    if skipped:
-        terminalreporter.write_sep("!", f"{len(skipped)} test(s) did not run: a fetched client's source is absent",
-                                   red=True)
-        for report in skipped:
-            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
-            terminalreporter.write_line(f"{report.nodeid}: {reason}")
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     """Where TESTS_NO_SKIP is set (CI), a skipped test fails: a missing tool must not pass silently."""
     report = yield
-    if report.skipped and os.environ.get("TESTS_NO_SKIP") and not hasattr(report, "wasxfail") \
-            and FETCHED_SOURCE_ABSENT not in str(report.longrepr):
+    if report.skipped and os.environ.get("TESTS_NO_SKIP") and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped where TESTS_NO_SKIP forbids skipping: {report.longrepr}"
     return report

@@ -2,8 +2,9 @@
 URLs, runs its own example scripts against the collector under real gunicorn; what they sent is in the views.
 
 The client's source is not in this repository (it is DataCue's, and no registry this project installs
-from carries it): the test takes it from a git directory, `DATACUE_PHP_GIT` (default: where the
-project's tooling fetches it), and extracts the pinned commit. PHP with curl comes from Debian.
+from carries it): the test clones it from the git bundle beside the project, `../shared/vendor/
+datacue-php.bundle` (or `DATACUE_PHP_BUNDLE`), and extracts the pinned commit. PHP with curl comes from
+Debian.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from support.servers import prepare_store
 
 #: The 2019-07 release (composer version 1.0.4): PUT to cancel orders, PUT /v1/batch/<type>, the overview.
 COMMIT = "02c076aadad0ed8b9c0a300c1bedcce6ab0dd736"
-SOURCE = Path(os.environ.get("DATACUE_PHP_GIT", "/work/.mirror/DataCueCo+datacue-php/repo"))
+BUNDLE = Path(os.environ.get("DATACUE_PHP_BUNDLE",
+                           Path(__file__).resolve().parents[2] / "shared" / "vendor" / "datacue-php.bundle"))
 #: Autoload the client's classes the way its composer.json says (PSR-4, DataCue\ in src/).
 AUTOLOAD = """<?php
 spl_autoload_register(function ($class) {
@@ -56,10 +58,10 @@ SCRIPTS = [
 ]
 
 
-def _client(folder: Path, url: str, key: str, secret: str) -> Path:
+def _client(source: Path, folder: Path, url: str, key: str, secret: str) -> Path:
     """The client at COMMIT in `folder`, its base URLs pointed at `url`, with an autoloader and a config."""
     folder.mkdir()
-    archive = subprocess.run(["git", "-C", str(SOURCE), "archive", COMMIT], check=True, capture_output=True).stdout
+    archive = subprocess.run(["git", "-C", str(source), "archive", COMMIT], check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
     constants = folder / "src" / "Constants.php"
     text = constants.read_text()
@@ -86,11 +88,13 @@ def php():
 
 
 @pytest.fixture
-def source():
-    """The client's git directory, or a skip naming where it was looked for (see conftest: an allowed one)."""
-    if not (SOURCE / "HEAD").exists() and not (SOURCE / ".git").exists():
-        pytest.skip(f"fetched source absent: DataCue's PHP client was looked for at {SOURCE} (set DATACUE_PHP_GIT)")
-    return SOURCE
+def source(tmp_path):
+    """A clone of the client's bundle (no work tree: the test extracts one commit), or a loud skip."""
+    if not BUNDLE.is_file():
+        pytest.skip(f"DataCue's PHP client was looked for at {BUNDLE} (set DATACUE_PHP_BUNDLE)")
+    clone = tmp_path / "datacue-php.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(BUNDLE), str(clone)], check=True, capture_output=True)
+    return clone
 
 
 def _rows(path: str, sql: str) -> list[tuple]:
@@ -113,7 +117,7 @@ def test_the_official_php_client_examples(tmp_path, php, source):
     # Every example script of the release runs: every call the client makes.
     assert set(SCRIPTS) == {name.removeprefix("examples/") for name in listed} - {"config.php"}
     with Gunicorn(store, workers=1) as server:
-        client = _client(tmp_path / "datacue-php", server.url, key, secret)
+        client = _client(source, tmp_path / "datacue-php", server.url, key, secret)
         # users/update.php updates a user "p1" that no other example creates: the shop has it already.
         seed = subprocess.run(["curl", "-sf", "-u", f"{key}:{secret}", "-H", "Content-Type: application/json",
                                "-d", json.dumps({"user_id": "p1", "email": "p1@abc.com"}),
