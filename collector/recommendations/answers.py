@@ -54,8 +54,8 @@ class _Page:
 
     def categories(self, ids: list[str]) -> dict[str, dict[str, str]]:
         """The categories of these products, by level (a product the catalogue lacks has none)."""
-        return {i: {level: value for level, value in zip(LEVELS, levels, strict=True) if value is not None}
-                for i, (_, levels, _) in self.lists.shown(ids).items()}
+        return {i: {level: value for level, value in zip(LEVELS, shown[1], strict=True) if value is not None}
+                for i, shown in zip(ids, self.lists.shown(ids), strict=True) if shown is not None}
 
     def fill(self, length: int, *sources) -> list[str]:
         """Up to `length` products offered from the sources in turn (each a callable giving ids, best
@@ -75,9 +75,8 @@ class _Page:
                 # every product looked up for the first time is read from the store.
                 part = ids[start:start + 2 * (length - len(chosen))]
                 start += len(part)
-                rows = self.lists.shown(part)
-                for product_id in part:
-                    offered, _, text = rows.get(product_id) or (None, None, None)
+                for product_id, shown in zip(part, self.lists.shown(part), strict=True):
+                    offered, _, text = shown or (None, None, None)
                     if offered is None:  # offered as its id alone, for a shop that renders from its own catalogue
                         chosen.append(json.dumps({"product_id": product_id}, ensure_ascii=False))
                     elif offered:

@@ -39,6 +39,8 @@ SOLD, BOUGHT, VIEWED, ALIKE = range(4)
 NO_LISTS = (0, "[]", "[]", "[]")
 
 _kept: dict[tuple, tuple[float, object]] = {}
+#: A product not yet looked for on a shelf.
+_UNREAD = object()
 _shelves: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -90,15 +92,19 @@ class Shelf:
             self.rows.update((row["product_id"], _shelved(row)) for row in found)
             self.warmed = found[-1]["product_id"] if len(found) == WARM_ROWS and len(self.rows) < SHELF_ROWS else None
 
-    def fetch(self, read, key: str, mode: str, ids: list[str]) -> dict[str, Shown]:
-        """These products' entries, reading the ones not yet on the shelf."""
+    def fetch(self, read, key: str, mode: str, ids: list[str]) -> list[Shown | None]:
+        """These products' entries in the same order (None for a product the catalogue lacks), reading the
+        ones not yet on the shelf. Each id is looked up once: in a catalogue of 100,000 products a lookup
+        is a few cache misses, and a page makes dozens."""
         rows = self.rows
-        missing = [i for i in ids if i not in rows]
+        found = [rows.get(i, _UNREAD) for i in ids]
+        missing = [i for i, shown in zip(ids, found, strict=True) if shown is _UNREAD]
         if missing:
             missing = list(dict.fromkeys(missing))
-            found = catalogue_rows(read, key, mode, missing)
-            rows.update({i: _shelved(found[i]) if i in found else None for i in missing})
-        return {i: shown for i in ids if (shown := rows[i]) is not None}
+            read_now = catalogue_rows(read, key, mode, missing)
+            rows.update({i: _shelved(read_now[i]) if i in read_now else None for i in missing})
+            found = [rows[i] for i in ids]
+        return found
 
     def lists_of(self, read, key: str, mode: str, products: list[str]) -> dict[str, tuple]:
         """These products' lists (see SOLD), reading the ones not yet kept."""

@@ -305,9 +305,9 @@ class Lists:
             self._shelf.catch_up(self.read, self.key, self.mode)
         return self._shelf
 
-    def shown(self, ids: list[str]) -> dict[str, Shown]:
-        """These products as answers show them, by id (none for a product the catalogue lacks), from
-        this process's shelf."""
+    def shown(self, ids: list[str]) -> list[Shown | None]:
+        """These products as answers show them, in the same order (None for a product the catalogue
+        lacks), from this process's shelf."""
         return self.shelf.fetch(self.read, self.key, self.mode, ids)
 
     def banners(self) -> list[dict]:
