@@ -110,21 +110,25 @@ class Shelf:
         """These products' lists (see SOLD), reading the ones not yet kept."""
         missing = [p for p in dict.fromkeys(products) if p not in self.lists]
         if missing:
-            found = {row["product_id"]: row for row in read(
-                "SELECT product_id, sold, bought, viewed, alike FROM rec_lists WHERE key = ? AND mode = ? "
-                f"AND product_id IN ({', '.join('?' for _ in missing)})", (key, mode, *missing))}
+            found = rows_by_product(read, "SELECT product_id, sold, bought, viewed, alike FROM rec_lists", key, mode,
+                                    missing)
             self.lists.update({p: (found[p]["sold"], found[p]["bought"], found[p]["viewed"], found[p]["alike"])
                                if p in found else NO_LISTS for p in missing})
         return {p: self.lists[p] for p in products}
 
 
 def catalogue_rows(read, key: str, mode: str, ids: list[str]) -> dict[str, dict]:
-    """The catalogue rows of these products, by id (a product never described has none), read 500 at a
-    time."""
+    """The catalogue rows of these products, by id (a product never described has none)."""
+    return rows_by_product(read, PRODUCTS, key, mode, ids)
+
+
+def rows_by_product(read, select: str, key: str, mode: str, ids: list[str]) -> dict[str, dict]:
+    """The rows a SELECT of a recommendation table gives for these products of a site, by id, read 500 at
+    a time (a cart of thousands of lines stays under the databases' limits on placeholders)."""
     found = {}
     for part in range(0, len(ids), 500):
         chunk = ids[part:part + 500]
-        for row in read(f"{PRODUCTS} WHERE key = ? AND mode = ? AND product_id IN ({', '.join('?' for _ in chunk)})",
+        for row in read(f"{select} WHERE key = ? AND mode = ? AND product_id IN ({', '.join('?' for _ in chunk)})",
                         (key, mode, *chunk)):
             found[row["product_id"]] = row
     return found

@@ -80,12 +80,16 @@ class Lists:
     def __init__(self, storage, key: str, mode: str, read=None):
         """Read this site's tables in this store (through `read`, one connection's, when given)."""
         self.storage = storage
-        self._decoded: dict[tuple[str, int], list] = {}
-        self.store = id(storage)
         self.read = read or storage.shared_read
         self.key = key
         self.mode = mode
         self._shelf: Shelf | None = None
+        self._decoded: dict[tuple[str, int], list] = {}
+
+    @property
+    def store(self) -> int:
+        """The store's identity in the keys of what a process keeps a few seconds (kept.kept)."""
+        return id(self.storage)
 
     # Who, and what they did: read from the events, so a view stored a moment ago counts at once.
 
