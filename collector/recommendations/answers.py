@@ -185,5 +185,6 @@ def _banners(page: _Page, viewed: list[str]) -> tuple[list[str], list[str]]:
         if banner.get("type") in shown:
             shown[banner["type"]].append(json.dumps({
                 "banner_id": banner.get("banner_id"), "name": banner.get("name") or "",
-                "photo_url": banner.get("photo_url"), "link": banner.get("link")}, ensure_ascii=False))
+                "photo_url": banner.get("photo_url"), "link": banner.get("link")}, ensure_ascii=False,
+                separators=(",", ":")))
     return shown["main"], shown["sub"]

@@ -235,10 +235,12 @@ class Lists:
             for depth in range(len(categories), 0, -1):
                 levels = list(categories.items())[:depth]
                 where = " AND ".join(f"r.{level} = ?" for level, _ in levels)
+                # Only products sold (or viewed): a category's unsold products in id order are no evidence,
+                # and would crowd the similar list out of the same products on a shop's first day.
                 found += [row["product_id"] for row in self.read(
-                    f"SELECT r.product_id FROM rec_products r LEFT JOIN rec_items i ON i.key = r.key AND "
+                    f"SELECT r.product_id FROM rec_products r JOIN rec_items i ON i.key = r.key AND "
                     f"i.mode = r.mode AND i.product_id = r.product_id WHERE r.key = ? AND r.mode = ? AND {where} "
-                    f"AND r.offered = 1 ORDER BY coalesce(i.{measure}, 0) DESC, r.product_id LIMIT ?",
+                    f"AND r.offered = 1 AND i.{measure} > 0 ORDER BY i.{measure} DESC, r.product_id LIMIT ?",
                     (self.key, self.mode, *(value for _, value in levels), limit * OVER_FETCH))]
                 if len(set(found)) >= limit * OVER_FETCH:
                     break
