@@ -10,6 +10,12 @@
  * queue through the README's stub, which defines `datacue` over `storefront`. Every event gets an event_id and a timestamp, waits in this tab's queue
  * (persisted in localStorage), goes out in batches, is retried with backoff until the collector
  * acknowledges it, and is beaconed when the page is hidden. The collector dedupes by event_id.
+ *
+ * An event the collector answers with recommendations (a page view, a search, a cart view) goes first and
+ * alone, so its answer can be read: storefront('event', ...) and datacue.track(...) resolve with it, a
+ * `storefront:recommendations` DOM event carries it, and on a page with DataCue's placeholders
+ * (data-dc-banners, data-dc-products) the widget script /w.js is loaded to fill them. An event whose
+ * answer could not be had is delivered later in a batch, and resolves {}.
  */
 (function (w, d, nav, loc) {
   'use strict';
@@ -29,6 +35,7 @@
   var script = d.currentScript;
   var cfg = w.datacueConfig || {};
   var now = Date.now;
+  var nothing = Promise.resolve({});
   var store;
   try {
     store = w.localStorage;
@@ -50,23 +57,24 @@
     return new Date().toISOString();
   }
 
+  // A random UUID, or nothing outside a secure context (plain http), where the tracker stays off.
   function uuid() {
-    return '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, function (c) {
-      var random = crypto.getRandomValues(new Uint8Array(1))[0];
-      return (c ^ random & 15 >> c / 4).toString(16);
-    });
+    return crypto.randomUUID && crypto.randomUUID();
   }
 
   var key = attr('key') || cfg.api_key;
   var endpoint = attr('endpoint') || script.src.split('/').slice(0, 3).join('/');
 
   // Why not to track, if there is a reason: a privacy signal, a development host or an automated
-  // browser (both allowed by data-allow-local), or an opt-out stored earlier (checked below).
+  // browser (both allowed by data-allow-local), a page outside a secure context (no random UUIDs), or
+  // an opt-out stored earlier (checked below).
   var off = '';
   if (attr('privacy-signals') != 'ignore' && (nav.globalPrivacyControl || nav.doNotTrack == 1)) {
     off = 'GPC/DNT';
   } else if (!attr('allow-local') && (/^(localhost|127\.|\[::1\]$)|^$/.test(loc.hostname) || nav.webdriver)) {
     off = 'local';
+  } else if (!uuid()) {
+    off = 'not HTTPS';
   }
 
   /* Storage: localStorage while it works, memory when it throws (private mode, quota, disabled). */
@@ -124,7 +132,7 @@
   var tab = 'sc:q:' + uuid();
   var queue = [];
   var dropped = 0;
-  var timer, busy, owned, denied;
+  var timer, busy, owned, denied, widgets;
   var attempt = 0;
 
   // Saved with the time of the last save, or 0 when the page is leaving (another tab may adopt it at once).
@@ -153,11 +161,13 @@
     save();
   }
 
-  function enqueue(kind, body) {
+  // An item's r, the resolve of the promise of its answer, lives in this page's memory only (JSON leaves
+  // functions out): another page that adopts the queue delivers the event in a batch.
+  function enqueue(kind, body, answered) {
     if (off || denied) return;
-    queue.push({k: kind, b: body});
+    queue.push({k: kind, b: body, r: answered});
     save();
-    if (queue.length >= BATCH_SIZE) {
+    if (queue.length >= BATCH_SIZE || answered) {
       flush();
     } else if (!timer) {
       timer = setTimeout(flush, BATCH_WAIT);
@@ -170,14 +180,15 @@
     });
   }
 
-  // Post items of one kind ('e' DataCue events, 'i' Cobi interactions); returns fetch's promise, or true
-  // for a beacon the browser took.
-  function send(items, beacon) {
+  // Post items of one kind ('e' DataCue events, 'i' Cobi interactions), or one event alone (single) to
+  // read its answer; returns fetch's promise, or true for a beacon the browser took.
+  function send(items, beacon, single) {
     var kind = items[0].k;
     var body = {sent_at: iso(), dropped: dropped};
     body[kind == 'e' ? 'events' : 'records'] = items.map(function (item) {
       return item.b;
     });
+    if (single) body = single.b;
     var url = endpoint + (kind == 'e' ? '/v1/events' : '/user-interactions') + '?key=' + key;
     body = JSON.stringify(body);
     var large = body.length > BEACON_MAX_CHARS;
@@ -201,17 +212,27 @@
     if (off || !persist || !key || busy || !nav.onLine) return;
     adopt();
     if (!queue.length) return;
-    var items = pending(queue[0].k).slice(0, BATCH_SIZE);
-    busy = send(items).then(done, done);
+    var asked = queue.filter(function (item) {
+      return item.r;
+    })[0];
+    var items = asked ? [asked] : pending(queue[0].k).slice(0, BATCH_SIZE);
+    busy = send(items, 0, asked).then(done, done);
 
     // r is the response, or the error of a request that got none.
     function done(r) {
       var status = r.status;
       busy = 0;
+      if (asked) {
+        // One try for an answer: the page is loading now; a retry delivers the event in a batch.
+        asked.r(status == 200 ? r.json().catch(function () {
+          return {};
+        }) : {});
+        asked.r = 0;
+      }
       if (status < 500 && status != 408 && status != 429) {
         // Answered: stored, or refused for good (a 4xx other than 408 and 429); either way not sent again.
-        if (status > 299) warn('collector refused events: ' + status);
-        dropped = 0;
+        if (status > 299) warn('events refused: ' + status);
+        if (!asked) dropped = 0;  // reported in batches only
         attempt = 0;
         queue = queue.filter(function (item) {
           return items.indexOf(item) < 0;
@@ -243,17 +264,32 @@
     save(e.type == 'pagehide');
   }
 
-  /* Events. */
+  /* Events. A promise of the collector's answer: {} for an event it answers with no recommendations. */
   function event(data, defer) {
     var body = {
       event_id: uuid(), timestamp: iso(), context: context(), event: data,
       user: {user_id: userId, anonymous_id: anonymousId, profile: profile}
     };
+    var answer = nothing;
     if (defer) {
       put('sc:d', (get('sc:d') || []).concat([body]));
+    } else if (!denied && /^(pageview|search|viewcart)$/.test(data.type)) {
+      answer = new Promise(function (resolve) {
+        enqueue('e', body, resolve);
+      }).then(function (found) {
+        api.answer = found;
+        d.dispatchEvent(new CustomEvent('storefront:recommendations', {detail: found}));
+        // The widgets only where the page has placeholders: a shop without them loads nothing more.
+        // (A script element given its src once in the document loads it.)
+        if (!widgets && d.querySelector('[data-dc-banners],[data-dc-products]')) {
+          widgets = d.head.appendChild(d.createElement('script')).src = endpoint + '/w.js';
+        }
+        return found;
+      });
     } else {
       enqueue('e', body);
     }
+    return answer;
   }
 
   function interaction(record) {
@@ -320,8 +356,7 @@
     // The opt-out is stored (the one thing kept without consent) and holds on every later page.
     // DataCue's track: an event, and a Promise as its library returns.
     track: function (data, defer) {
-      storefront('event', data, defer);
-      return Promise.resolve({});
+      return storefront('event', data, defer) || nothing;
     },
     optout: function () {
       queue = [];
@@ -336,7 +371,7 @@
     if (off) return;
     // An unknown call only warns: one typo in a page must not stop the calls queued after it.
     if (!api[name]) return warn('unknown call ' + name);
-    api[name].apply(null, [].slice.call(arguments, 1));
+    return api[name].apply(null, [].slice.call(arguments, 1));
   }
 
   var queued = (w.storefront && w.storefront.q) || [];

@@ -9,18 +9,20 @@ import time
 import pytest
 
 from support.servers import Gunicorn
+from support.servers import load_demo_catalogue
 from support.servers import prepare_store
 
 pytestmark = pytest.mark.processes
 
 
 class Shop:
-    """The collector with its demo shop under gunicorn, and a way to read what it stored."""
+    """The collector with its demo shop (and its catalogue) under gunicorn, and a way to read what it stored."""
 
     def __init__(self, tmp_path, **settings):
-        """Prepare a store and a key; start with `with`."""
+        """Prepare a store, a key and the demo's catalogue; start with `with`."""
         self.path = str(tmp_path / "browser.sqlite3")
         self.key = prepare_store(self.path, "demo")
+        load_demo_catalogue(self.path, self.key)
         self.server = Gunicorn(self.path, workers=2, DEMO_KEY=self.key, **settings)
         self.url = self.server.url + "/demo/"
 
@@ -60,11 +62,11 @@ def test_every_event_type_from_the_demo_pages_lands_once(tmp_path, page):
         page.goto(shop.url)
         page.click("text=Visit Campus Bookstore")
         page.click("text=Sign in")
-        page.click("[data-click-banner=b1]")
+        page.click(".dc-banners .dc-main")  # the widget's first main banner: b1, for a visitor with no history
         page.wait_for_url("**/category.html")
         page.click("text=Student discount")
         page.click("[data-click-product=p2]")
-        page.wait_for_url("**/product.html")
+        page.wait_for_url("**/product.html?id=p2")
         page.click("text=Add to wishlist")
         page.click("text=Remove from wishlist")
         page.click("text=Use code STUDENT10")
@@ -75,7 +77,7 @@ def test_every_event_type_from_the_demo_pages_lands_once(tmp_path, page):
         page.click("text=Cancel order o1")
         page.click("text=Search")
         page.wait_for_url("**/search.html")
-        rows = shop.wait_for(17)
+        rows = shop.wait_for(17, "SELECT * FROM events WHERE type <> 'impression' ORDER BY id")
     kinds = sorted((r["source"], r["type"], r["subtype"] or r["item_type"] or "") for r in rows)
     assert kinds == sorted([
         ("datacue", "pageview", "home"), ("cobi", "interaction", "SHOP"), ("datacue", "login", ""),
@@ -87,7 +89,8 @@ def test_every_event_type_from_the_demo_pages_lands_once(tmp_path, page):
     ]), kinds
     by_kind = {(r["type"], r["subtype"]): r for r in rows}
     assert by_kind[("click", "banner")]["banner_id"] == "b1"
-    assert by_kind[("pageview", "product")]["product_id"] == "p1"
+    assert by_kind[("pageview", "product")]["product_id"] == "p2"
+    assert json.loads(by_kind[("click", "banner")]["payload"])["event"]["list"] == "main_banners"
     assert by_kind[("pageview", "category")]["category_name"] == "living-room"
     assert (by_kind[("order", "completed")]["revenue"], by_kind[("order", "completed")]["currency"]) == (24.0, "USD")
     assert by_kind[("search", None)]["term"] == "sofa"
@@ -102,8 +105,8 @@ def test_twenty_events_then_a_link_followed_at_once(tmp_path, page):
         page.goto(shop.url + "product.html")
         shop.wait_for(1)
         page.evaluate("for (let i = 0; i < 20; i++) storefront('event', {type: 'search', term: 'burst ' + i});"
-                      "document.querySelector('a[href=\"cart.html\"]').click();")
-        page.wait_for_url("**/cart.html")
+                      "document.querySelector('a[href^=\"cart.html?id\"]').click();")
+        page.wait_for_url("**/cart.html?id=p1")
         rows = shop.wait_for(20, "SELECT event_id, term FROM events WHERE term LIKE 'burst %'")
     assert sorted(r["term"] for r in rows) == sorted(f"burst {i}" for i in range(20))
     assert len({r["event_id"] for r in rows}) == 20
@@ -162,7 +165,7 @@ def test_global_privacy_control_sends_nothing(tmp_path, page):
         page.goto(shop.url + "product.html")
         page.click("text=Add to wishlist")
         page.click("text=Add to cart and view the cart")
-        page.wait_for_url("**/cart.html")
+        page.wait_for_url("**/cart.html?id=p1")
         page.wait_for_timeout(2500)
         stored = page.evaluate("Object.keys(localStorage).length + ':' + document.cookie")
         rows = shop.rows()

@@ -26,6 +26,10 @@ VALID = [
     ("wishlist", "remove", {"product_id": "p1"}, {"product_id": "p1"}),
     ("click", "banner", {"banner_id": "b1"}, {"banner_id": "b1"}),
     ("click", "product", {"product_id": "p2"}, {"product_id": "p2"}),
+    ("click", "product", {"product_id": "p2", "list": "related"}, {"product_id": "p2"}),
+    ("click", "banner", {"banner_id": "b1", "list": "main_banners"}, {"banner_id": "b1"}),
+    ("impression", "products", {"list": "recent", "ids": ["p1", "p2"]}, {}),
+    ("impression", "banners", {"list": "banners", "ids": ["b1"]}, {}),
     ("order", "started", {"cart": CART}, {"order_id": None, "revenue": 21.0, "currency": "USD"}),
     ("order", "started", {"order_id": "o1", "cart": CART}, {"order_id": "o1"}),
     ("order", "completed", {"order_id": "o1", "cart": CART, "payment_method": "card"},
@@ -62,6 +66,7 @@ MISSING = [
     ("order", "completed", {"cart": CART}, "order_id"),
     ("order", "completed", {"order_id": "o1"}, "cart"),
     ("order", "cancelled", {}, "order_id"),
+    ("impression", "products", {"ids": ["p1"]}, "list"),
 ]
 
 
@@ -130,7 +135,7 @@ def test_wrong_types_are_refused_with_the_field_named(client, key, body, path):
 
 
 @pytest.mark.parametrize(("event", "field", "allowed"), [
-    ({"type": "purchase"}, "type", "pageview, viewcart, search, wishlist, click, order, login"),
+    ({"type": "purchase"}, "type", "pageview, viewcart, search, wishlist, click, impression, order, login"),
     ({"type": 7}, "type", "pageview, viewcart"),
     ({"type": "pageview", "subtype": "related"}, "subtype", "home, product, category"),
     ({"type": "pageview"}, "subtype", "home, product, category"),
@@ -214,3 +219,14 @@ def test_undeclared_fields_stay_in_the_payload_only(client, key, db):
     [row] = db("SELECT product_id, term, payload FROM events")
     assert (row["product_id"], row["term"]) == (None, None)
     assert json.loads(row["payload"])["event"]["product_id"] == ["not", "a", "column"]
+
+
+@pytest.mark.parametrize("event", [
+    {"type": "click", "subtype": "product", "product_id": "p1", "list": "<script>"},
+    {"type": "impression", "subtype": "products", "list": "related", "ids": [f"p{i}" for i in range(51)]},
+    {"type": "impression", "subtype": "products", "list": "related", "ids": "p1"},
+])
+def test_a_widget_list_is_one_the_widgets_name(client, key, event):
+    response = client.post("/v1/events", json={"user": {"anonymous_id": "a"}, "event": event}, headers=basic(key))
+    assert response.status_code == 400
+    assert set(response.json["errors"]["event"]) & {"list", "ids"}

@@ -49,9 +49,18 @@ def test_datacue_bodies_match_the_docs_field_for_field(client, key, storage, tar
             body = {"user": user, "event": event, "context": {"user_agent": "Mozilla/5.0 Test"}}
             assert client.post("/v1/events", json=body, headers=basic(key),
                                environ_base={"REMOTE_ADDR": "12.34.56.78"}).status_code == stored_status(body)
-        client.post("/v1/events", json=make_event("pageview", "page"), headers=basic(key))  # our extension
+        # This collector's extensions: a page that is none of DataCue's, a widget's impression, a click
+        # naming the list it came from (sent as DataCue's click).
+        client.post("/v1/events", json=make_event("pageview", "page"), headers=basic(key))
+        client.post("/v1/events", json=make_event("impression", "products", list="related", ids=["p1"]),
+                    headers=basic(key))
+        client.post("/v1/events", json={**body, "event": {"type": "click", "subtype": "product", "product_id": "p7",
+                                                          "list": "similar"}}, headers=basic(key))
         drain(storage)
-    assert len(upstream.received) == len(DOC_EVENTS), "the pageview/page extension is not sent to DataCue"
+    assert len(upstream.received) == len(DOC_EVENTS) + 1, "the pageview/page and impression extensions are not sent"
+    clicked = [r["json"]["event"] for r in upstream.received if r["json"]["event"].get("product_id") == "p7"]
+    assert clicked == [{"type": "click", "subtype": "product", "product_id": "p7"}], "without the widget's list"
+    upstream.received = [r for r in upstream.received if r["json"]["event"].get("product_id") != "p7"]
     # Sent concurrently, so matched regardless of order: each docs event arrived exactly as the docs spell
     # it (as JSON values: 24 and 24.0 are the same number).
     arrived = [r["json"]["event"] for r in upstream.received]

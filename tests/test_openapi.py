@@ -60,7 +60,7 @@ def test_document_describes_the_public_endpoints():
     shop = document["components"]["schemas"]["CobiShop"]
     assert sorted(shop["required"]) == ["name", "region", "shop_id"] and "CA" in shop["properties"]["region"]["enum"]
     events = document["components"]["schemas"]["DataCueEvent"]
-    assert events["required"] == ["event", "user"] and len(events["properties"]["event"]["oneOf"]) == 14
+    assert events["required"] == ["event", "user"] and len(events["properties"]["event"]["oneOf"]) == 16
     assert document["components"]["schemas"]["CobiInteraction"]["properties"]["item_type"]["enum"] == [
         "TAG", "OFFER", "SHOP", "KEYWORD"]
 

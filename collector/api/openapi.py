@@ -512,7 +512,8 @@ UNDOCUMENTED = {
     "dashboard.logout": "the dashboard's sign-out form", "dashboard.style": "a stylesheet",
     "dashboard.download": "the dashboard's CSV links (GET /v1/reports/{name} answers the same data)",
     "static_files.demo": "the demo shop's pages", "static_files.demo_events": "the demo shop's pages",
-    "static_files.tracker": "the tracker script", "metrics.scrape": "Prometheus' text format, for a scraper",
+    "static_files.served": "the tracker and widget scripts and stylesheet",
+    "metrics.scrape": "Prometheus' text format, for a scraper",
     "health.openapi": "this document",
 }
 #: A variable of a route: `<name>`, `<int:name>`, `<any(a, b):name>`.

@@ -136,16 +136,37 @@ class Search(EventSchema):
     term = fields.String(required=True, validate=validate.Length(min=1, max=512))
 
 
+#: The lists a recommendation widget names in its clicks and impressions (this collector's extension):
+#: the answers' product lists, the home page's rows by category, and the banners.
+WIDGET_LISTS = ("related", "recent", "similar", "top", "categories", "main_banners", "sub_banners", "banners",
+                "static")
+
+
+def widget_list(**kwargs) -> fields.String:
+    """The list a click or an impression came from."""
+    return fields.String(validate=validate.OneOf(WIDGET_LISTS), **kwargs)
+
+
 class BannerClick(EventSchema):
-    """click banner."""
+    """click banner; `list` when a widget showed it."""
 
     banner_id = Id(required=True)
+    list = widget_list(allow_none=True)
 
 
 class ProductClick(EventSchema):
-    """click product."""
+    """click product; `list` when a widget recommended it."""
 
     product_id = Id(required=True)
+    list = widget_list(allow_none=True)
+
+
+class Impression(EventSchema):
+    """impression products/banners (this collector's extension): a widget's list seen on screen, once per
+    answer, with the ids it showed."""
+
+    list = widget_list(required=True)
+    ids = fields.List(Id(), validate=validate.Length(max=50))
 
 
 class OrderStarted(EventSchema):
@@ -177,6 +198,7 @@ EVENT_TYPES: dict[str, dict[str | None, Schema]] = {
     "search": {None: Search()},
     "wishlist": {"add": ProductEvent(), "remove": ProductEvent()},
     "click": {"banner": BannerClick(), "product": ProductClick()},
+    "impression": {"products": Impression(), "banners": Impression()},
     "order": {"started": OrderStarted(), "completed": OrderCompleted(), "cancelled": OrderCancelled()},
     "login": {None: NoFields()},
 }

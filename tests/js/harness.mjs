@@ -18,9 +18,12 @@ export class FakeStorage {
 }
 
 // Load the tracker into a fresh fake page and return handles to drive and observe it.
+// respond(request, n) gives the collector's answer: {status, headers, json} (json: the body, {} by default),
+// or an Error for a request that got none. `placeholders` are the selectors document.querySelector finds;
+// `secure: false` is a page on plain http.
 export function load({ attrs = {}, storage = new FakeStorage(), nav = {}, win = {}, search = '',
-  respond = () => ({ status: 200 }), beacon = () => true, cookie = '' } = {}) {
-  const requests = [], beacons = [], timers = [], warnings = [], listeners = {};
+  respond = () => ({ status: 200 }), beacon = () => true, cookie = '', placeholders = [], secure = true } = {}) {
+  const requests = [], beacons = [], timers = [], warnings = [], listeners = {}, dispatched = [], appended = [];
   let timerId = 0;
   const script = {
     src: 'https://collector.example/t.js',
@@ -30,6 +33,10 @@ export function load({ attrs = {}, storage = new FakeStorage(), nav = {}, win = 
   const document = {
     currentScript: script, cookie, referrer: 'https://search.example/', title: 'Oak table', hidden: false,
     addEventListener: addListener('document:'),
+    dispatchEvent: (event) => { dispatched.push(event); return true; },
+    querySelector: (selector) => (selector.split(',').some((s) => placeholders.includes(s)) ? {} : null),
+    createElement: (tag) => ({ tag }),
+    head: { appendChild: (node) => { appended.push(node); return node; } },
   };
   const location = {
     hostname: 'shop.example', href: 'https://shop.example/p/1' + search, search, pathname: '/p/1',
@@ -45,10 +52,16 @@ export function load({ attrs = {}, storage = new FakeStorage(), nav = {}, win = 
     requests.push(request);
     const answer = respond(request, requests.length);
     if (answer instanceof Error) return Promise.reject(answer);
-    return Promise.resolve({ status: answer.status, headers: { get: (h) => (answer.headers || {})[h] ?? null } });
+    return Promise.resolve({
+      status: answer.status, headers: { get: (h) => (answer.headers || {})[h] ?? null },
+      json: () => (answer.json instanceof Error ? Promise.reject(answer.json) : Promise.resolve(answer.json ?? {})),
+    });
   };
+  class CustomEvent { constructor(type, init) { this.type = type; this.detail = init && init.detail; } }
   const context = vm.createContext({
-    window, document, navigator, location, fetch, crypto: webcrypto,
+    window, document, navigator, location, fetch, CustomEvent, Promise,
+    // Outside a secure context (plain http) browsers have no crypto.randomUUID.
+    crypto: secure ? webcrypto : { getRandomValues: (a) => webcrypto.getRandomValues(a) },
     console: { warn: (m) => warnings.push(m) },
     screen: { width: 1280, height: 800 },
     history: { pushState() {}, replaceState() {} },
@@ -68,11 +81,14 @@ export function load({ attrs = {}, storage = new FakeStorage(), nav = {}, win = 
     return due.map((t) => t.delay);
   };
   const run = (code) => vm.runInContext(code, context);
-  return { window, document, location, navigator, storage, requests, beacons, timers, warnings, fire, runTimers, run, context };
+  return { window, document, location, navigator, storage, requests, beacons, timers, warnings, fire, runTimers, run,
+    context, dispatched, appended };
 }
 
 export async function settle() {
   for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
 }
 
-export const events = (requests) => requests.flatMap((r) => r.body.events || r.body.records || []);
+// Every event or record the requests carried: batches' items, and the single events sent for an answer.
+export const events = (requests) => requests.flatMap((r) => r.body.events || r.body.records ||
+  (r.body.event_id ? [r.body] : []));

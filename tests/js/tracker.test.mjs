@@ -9,16 +9,14 @@ import { FakeStorage, load, settle, events } from './harness.mjs';
 const KEY = { key: 'live_abc' };
 const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-test('the page view goes out on load, as a batch with the documented shape', async () => {
+test('the page view goes out on load, alone (to be answered), with the documented shape', async () => {
   const page = load({ attrs: { ...KEY, page: '{"type":"pageview","subtype":"product","product_id":"p1"}' },
     search: '?utm_source=news&utm_campaign=winter%20sale' });
   await settle();
   assert.equal(page.requests.length, 1);
   const [request] = page.requests;
   assert.equal(request.url, 'https://collector.example/v1/events?key=live_abc');
-  assert.ok(!Number.isNaN(Date.parse(request.body.sent_at)));
-  assert.equal(request.body.dropped, 0);
-  const [event] = request.body.events;
+  const event = request.body;
   assert.match(event.event_id, UUID4);
   assert.ok(Math.abs(Date.parse(event.timestamp) - Date.now()) < 5000);
   assert.deepEqual(event.event, { type: 'pageview', subtype: 'product', product_id: 'p1' });
@@ -34,12 +32,14 @@ test('the page view goes out on load, as a batch with the documented shape', asy
 
 test('later events wait 2 s for company, or go at once when ten are waiting', async () => {
   const page = load({ attrs: { ...KEY, auto: 'false' } });
-  page.window.storefront('event', { type: 'search', term: 'alone' });
+  page.window.storefront('event', { type: 'wishlist', subtype: 'add', product_id: 'alone' });
   await settle();
   assert.equal(page.requests.length, 0);
   assert.deepEqual(await page.runTimers(), [2000]);
   assert.equal(page.requests.length, 1);
-  for (let i = 0; i < 10; i++) page.window.storefront('event', { type: 'search', term: 't' + i });
+  assert.ok(!Number.isNaN(Date.parse(page.requests[0].body.sent_at)));
+  assert.equal(page.requests[0].body.dropped, 0);
+  for (let i = 0; i < 10; i++) page.window.storefront('event', { type: 'wishlist', subtype: 'add', product_id: 't' + i });
   await settle();
   assert.equal(page.requests.length, 2);
   assert.equal(page.requests[1].body.events.length, 10);
@@ -110,11 +110,11 @@ test('localStorage that throws: events are kept in memory and still delivered', 
 test('the queue is capped at 500 events, oldest dropped and counted', async () => {
   const page = load({ attrs: { ...KEY, auto: 'false' }, respond: () => new Error('down') });
   page.navigator.onLine = false;  // nothing goes out while offline
-  for (let i = 0; i < 503; i++) page.window.storefront('event', { type: 'search', term: 'q' + i });
+  for (let i = 0; i < 503; i++) page.window.storefront('event', { type: 'click', subtype: 'product', product_id: 'q' + i });
   const [stored] = page.storage.queueKeys();
   const queue = page.storage.json(stored)[1];
   assert.equal(queue.length, 500);
-  assert.equal(queue[0].b.event.term, 'q3');
+  assert.equal(queue[0].b.event.product_id, 'q3');
   page.navigator.onLine = true;
   let body;
   page.window.storefront('flush');
@@ -285,8 +285,9 @@ test('datacueConfig fires the matching event and sets the key and user', async (
     await page.runTimers();
     const [request] = page.requests;
     assert.ok(request.url.endsWith('?key=live_cfg'));
-    assert.deepEqual(request.body.events[0].event, expected);
-    assert.equal(request.body.events[0].user.user_id, 'u-9');
+    const [event] = events([request]);
+    assert.deepEqual(event.event, expected);
+    assert.equal(event.user.user_id, 'u-9');
   }
 });
 
@@ -371,4 +372,79 @@ test('SPA: push, replace and back give one page view per new path', async () => 
   await page.fire('window', 'popstate');
   await page.runTimers();
   assert.deepEqual(events(page.requests).map((e) => e.context.page_url && e.event.subtype), ['page', 'page', 'page']);
+});
+
+// An object made in the tracker's realm, as plain data (deepEqual compares prototypes across realms).
+const plain = (value) => JSON.parse(JSON.stringify(value));
+const ANSWER = { similar_product_skus: [{ product_id: 'p2', name: 'Lamp' }], related_product_skus: [],
+  recent_product_skus: [] };
+
+test('an answered event resolves track() and storefront() with the answer, and fires storefront:recommendations', async () => {
+  const page = load({ attrs: { ...KEY, auto: 'false' }, respond: (r) => (r.body.event_id ? { status: 200, json: ANSWER } : { status: 204 }) });
+  const answer = await page.window.datacue.track({ type: 'pageview', subtype: 'product', product_id: 'p1' });
+  assert.deepEqual(plain(answer), ANSWER);
+  assert.equal(page.requests.length, 1, 'sent at once, alone');
+  assert.equal(page.requests[0].body.event.product_id, 'p1');
+  assert.deepEqual(plain(page.dispatched.map((e) => [e.type, e.detail])), [['storefront:recommendations', ANSWER]]);
+  assert.deepEqual(plain(page.window.datacue.answer), ANSWER);
+  assert.equal(page.storage.queueKeys().length, 0, 'acknowledged: no longer queued');
+  assert.deepEqual(plain(await page.window.storefront('event', { type: 'search', term: 'lamp' })), ANSWER);
+  // Events that load no page resolve {} at once, wait for a batch, and fire nothing.
+  assert.deepEqual(plain(await page.window.datacue.track({ type: 'click', subtype: 'product', product_id: 'p2' })), {});
+  assert.equal(page.requests.length, 2);
+  assert.equal(page.dispatched.length, 2);
+});
+
+test('a page view that could not be answered resolves {} and is delivered later, in a batch', async () => {
+  let status = 503;
+  const page = load({ attrs: KEY, respond: () => ({ status, json: ANSWER }) });
+  page.window.storefront('pageview');  // a second page view, while the first (sent on load) is answered 503
+  await settle();
+  assert.equal(page.requests.length, 1);
+  assert.deepEqual(plain(page.dispatched.map((e) => e.detail)), [{}], 'the first resolved {} at its failure');
+  status = 204;
+  await page.runTimers();
+  const later = page.requests.slice(1);
+  assert.equal(new Set(events(later).map((e) => e.event_id)).size, 2, 'both page views delivered');
+  assert.ok(later.some((r) => r.body.events && r.body.events.length), 'the one that failed, in a batch');
+  assert.equal(page.storage.queueKeys().length, 0);
+  assert.deepEqual(plain(page.dispatched.map((e) => e.detail)), [{}, {}]);
+});
+
+test('a malformed answer resolves {}', async () => {
+  const page = load({ attrs: { ...KEY, auto: 'false' }, respond: () => ({ status: 200, json: new SyntaxError('bad') }) });
+  assert.deepEqual(plain(await page.window.datacue.track({ type: 'pageview', subtype: 'home' })), {});
+  assert.equal(page.storage.queueKeys().length, 0, 'stored all the same: not sent again');
+});
+
+test('events dropped from a full queue are still reported after an answered page view', async () => {
+  const page = load({ attrs: { ...KEY, auto: 'false' }, respond: (r) => ({ status: r.body.event_id ? 200 : 204 }) });
+  page.navigator.onLine = false;
+  for (let i = 0; i < 503; i++) page.window.storefront('event', { type: 'click', subtype: 'product', product_id: 'q' + i });
+  page.navigator.onLine = true;
+  await page.window.datacue.track({ type: 'pageview', subtype: 'home' });
+  await settle();
+  assert.ok(page.requests[0].body.event_id, 'the page view went first, alone');
+  // 503 clicks and the page view in a queue of 500: four dropped, reported by the next batch.
+  assert.equal(page.requests[1].body.dropped, 4, 'the next batch reports what the queue dropped');
+});
+
+test('the widget script is loaded once, and only on a page with a placeholder', async () => {
+  const plain = load({ attrs: KEY, respond: () => ({ status: 200, json: ANSWER }) });
+  await settle();
+  assert.deepEqual(plain.appended, []);
+  const shop = load({ attrs: KEY, placeholders: ['[data-dc-products]'], respond: () => ({ status: 200, json: ANSWER }) });
+  await settle();
+  await shop.window.datacue.track({ type: 'pageview', subtype: 'product', product_id: 'p3' });
+  assert.deepEqual(shop.appended.map((n) => [n.tag, n.src]), [['script', 'https://collector.example/w.js']]);
+});
+
+test('outside a secure context (no crypto.randomUUID) nothing is sent or stored', async () => {
+  const page = load({ attrs: KEY, secure: false });
+  page.window.storefront('event', { type: 'click', subtype: 'product', product_id: 'p1' });
+  await page.runTimers();
+  assert.deepEqual(page.requests, []);
+  assert.equal(page.storage.length, 0);
+  assert.deepEqual(page.warnings, ['storefront: not tracking: not HTTPS']);
+  assert.deepEqual(plain(await page.window.datacue.track({ type: 'pageview', subtype: 'home' })), {});
 });

@@ -35,6 +35,20 @@ def prepare_store(store: str, key_name: str) -> str:
         storage.close()
 
 
+def load_demo_catalogue(store: str, key: str) -> None:
+    """Import the demo shop's products and banners for a key with `collector import`, as `./dev run` does
+    (in this process: a second each saved)."""
+    from click.testing import CliRunner
+
+    from collector.cli import main
+
+    for kind in ("products", "banners"):
+        path = ROOT / "collector" / "data" / "demo" / f"{kind}.ndjson"
+        result = CliRunner().invoke(main, ["import", str(path), "--kind", kind, "--key", key],
+                                    env={"COLLECTOR_DATABASE_URL": database_url(store)})
+        assert result.exit_code == 0, result.output
+
+
 def collector_cli(path: str, *args: str) -> str:
     """Run the collector's CLI against a SQLite store, as an operator would; its stdout (exit 0 asserted)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}

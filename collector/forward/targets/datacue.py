@@ -11,9 +11,9 @@ from .kind import one_event
 
 
 def wants(event: dict) -> bool:
-    """DataCue's own events, and Segment's that map onto one DataCue takes (ecommerce.py); pageview/page is
-    this collector's extension, which DataCue would refuse."""
-    if event["type"] == "pageview" and event["subtype"] == "page":
+    """DataCue's own events, and Segment's that map onto one DataCue takes (ecommerce.py); pageview/page and
+    the widgets' impressions are this collector's extensions, which DataCue would refuse."""
+    if (event["type"] == "pageview" and event["subtype"] == "page") or event["type"] == "impression":
         return False
     return event["source"] == "datacue" or (event["source"] == "segment" and bool(event.get("to_datacue")))
 
@@ -28,6 +28,8 @@ def body(event: dict) -> dict:
     """The DataCue browser-event envelope: user, event, context (ip, user_agent) and timestamp."""
     data = event["data"].get("datacue") or event["data"]  # a Segment message carries its DataCue event
     body_event = dict(data["event"])
+    if body_event["type"] == "click":
+        body_event.pop("list", None)  # the widgets' extension
     if "cart" in body_event:
         started = body_event["type"] == "order" and body_event.get("subtype") == "started"
         body_event["cart"] = [_cart_line(line, started) for line in body_event["cart"]]
