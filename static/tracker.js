@@ -222,17 +222,16 @@
     function done(r) {
       var status = r.status;
       busy = 0;
-      if (asked) {
-        // One try for an answer: the page is loading now; a retry delivers the event in a batch.
-        asked.r(status == 200 ? r.json().catch(function () {
-          return {};
-        }) : {});
-        asked.r = 0;
-      }
       if (status < 500 && status != 408 && status != 429) {
         // Answered: stored, or refused for good (a 4xx other than 408 and 429); either way not sent again.
-        if (status > 299) warn('events refused: ' + status);
-        if (!asked) dropped = 0;  // reported in batches only
+        if (status > 299) warn('refused ' + status);
+        if (asked) {
+          asked.r(status == 200 ? r.json().catch(function () {
+            return {};
+          }) : {});
+        } else {
+          dropped = 0;  // reported in batches only
+        }
         attempt = 0;
         queue = queue.filter(function (item) {
           return items.indexOf(item) < 0;
@@ -241,6 +240,12 @@
         flush();
         return;
       }
+      // One try for an answer: while the collector cannot answer, no page waits for one, and every event
+      // waiting for its answer is delivered later in a batch.
+      queue.forEach(function (item) {
+        if (item.r) item.r({});
+        item.r = 0;
+      });
       // Exponential backoff with jitter; Retry-After wins when the collector sends one.
       // (Math.pow, not a shift: 1000 << 22 overflows to a negative delay, a retry loop after an hour down.)
       var delay = status && r.headers.get('Retry-After') * 1000;

@@ -73,7 +73,7 @@ def test_every_event_type_from_the_demo_pages_lands_once(tmp_path, page):
         page.click("text=Add to cart and view the cart")
         page.click("text=Check out")
         page.click("text=Place the order")
-        page.wait_for_url("**/order.html")
+        page.wait_for_url("**/order.html?id=p2")
         page.click("text=Cancel order o1")
         page.click("text=Search")
         page.wait_for_url("**/search.html")
@@ -92,7 +92,7 @@ def test_every_event_type_from_the_demo_pages_lands_once(tmp_path, page):
     assert by_kind[("pageview", "product")]["product_id"] == "p2"
     assert json.loads(by_kind[("click", "banner")]["payload"])["event"]["list"] == "main_banners"
     assert by_kind[("pageview", "category")]["category_name"] == "living-room"
-    assert (by_kind[("order", "completed")]["revenue"], by_kind[("order", "completed")]["currency"]) == (24.0, "USD")
+    assert (by_kind[("order", "completed")]["revenue"], by_kind[("order", "completed")]["currency"]) == (299.0, "USD")
     assert by_kind[("search", None)]["term"] == "sofa"
     assert len({r["anonymous_id"] for r in rows}) == 1 and len({r["session_id"] for r in rows}) == 1
     assert all(r["page_url"].startswith(shop.server.url + "/demo/") for r in rows)

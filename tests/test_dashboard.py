@@ -126,7 +126,7 @@ def test_a_visit_to_the_demo_shop_shows_in_every_panel_it_should(tmp_path, brows
         page.click("text=Add to cart and view the cart")
         page.click("text=Check out")
         page.click("text=Place the order")
-        page.wait_for_url("**/order.html")
+        page.wait_for_url("**/order.html?id=p2")
         # Three page views, two clicks, the cart view, the order started and completed.
         _wait_for_events(storage, 8)
         page.goto(server.url + "/dashboard")
@@ -151,7 +151,7 @@ def test_a_visit_to_the_demo_shop_shows_in_every_panel_it_should(tmp_path, brows
     context.close()
     person.close()
     storage.close()
-    assert cards == {"visitors": "1", "visits": "1", "orders": "1", "revenue": "24.00 USD",
+    assert cards == {"visitors": "1", "visits": "1", "orders": "1", "revenue": "299.00 USD",
                      "conversion_rate": "100%", "bounce_rate": "0%"}
     assert panels["sources"].splitlines()[1].split("\t")[:3] == ["example-news.com", "1", "1"]
     assert "launch" in panels["utm-campaigns"] and "newsletter" in panels["utm-sources"]
@@ -162,7 +162,7 @@ def test_a_visit_to_the_demo_shop_shows_in_every_panel_it_should(tmp_path, brows
     assert panels["devices"].splitlines()[1].split("\t") == ["Desktop", "1", "100%"]
     assert panels["browsers"].splitlines()[1].startswith("Chrome\t")
     assert panels["operating-systems"].splitlines()[1].startswith("Windows\t")
-    assert "p1" in panels["products"]
+    assert "p2" in panels["products"]
     assert funnel["product view"] == 1 and funnel["order completed"] == 1
     assert download[0] == 200 and "example-news.com,1,1" in download[1]
     assert overflow <= 390, f"the phone layout is {overflow}px wide"

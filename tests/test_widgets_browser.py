@@ -77,6 +77,7 @@ def shop(tmp_path_factory):
         assert _until(lambda: _rows(path, "SELECT count(*) AS n FROM rec_lists")[0]["n"] >= 14), "no worker pass"
         with Gunicorn(path, workers=2, DEMO_KEY=key) as server:
             server.path, server.key = path, key
+            server.token = _token(path)
             yield server
     finally:
         stop_worker(worker)
@@ -102,6 +103,18 @@ def page(person):
                          " e => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI))")
     yield page
     context.close()
+
+
+def _token(path: str) -> str:
+    """An analyst token for the store's dashboard."""
+    from collector import create_app
+    from collector.access import tokens
+
+    storage = create_app({"DATABASE_URL": database_url(path)}).extensions["collector.storage"]
+    try:
+        return tokens.create_token(storage, "Ana")
+    finally:
+        storage.close()
 
 
 def _names(page, selector: str) -> list[str]:
@@ -136,8 +149,18 @@ def test_the_demo_shop_fills_the_placeholders_for_the_visitor(shop, page):
     # A click on a recommended product: DataCue's click, naming its list, then that product's page.
     page.click(".dc-list-recent .dc-product >> nth=0")
     page.wait_for_url("**/product.html?id=p11")
+    # ...bought in the same visit: the recommendations panel counts the order, and its revenue, as recent's.
+    page.click("text=Add to cart and view the cart")
+    page.click("text=Check out")
+    page.click("text=Place the order")
+    page.wait_for_url("**/order.html?id=p11")
     clicks = _until(lambda: _rows(shop.path, "SELECT product_id, payload FROM events WHERE type = 'click'"))
     impressions = _until(lambda: _rows(shop.path, "SELECT subtype, payload FROM events WHERE type = 'impression'"))
+    assert _until(lambda: _rows(shop.path, "SELECT id FROM events WHERE type = 'order' AND subtype = 'completed'"))
+    page.goto(shop.url + "/dashboard")
+    page.fill("#token", shop.token)
+    page.click("text=Sign in")
+    panel = page.inner_text("#recommendations table")
     assert first_banner.endswith("/demo/banner-b1.svg"), "no history: the banners in the shop's order"
     assert [s.rsplit("/", 1)[1] for s in subs] == ["banner-b4.svg", "banner-b5.svg"]
     assert similar and set(similar) <= {"Chef's knife", "Stoneware mugs", "\"Quoted\" & <b>bold</b>",
@@ -147,6 +170,8 @@ def test_the_demo_shop_fills_the_placeholders_for_the_visitor(shop, page):
     assert recent == ["Chef's knife", "Cast iron pan"], "newest first"
     assert overflow <= 390, "nothing wider than a phone's screen"
     assert [(c["product_id"], json.loads(c["payload"])["event"]["list"]) for c in clicks] == [("p11", "recent")]
+    recent_row = next(line.split("\t") for line in panel.splitlines() if line.startswith("recent\t"))
+    assert (recent_row[2], recent_row[4], recent_row[5]) == ("1", "1", "65.00 USD"), panel  # clicks, orders, revenue
     lists = {(i["subtype"], json.loads(i["payload"])["event"]["list"]) for i in impressions}
     assert ("banners", "banners") in lists and ("products", "recent") in lists, lists
     assert page.problems == []

@@ -12,11 +12,15 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from typing import Protocol
 
+from ..storage.dialect import Dialect
 from . import refresh
 
 
 class Analytics(Protocol):
     """Everything the analysts' side asks of the analytics store."""
+
+    #: How its SQL spells what differs between backends (storage/dialect.py).
+    dialect: Dialect
 
     def refresh_visits(self, limit: int = 2000, stopping: Callable[[], bool] = lambda: False) -> int:
         """Bring the visits, rollups and tallies up to date with every committed event; how many visits."""
@@ -38,6 +42,11 @@ class SharedAnalytics:
     def __init__(self, storage):
         """The analytics side of this store."""
         self.storage = storage
+
+    @property
+    def dialect(self):
+        """How the store spells what differs between backends (reports read JSON fields through it)."""
+        return self.storage.dialect
 
     def refresh_visits(self, limit: int = 2000, stopping: Callable[[], bool] = lambda: False) -> int:
         """Bring the visits, rollups and tallies up to date with every committed event; how many visits."""

@@ -139,6 +139,7 @@ def _panels(since: str, until: str, scope: sites.Scope, page: str | None) -> dic
         "revenue_rows": revenue_rows,
         "products": run("products")[1], "searches": run("searches")[1], "items": run("items")[1],
         "clicks": run("clicks")[1], "rejected": run("rejected")[1],
+        "recommendations": run("recommendations")[1], "holdout": run("holdout")[1],
     }
 
 

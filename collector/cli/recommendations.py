@@ -11,8 +11,10 @@ from flask import current_app
 from ..config import list_lengths
 from ..config import named_lengths
 from ..recommendations import evaluate
-from ..recommendations.sites import set_site_lengths
-from ..recommendations.sites import site_lengths
+from ..recommendations.sites import HOLDOUT_MAX
+from ..recommendations.sites import SiteSettings
+from ..recommendations.sites import set_site_settings
+from ..recommendations.sites import site_settings
 from ..recommendations.upkeep import keep_up
 from ..web.context import current_storage
 from .common import CollectorGroup
@@ -41,16 +43,33 @@ def lengths(site, reset, setting):
     `related=6,recent=12` (0 to 20; lists not named keep COLLECTOR_RECOMMENDATION_LENGTHS)."""
     storage = current_storage()
     key = site_key(storage, site)
+    own = site_settings(storage.shared_read, key)
     if reset or setting:
         try:
-            named = {} if reset else {**site_lengths(storage.shared_read, key), **named_lengths(setting)}
+            named = {} if reset else {**own.lengths, **named_lengths(setting)}
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="SETTING") from None
-        set_site_lengths(storage, key, named)
-    own = site_lengths(storage.shared_read, key)
+        own = SiteSettings(named, own.holdout)
+        set_site_settings(storage, key, own)
     collector = list_lengths(current_app.config["RECOMMENDATION_LENGTHS"])
-    click.echo(json.dumps({name: {"length": own.get(name, length), "set_for_site": name in own}
+    click.echo(json.dumps({name: {"length": own.lengths.get(name, length), "set_for_site": name in own.lengths}
                            for name, length in collector.items()}))
+
+
+@recommendations.command("holdout")
+@click.option("--site", required=True, help="The site: its key or the key's name.")
+@click.argument("share", required=False, type=click.FloatRange(0, HOLDOUT_MAX))
+def holdout(site, share):
+    """Show a site's holdout, or set it: SHARE (0 to 0.5) of its visitors, chosen by a hash of each
+    visitor, get plain best sellers instead of personalized lists, so that `collector report holdout`
+    measures what personalization earns (0, the default: everyone gets them)."""
+    storage = current_storage()
+    key = site_key(storage, site)
+    own = site_settings(storage.shared_read, key)
+    if share is not None:
+        own = SiteSettings(own.lengths, share)
+        set_site_settings(storage, key, own)
+    click.echo(json.dumps({"holdout": own.holdout}))
 
 
 @recommendations.command("evaluate")

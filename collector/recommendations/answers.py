@@ -23,7 +23,8 @@ from ..config import list_lengths
 from .catalogue import LEVELS
 from .lists import SEEDS
 from .lists import Lists
-from .sites import kept_site_lengths
+from .sites import held_out
+from .sites import kept_site_settings
 
 log = logging.getLogger("collector")
 
@@ -97,9 +98,10 @@ def recommend(storage, row: dict, settings: dict) -> str:
         with storage.shared_reads() as read:
             page = _Page(Lists(storage, row["key"], row["mode"], read),
                          started + settings["RECOMMENDATION_BUDGET_MS"] / 1000.0, set())
-            lengths = {**list_lengths(settings["RECOMMENDATION_LENGTHS"]),
-                       **kept_site_lengths(read, page.lists.store, row["key"])}
-            found = _lists(page, row, lengths)
+            site = kept_site_settings(read, page.lists.store, row["key"])
+            lengths = {**list_lengths(settings["RECOMMENDATION_LENGTHS"]), **site.lengths}
+            plain = held_out(row["key"], row["anonymous_id"], row["user_id"], site.holdout)
+            found = _lists(page, row, lengths, plain)
         metrics.RECOMMENDATIONS.labels("late" if page.late else "answered").inc()
     except Exception:
         log.exception("recommendations failed for a %s event; answered with empty lists", row["type"])
@@ -109,16 +111,19 @@ def recommend(storage, row: dict, settings: dict) -> str:
     return "{" + ",".join(f'"{name}":[{",".join(items)}]' for name, items in found.items()) + "}"
 
 
-def _lists(page: _Page, row: dict, length: dict[str, int]) -> dict[str, list[str]]:
+def _lists(page: _Page, row: dict, length: dict[str, int], plain: bool = False) -> dict[str, list[str]]:
     """Every list of the event's page, each product or banner as its JSON text. The recently viewed list
     is made first (it is the visitor's own history, never crowded out); the others then offer what it does
-    not show."""
+    not show. A visitor in the site's holdout gets `plain` lists instead: the same recently viewed list,
+    banners by clicks alone, and every other list the site's best sellers (then its trending products)."""
     lists = page.lists
     visitor = lists.visitor(row["user_id"], row["anonymous_id"])
     viewed, cart, bought = lists.history(visitor)
     if row["type"] == "viewcart":
         cart = [line["product_id"] for line in row.get("lines") or () if line.get("product_id")]
     page.excluded.update(cart + bought)
+    if plain:
+        return _plain(page, row, length, viewed)
     # What they bought is a seed too, but never crowds out all they viewed since.
     seeds = list(dict.fromkeys([*cart, *viewed[:SEEDS - 3], *bought[:3], *viewed]))[:SEEDS]
     n = length["related"]
@@ -148,6 +153,30 @@ def _lists(page: _Page, row: dict, length: dict[str, int]) -> dict[str, list[str
     similar = page.fill(n, lambda: lists.similar(product, n), lambda: lists.viewed_with([product], n),
                         lambda: lists.popular("viewed", n, categories))
     return {"similar_product_skus": similar, "related_product_skus": related, "recent_product_skus": recent}
+
+
+def _plain(page: _Page, row: dict, length: dict[str, int], viewed: list[str]) -> dict[str, list[str]]:
+    """The holdout's lists: nothing chosen for this visitor or this product, only what every visitor would
+    be shown (the best sellers, then trending products); the recently viewed list and the filters are the
+    same as everyone's, so that the groups differ in personalization alone."""
+    lists = page.lists
+
+    def best(n: int) -> tuple:
+        """The site's best sellers, then its trending products."""
+        return lambda: lists.popular("bought", n), lambda: lists.popular("viewed", n)
+
+    if row["type"] in ("viewcart", "search"):
+        return {"related_product_skus": page.fill(length["related"], *best(length["related"]))}
+    recent = page.fill(length["recent"], lambda: viewed)
+    if row["subtype"] == "home":
+        main, sub = _banners(page, [])
+        return {"main_banners": main, "sub_banners": sub,
+                "related_product_skus": page.fill(length["related"], *best(length["related"])),
+                "recent_product_skus": recent}
+    page.excluded.add(row["product_id"])
+    related = page.fill(length["bought_together"], *best(length["bought_together"]))
+    return {"similar_product_skus": page.fill(length["similar"], *best(length["similar"])),
+            "related_product_skus": related, "recent_product_skus": recent}
 
 
 def _for_visitor(page: _Page, seeds: list[str], n: int) -> tuple:

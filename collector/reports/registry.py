@@ -22,6 +22,7 @@ from ..clock import iso
 from ..clock import utcnow
 from . import panels
 from . import queries
+from . import recommendations
 from . import shop
 
 
@@ -92,6 +93,13 @@ REPORTS: dict[str, Report] = {
     "bots": Report(
         "Bots by why they are bots (crawlers, headless browsers, HTTP tools): left out of every other report",
         compute=shop.bots),
+    "recommendations": Report(
+        "What each recommendation widget list earns: impressions, clicks, click-through, the orders that followed "
+        "a click on one of its products in the visit and their revenue, against the period before",
+        compute=recommendations.lists),
+    "holdout": Report(
+        "The holdout group (plain best sellers) against personalized visitors: click-through and revenue per "
+        "visitor, and their difference with its 95% confidence interval", compute=recommendations.holdout),
     "rejected": Report(
         "Rejected events by reason (data quality)",
         "SELECT reason, source, count(*) AS rejected, max(received_at) AS last_seen FROM rejected "

@@ -46,6 +46,12 @@ class Dialect:
         """The shared SQL (`?` placeholders) in this backend's placeholders."""
         return text if self.placeholder == "?" else _format_style(text)
 
+    def event_field(self, column: str, field: str) -> str:
+        """A field of a stored event's `event` object (its payload's), as text."""
+        if self.name == "postgres":
+            return f"({column} -> 'event' ->> '{field}')"
+        return f"json_extract({column}, '$.event.{field}')"
+
     def contains(self, haystack: str, needle: str) -> str:
         """A condition true when the text `needle` occurs in `haystack`."""
         return self.position.format(haystack=haystack, needle=needle) + " > 0"

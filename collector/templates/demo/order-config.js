@@ -6,6 +6,6 @@ window.datacueConfig = {
   order_id: 'o1',
   order_details: {
     order_status: 'completed',
-    cart: [{product_id: 'p1', variant_id: 'v1', unit_price: 24, quantity: 1, currency: 'USD'}]
+    cart: [{product_id: {{ product.product_id|tojson }}, variant_id: {{ product.variant_id|tojson }}, unit_price: {{ product.price|tojson }}, quantity: 1, currency: 'USD'}]
   }
 };
