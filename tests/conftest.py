@@ -20,6 +20,7 @@ from collector.clock import now_iso
 from support import pg
 from support.chromium import CHROMIUM
 from support.chromium import CHROMIUM_ARGS
+from support.chromium import watched_page
 from support.dataset import dataset_requests
 
 
@@ -219,13 +220,7 @@ def browser():
 def page(browser):
     """A fresh browser context and page, with CSP violations and page errors recorded."""
     context = browser.new_context()
-    page = context.new_page()
-    page.problems = []
-    page.on("pageerror", lambda error: page.problems.append(f"pageerror: {error}"))
-    page.on("console", lambda m: m.type == "error" and page.problems.append(f"console: {m.text}"))
-    page.add_init_script("document.addEventListener('securitypolicyviolation',"
-                         " e => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI))")
-    yield page
+    yield watched_page(context)
     context.close()
 
 

@@ -16,7 +16,9 @@ import pytest
 
 from support.chromium import CHROMIUM
 from support.chromium import CHROMIUM_ARGS
+from support.chromium import watched_page
 from support.servers import Gunicorn
+from support.servers import collector_import
 from support.servers import database_url
 from support.servers import load_demo_catalogue
 from support.servers import prepare_store
@@ -65,12 +67,7 @@ def shop(tmp_path_factory):
     load_demo_catalogue(path, key)
     hostile = Path(path).with_name("hostile.ndjson")
     hostile.write_text("".join(json.dumps(row) + "\n" for row in HOSTILE))
-    from click.testing import CliRunner
-
-    from collector.cli import main
-    result = CliRunner().invoke(main, ["import", str(hostile), "--kind", "products", "--key", key],
-                                env={"COLLECTOR_DATABASE_URL": database_url(path)})
-    assert result.exit_code == 0, result.output
+    collector_import(path, key, hostile, "products")
     worker = start_worker(database_url(path), "--no-forward")
     try:
         # The worker's first pass: the catalogue as answers show it, and each product's similar list.
@@ -95,13 +92,7 @@ def person(browser):
 def page(person):
     """A fresh visitor: a new context and page, with CSP violations and page errors recorded."""
     context = person.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.problems = []
-    page.on("pageerror", lambda error: page.problems.append(f"pageerror: {error}"))
-    page.on("console", lambda m: m.type == "error" and page.problems.append(f"console: {m.text}"))
-    page.add_init_script("document.addEventListener('securitypolicyviolation',"
-                         " e => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI))")
-    yield page
+    yield watched_page(context)
     context.close()
 
 

@@ -35,18 +35,21 @@ def prepare_store(store: str, key_name: str) -> str:
         storage.close()
 
 
-def load_demo_catalogue(store: str, key: str) -> None:
-    """Import the demo shop's products and banners for a key with `collector import`, as `./dev run` does
-    (in this process: a second each saved)."""
+def collector_import(store: str, key: str, path, kind: str) -> None:
+    """`collector import PATH --kind KIND --key KEY` against a store, in this process (a second saved)."""
     from click.testing import CliRunner
 
     from collector.cli import main
 
+    result = CliRunner().invoke(main, ["import", str(path), "--kind", kind, "--key", key],
+                                env={"COLLECTOR_DATABASE_URL": database_url(store)})
+    assert result.exit_code == 0, result.output
+
+
+def load_demo_catalogue(store: str, key: str) -> None:
+    """Import the demo shop's products and banners for a key, as `./dev run` does."""
     for kind in ("products", "banners"):
-        path = ROOT / "collector" / "data" / "demo" / f"{kind}.ndjson"
-        result = CliRunner().invoke(main, ["import", str(path), "--kind", kind, "--key", key],
-                                    env={"COLLECTOR_DATABASE_URL": database_url(store)})
-        assert result.exit_code == 0, result.output
+        collector_import(store, key, ROOT / "collector" / "data" / "demo" / f"{kind}.ndjson", kind)
 
 
 def collector_cli(path: str, *args: str) -> str:
