@@ -126,9 +126,10 @@
     }));
   }
 
+  // A banner's clicks and impressions name one list, `banners`, whichever slot shows it.
   function banner(item, kind) {
     var node = link(item.link, 'dc-banner dc-' + kind,
-      {type: 'click', subtype: 'banner', banner_id: String(item.banner_id), list: kind + '_banners'});
+      {type: 'click', subtype: 'banner', banner_id: String(item.banner_id), list: 'banners'});
     node.appendChild(image(item.photo_url, item.name, 'dc-banner-img'));
     return node;
   }
@@ -144,7 +145,7 @@
       box.appendChild(banner(main, 'main'));
     } else if (fallback) {
       var stat = link(placeholder.getAttribute('data-dc-static-link'), 'dc-banner dc-main dc-static', {
-        type: 'click', subtype: 'banner', banner_id: 'static', list: 'static'});
+        type: 'click', subtype: 'banner', banner_id: 'static', list: 'banners'});
       stat.appendChild(image(fallback, '', 'dc-banner-img'));
       box.appendChild(stat);
     }
@@ -204,7 +205,7 @@
       [].forEach.call(d.querySelectorAll('[data-dc-' + kind + '-insert-banner]'), function (placeholder) {
         var item = answer[kind + '_banners'][placeholder.getAttribute('data-dc-' + kind + '-insert-banner') - 1];
         placeholder.textContent = '';
-        if (item) placeholder.appendChild(banner(item, kind));
+        if (item) watch(placeholder.appendChild(banner(item, kind)), 'banners', [String(item.banner_id)], 1);
       });
     });
   }

@@ -90,7 +90,7 @@ def test_every_event_type_from_the_demo_pages_lands_once(tmp_path, page):
     by_kind = {(r["type"], r["subtype"]): r for r in rows}
     assert by_kind[("click", "banner")]["banner_id"] == "b1"
     assert by_kind[("pageview", "product")]["product_id"] == "p2"
-    assert json.loads(by_kind[("click", "banner")]["payload"])["event"]["list"] == "main_banners"
+    assert json.loads(by_kind[("click", "banner")]["payload"])["event"]["list"] == "banners"
     assert by_kind[("pageview", "category")]["category_name"] == "living-room"
     assert (by_kind[("order", "completed")]["revenue"], by_kind[("order", "completed")]["currency"]) == (299.0, "USD")
     assert by_kind[("search", None)]["term"] == "sofa"

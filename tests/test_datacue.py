@@ -27,7 +27,7 @@ VALID = [
     ("click", "banner", {"banner_id": "b1"}, {"banner_id": "b1"}),
     ("click", "product", {"product_id": "p2"}, {"product_id": "p2"}),
     ("click", "product", {"product_id": "p2", "list": "related"}, {"product_id": "p2"}),
-    ("click", "banner", {"banner_id": "b1", "list": "main_banners"}, {"banner_id": "b1"}),
+    ("click", "banner", {"banner_id": "b1", "list": "banners"}, {"banner_id": "b1"}),
     ("impression", "products", {"list": "recent", "ids": ["p1", "p2"]}, {}),
     ("impression", "banners", {"list": "banners", "ids": ["b1"]}, {}),
     ("order", "started", {"cart": CART}, {"order_id": None, "revenue": 21.0, "currency": "USD"}),

@@ -119,18 +119,19 @@ def test_the_recommendations_report_counts_each_list_s_clicks_and_the_orders_the
         _event("click", "product", "c1", "s4", 18, product_id="p6", list="similar"),
         # d1 clicks a main banner; a click with no list (the shop's own link) is no widget's.
         _event("impression", "banners", "d1", "s5", 10, list="banners", ids=["b1"]),
-        _event("click", "banner", "d1", "s5", 9, banner_id="b1", list="main_banners"),
+        _event("click", "banner", "d1", "s5", 9, banner_id="b1", list="banners"),
         _event("click", "product", "d1", "s5", 9, product_id="p9"),
     ]
     _send(client, key, events)
     rows = {row["list"]: row for row in _report(storage, "recommendations")}
-    assert set(rows) == {"related", "recent", "similar", "banners", "main_banners"}
+    assert set(rows) == {"related", "recent", "similar", "banners"}
     related = rows["related"]
     assert (related["impressions"], related["clicks"], related["click_through"]) == (2, 2, 100.0)
     assert (related["orders"], related["revenue"], related["currency"]) == (1, 20.0, "USD")
     assert (rows["recent"]["impressions"], rows["recent"]["clicks"], rows["recent"]["orders"]) == (1, 0, 0)
     assert (rows["similar"]["clicks"], rows["similar"]["orders"], rows["similar"]["revenue"]) == (1, 0, None)
-    assert (rows["main_banners"]["clicks"], rows["banners"]["impressions"]) == (1, 1)
+    banners = rows["banners"]
+    assert (banners["impressions"], banners["clicks"], banners["click_through"]) == (1, 1, 100.0)
     assert related["previous_impressions"] == 0 and related["revenue_change"] is None
 
 

@@ -137,9 +137,9 @@ class Search(EventSchema):
 
 
 #: The lists a recommendation widget names in its clicks and impressions (this collector's extension):
-#: the answers' product lists, the home page's rows by category, and the banners.
-WIDGET_LISTS = ("related", "recent", "similar", "top", "categories", "main_banners", "sub_banners", "banners",
-                "static")
+#: the answers' product lists, the home page's rows by category, and the banners (main, sub or the static
+#: fallback, in whichever slot).
+WIDGET_LISTS = ("related", "recent", "similar", "top", "categories", "banners")
 
 
 def widget_list(**kwargs) -> fields.String:
