@@ -162,7 +162,7 @@
   // Rows of the visitor's list by top-level category, the categories they lean to first (DataCue's
   // "related categories").
   function categories(placeholder, items) {
-    var rows = {};
+    var rows = Object.create(null);  // a category named __proto__ or constructor is a row like any other
     var order = [];
     (items || []).forEach(function (item) {
       var name = item.category_1;
