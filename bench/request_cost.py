@@ -13,7 +13,6 @@ measured ones, and prints (instructions of the longer run - of the shorter) / M.
 from __future__ import annotations
 
 import argparse
-import base64
 import re
 import subprocess
 import sys
@@ -30,25 +29,13 @@ def serve(root: str, kind: str, count: int) -> None:
     """Post `count` requests of this kind to a collector built from `root` (run inside callgrind)."""
     sys.path[:0] = [root, str(HERE)]
     from bodies import body
+    from inprocess import fresh_collector
 
     import collector
-    from collector import create_app
-
-    try:
-        from collector.access import keys
-    except ImportError:  # a checkout from before the package by concern
-        from collector import keys
 
     assert collector.__file__.startswith(str(Path(root).resolve())), f"imported {collector.__file__}, not {root}'s"
     with tempfile.TemporaryDirectory() as folder:
-        app = create_app({"DATABASE_URL": f"sqlite:///{folder}/cost.sqlite3", "LOG_LEVEL": "WARNING",
-                          "RATE_LIMIT_PER_IP": "", "RATE_LIMIT_PER_KEY": "", "SQLITE_SYNCHRONOUS": "OFF"})
-        storage = app.extensions["collector.storage"]
-        storage.migrate()
-        key = keys.create_key(storage, "cost", [])
-        headers = {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode(),
-                   "Content-Type": "application/json"}
-        client = app.test_client()
+        _storage, client, headers = fresh_collector(folder)
         for _ in range(WARM_UP + count):
             path, data, _ids = body(kind, 7)
             assert client.post(path, data=data, headers=headers).status_code in (200, 204)

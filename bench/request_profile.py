@@ -15,7 +15,6 @@ bench/request_cost.py (instructions, no such weighting).
 from __future__ import annotations
 
 import argparse
-import base64
 import cProfile
 import pstats
 import sys
@@ -27,9 +26,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 from bodies import body  # noqa: E402
-
-from collector import create_app  # noqa: E402
-from collector.access import keys  # noqa: E402
+from inprocess import fresh_collector  # noqa: E402
 
 #: The parts a function belongs to, by where it is defined: the first (path fragment, part) that matches.
 PARTS = (
@@ -62,14 +59,7 @@ def part(location: str) -> str:
 def profile(kind: str, requests: int) -> pstats.Stats:
     """Post requests of this kind to a fresh collector, the measured ones under cProfile."""
     with tempfile.TemporaryDirectory() as folder:
-        app = create_app({"DATABASE_URL": f"sqlite:///{folder}/profile.sqlite3", "LOG_LEVEL": "INFO",
-                          "RATE_LIMIT_PER_IP": "", "RATE_LIMIT_PER_KEY": "", "SQLITE_SYNCHRONOUS": "OFF"})
-        storage = app.extensions["collector.storage"]
-        storage.migrate()
-        key = keys.create_key(storage, "profile", [])
-        headers = {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode(),
-                   "Content-Type": "application/json"}
-        client = app.test_client()
+        storage, client, headers = fresh_collector(folder, log_level="INFO")
 
         def post(count: int) -> None:
             """Post `count` requests."""
