@@ -30,6 +30,7 @@ from ..analytics.periods import within
 from ..clock import iso
 from ..clock import parse
 from .queries import half_up
+from .queries import percent
 from .shop import sales
 
 #: Rows a breakdown answers at most (Plausible's CSV export keeps 300; its pages 100).
@@ -88,11 +89,6 @@ def top(analytics, dimension: str, since: str, until: str, mode: str, keys, by_v
     return found
 
 
-def _rate(part: float, whole: float) -> float | None:
-    """A whole-number percentage, None over nothing."""
-    return half_up(100 * part / whole) if whole else None
-
-
 def _mean(total: float, count: float) -> float | None:
     """A whole-number mean, None over nothing."""
     return half_up(total / count) if count else None
@@ -115,8 +111,8 @@ def breakdown(analytics, since: str, until: str, mode: str, keys, *, dimension: 
     total = everyone.visitors if everyone else 0
     rows = []
     for value, t in _ranked(tallies, dimension, none):
-        row = (value, t.visitors, t.n, _rate(t.bounces, t.n), _mean(t.duration, t.n))
-        rows.append((*row, half_up(100 * t.visitors / total, 1) if total else None) if share else row)
+        row = (value, t.visitors, t.n, percent(t.bounces, t.n), _mean(t.duration, t.n))
+        rows.append((*row, percent(t.visitors, total, 1)) if share else row)
     return [dimension, "visitors", "visits", "bounce_rate", "visit_duration", *(["percentage"] if share else [])], rows
 
 
@@ -139,7 +135,7 @@ def entry_pages(analytics, since: str, until: str, mode: str, keys, page: str | 
     """Entry pages, with Plausible's CSV names for the visitors and visits that entered there."""
     tallies = top(analytics, "entry_page", since, until, mode, keys, by_visitors=True, page=page)
     return (["entry_page", "unique_entrances", "total_entrances", "bounce_rate", "visit_duration"],
-            [(value, t.visitors, t.n, _rate(t.bounces, t.n), _mean(t.duration, t.n))
+            [(value, t.visitors, t.n, percent(t.bounces, t.n), _mean(t.duration, t.n))
              for value, t in _ranked(tallies, "entry_page", None)])
 
 
@@ -204,7 +200,7 @@ def series(analytics, since: str, until: str, mode: str, keys, page: str | None 
         moment = datetime.fromisoformat(bucket + (":00+00:00" if len(bucket) == 13 else "T00:00+00:00"))
         totals[_bucket_start(moment, unit, first)].add(*figures)
     return (["time", "visitors", "visits", "pageviews", "bounce_rate", "visit_duration"],
-            [(iso(moment), t.visitors, t.n, t.pageviews, _rate(t.bounces, t.n), _mean(t.duration, t.n))
+            [(iso(moment), t.visitors, t.n, t.pageviews, percent(t.bounces, t.n), _mean(t.duration, t.n))
              for moment, t in totals.items()])
 
 
@@ -220,10 +216,10 @@ def _figures(analytics, since: str, until: str, mode: str, keys, page: str | Non
     return {
         "visitors": (t.visitors, "count"), "visits": (t.n, "count"), "pageviews": (t.pageviews, "count"),
         "views_per_visit": (half_up(t.pageviews / t.n, 2) if t.n else None, "ratio"),
-        "bounce_rate": (_rate(t.bounces, t.n), "percent"), "visit_duration": (_mean(t.duration, t.n), "seconds"),
+        "bounce_rate": (percent(t.bounces, t.n), "percent"), "visit_duration": (_mean(t.duration, t.n), "seconds"),
         "orders": (orders, "count"), "revenue": (half_up(revenue, 2) if revenue is not None else None, currency),
         "average_order_value": (half_up(revenue / orders, 2) if revenue is not None and orders else None, currency),
-        "conversion_rate": (half_up(100 * t.orders / t.n, 1) if t.n else None, "percent"),
+        "conversion_rate": (percent(t.orders, t.n, 1), "percent"),
     }
 
 

@@ -23,3 +23,8 @@ def query(analytics, sql: str, keys, params: tuple, repeat: int = 1) -> tuple[li
 def half_up(value: float, digits: int = 0) -> float:
     """Round as SQL does (halves away from zero), not as Python does (halves to even)."""
     return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
+def percent(part: float, whole: float, digits: int = 0) -> float | None:
+    """part per 100 of whole, rounded as SQL rounds; None over nothing."""
+    return half_up(100 * part / whole, digits) if whole else None

@@ -15,6 +15,7 @@ from ..recommendations.sites import held_out
 from .panels import change
 from .panels import previous_period
 from .queries import half_up
+from .queries import percent
 from .queries import query
 
 #: The z of a 95% confidence interval.
@@ -29,7 +30,7 @@ def _list(analytics, alias: str = "") -> str:
 def _figures(analytics, since: str, until: str, mode: str, keys) -> dict[str, dict]:
     """One period's figures per list: impressions, clicks, and the orders (completed, by their event ids)
     that held a product clicked from the list earlier in the same visit, with their revenue and currency."""
-    found: dict[str, dict] = defaultdict(lambda: {"impressions": 0, "clicks": 0, "orders": {}})
+    found: dict[str, dict] = defaultdict(_empty)
     params = (mode, since, until)
     for kind in ("impression", "click"):
         sql = (f"SELECT {_list(analytics)} AS list, count(*) AS n FROM events WHERE type = '{kind}' AND bot IS NULL "
@@ -45,6 +46,11 @@ def _figures(analytics, since: str, until: str, mode: str, keys) -> dict[str, di
     for name, order, revenue, currency in query(analytics, sql, keys, params)[1]:
         found[name]["orders"][order] = (revenue, currency)
     return found
+
+
+def _empty() -> dict:
+    """A list's figures in a period it did not appear in."""
+    return {"impressions": 0, "clicks": 0, "orders": {}}
 
 
 def _revenue(orders: dict) -> tuple[float | None, str | None]:
@@ -65,23 +71,13 @@ def lists(analytics, since: str, until: str, mode: str, keys) -> tuple[list[str]
         this, that = now.get(name) or _empty(), before.get(name) or _empty()
         revenue, currency = _revenue(this["orders"])
         earlier, _ = _revenue(that["orders"])
-        rows.append((name, this["impressions"], this["clicks"], _rate(this["clicks"], this["impressions"]),
+        rows.append((name, this["impressions"], this["clicks"], percent(this["clicks"], this["impressions"], 1),
                      len(this["orders"]), revenue, currency, that["impressions"], that["clicks"],
-                     _rate(that["clicks"], that["impressions"]), len(that["orders"]), earlier,
+                     percent(that["clicks"], that["impressions"], 1), len(that["orders"]), earlier,
                      change(revenue, earlier)))
     return (["list", "impressions", "clicks", "click_through", "orders", "revenue", "currency",
              "previous_impressions", "previous_clicks", "previous_click_through", "previous_orders",
              "previous_revenue", "revenue_change"], rows)
-
-
-def _empty() -> dict:
-    """A list's figures in a period it did not appear in."""
-    return {"impressions": 0, "clicks": 0, "orders": {}}
-
-
-def _rate(part: int, whole: int) -> float | None:
-    """part per 100 of whole, to one decimal."""
-    return half_up(100 * part / whole, 1) if whole else None
 
 
 def _visitors(analytics, since: str, until: str, mode: str, keys) -> dict[tuple[str, str], dict]:
@@ -135,7 +131,7 @@ def holdout(analytics, since: str, until: str, mode: str, keys) -> tuple[list[st
         impressions = sum(m["impressions"] for m in members)
         clicks = sum(m["clicks"] for m in members)
         revenue = sum(m["revenue"] for m in members)
-        rows.append((name, len(members), impressions, clicks, _rate(clicks, impressions), half_up(revenue, 2),
+        rows.append((name, len(members), impressions, clicks, percent(clicks, impressions, 1), half_up(revenue, 2),
                      half_up(revenue / len(members), 2) if members else None, currency, None, None))
     mine, theirs = groups["personalized"], groups["holdout"]
     if mine and theirs:

@@ -13,6 +13,7 @@ from ..analytics import funnel
 from ..analytics import readers
 from ..analytics import tallies
 from .queries import half_up
+from .queries import percent
 from .queries import query
 
 #: Rows a ranked report answers at most.
@@ -48,7 +49,7 @@ def products(analytics, since: str, until: str, mode: str, keys, source: Callabl
     return (["product_id", "name", "brand", "price", "category", "catalogue", "views", "carted", "bought",
              "cart_to_purchase"],
             [(product or None, *catalogue.get(product, (None,) * 5), views, carted, bought,
-              half_up(100 * bought / carted, 1) if carted else None)
+              percent(bought, carted, 1))
              for product, (views, carted, bought) in ranked])
 
 
@@ -82,7 +83,7 @@ def clicks(analytics, since: str, until: str, mode: str, keys, source: Callable 
                             "GROUP BY product_id", [row[1] for row in ranked if row[0] != "banner"], keys)
     return (["kind", "id", "name", "clicks", "per_100_pageviews"],
             [(kind or None, clicked or None, (banners if kind == "banner" else named).get(clicked, (None,))[0], n,
-              half_up(100 * n / pageviews, 2) if pageviews else None) for kind, clicked, _, n, _, _, _ in ranked])
+              percent(n, pageviews, 2)) for kind, clicked, _, n, _, _, _ in ranked])
 
 
 def interactions(analytics, since: str, until: str, mode: str, keys, source: Callable = readers.tallied):
