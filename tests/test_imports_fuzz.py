@@ -95,6 +95,11 @@ def test_any_csv_file_ends_its_job_with_counts_that_add_up(app, client, secret, 
     _check(app, client, secret, kind, data, f"{kind}.csv")
 
 
+def test_a_header_holding_a_nul_fails_its_job_naming_the_header(app, client, secret):
+    job = imported(client, app, secret, "banners", b"\x00\n", "banners.csv")
+    assert job["status"] == "FAILED" and "The header is: \\x00." in job["reason"], job
+
+
 @given(kind=st.sampled_from(sorted(KINDS)), data=st.binary(max_size=300),
        name=st.sampled_from(["f.csv", "f.ndjson", "f.csv.gz", "f"]))
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
 import zlib
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -33,8 +34,17 @@ MAX_ROW_CHARS = 1 << 20
 csv.field_size_limit(max(csv.field_size_limit(), MAX_ROW_CHARS))
 
 
+#: Characters a job's reason writes as escapes: control characters other than tab and newline.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 class FileProblem(Exception):
     """The file cannot be read as the job says (its message is the job's reason for failing)."""
+
+    def __init__(self, message: str):
+        """The message, which may quote the file, with its control characters written as escapes (`\\x00`):
+        a reason is text for people, and PostgreSQL's text holds no NUL."""
+        super().__init__(_CONTROL.sub(lambda found: repr(found[0])[1:-1], message))
 
 
 class RowTooLong(BadRequest):
