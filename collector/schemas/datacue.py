@@ -67,7 +67,16 @@ class CartLineSchema(Schema):
 class CartLine(fields.Field):
     """A cart line as an object, or as a bare product id (DataCue's older examples)."""
 
-    _schema = CartLineSchema()
+    def __init__(self, **kwargs):
+        """No schema is made until the field loads a line: each copy of the field makes its own."""
+        super().__init__(**kwargs)
+        self._schema: CartLineSchema | None = None
+
+    def nested_schemas(self) -> list[Schema]:
+        """The schema this field loads with, for compiling (schemas/compiled.py)."""
+        if self._schema is None:
+            self._schema = CartLineSchema()
+        return [self._schema]
 
     def _deserialize(self, value, attr, data, **kwargs):
         """Return the line as a normalised object."""
@@ -75,7 +84,7 @@ class CartLine(fields.Field):
             value = {"product_id": value}
         if not isinstance(value, dict):
             raise ValidationError("A cart line must be an object with a product_id, or a product id.")
-        return self._schema.load(value)
+        return self.nested_schemas()[0].load(value)
 
 
 def cart(min_lines: int) -> fields.List:
@@ -207,6 +216,23 @@ EVENT_TYPES: dict[str, dict[str | None, Schema]] = {
 class TypedEvent(fields.Field):
     """The `event` object, validated by the schema its type and subtype pick."""
 
+    def __init__(self, **kwargs):
+        """No schema is made until the field loads an event: each copy of the field makes its own."""
+        super().__init__(**kwargs)
+        self._schemas: dict[str, dict[str | None, Schema]] | None = None
+
+    @property
+    def schemas(self) -> dict[str, dict[str | None, Schema]]:
+        """This field's own schema for each type and subtype (a compiled copy compiles its own)."""
+        if self._schemas is None:
+            self._schemas = {kind: {sub: type(schema)() for sub, schema in subtypes.items()}
+                             for kind, subtypes in EVENT_TYPES.items()}
+        return self._schemas
+
+    def nested_schemas(self):
+        """The schemas this field loads with, for compiling (schemas/compiled.py)."""
+        return [schema for subtypes in self.schemas.values() for schema in subtypes.values()]
+
     def _deserialize(self, value, attr, data, **kwargs):
         """Dispatch on type and subtype, naming the allowed values when either is unknown."""
         if not isinstance(value, dict):
@@ -217,12 +243,13 @@ class TypedEvent(fields.Field):
         if not isinstance(kind, str) or kind not in EVENT_TYPES:
             raise ValidationError({"type": [
                 f"Unknown event type {kind!r}; must be one of: {', '.join(EVENT_TYPES)}."]})
-        subtypes = EVENT_TYPES[kind]
+        subtypes = self.schemas[kind]
         subtype = value.get("subtype")
         if None in subtypes:
             if subtype not in (None, ""):
                 raise ValidationError({"subtype": [f"{kind} events take no subtype; got {subtype!r}."]})
-            value = {k: v for k, v in value.items() if k != "subtype"}
+            if "subtype" in value:
+                value = {k: v for k, v in value.items() if k != "subtype"}
             subtype = None  # "" means none too (found by schemathesis: it was a 500)
         elif subtype is None:
             raise ValidationError({"subtype": [

@@ -1,0 +1,174 @@
+"""The compiled ingest schemas give exactly what plain marshmallow gives: the same data for every body it
+accepts, the same messages for every body it refuses, on bodies generated from the schemas' own fields."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+from marshmallow import Schema
+from marshmallow import ValidationError
+from marshmallow import fields
+from marshmallow import validate
+
+from collector.ingest import families
+from collector.schemas import cobi
+from collector.schemas import common
+from collector.schemas import datacue
+from collector.schemas import segment
+from collector.schemas.compiled import CompiledLoop
+from collector.schemas.compiled import compiled
+
+#: Every schema the intake loads compiled, beside the plain instance of the same class.
+COMPILED = {
+    "datacue": (datacue.EVENT, families.DATACUE.item_schema),
+    "cobi": (cobi.RECORD, families.COBI.item_schema),
+    "segment": (segment.MESSAGE, families.segment_family("", "").item_schema),
+}
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(10**20), max_value=10**20)
+    | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=12),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=10,
+)
+_ids = st.text(min_size=1, max_size=12) | st.integers(min_value=-5, max_value=10**6) | st.just("")
+_times = (st.datetimes().map(lambda t: t.isoformat()) | st.integers(min_value=-5, max_value=10**13)
+          | st.sampled_from(["2026-12-05T10:00:00Z", "2026-12-05T10:00:00+02:00", "2026-12-05", "yesterday"]))
+
+
+def _choices(field: fields.Field) -> list | None:
+    """The values a OneOf validator allows, if the field has one."""
+    for validator in field.validators:
+        if isinstance(validator, validate.OneOf):
+            return list(validator.choices)
+    return None
+
+
+def value_for(field: fields.Field) -> st.SearchStrategy:
+    """Values for a field: mostly of its kind (valid or nearly), sometimes anything JSON holds."""
+    return st.one_of(_of_its_kind(field), _of_its_kind(field), json_values)
+
+
+def _of_its_kind(field: fields.Field) -> st.SearchStrategy:
+    """Values of the field's own kind, valid ones and the edges around them."""
+    choices = _choices(field)
+    if choices:
+        return st.sampled_from(choices + ["", choices[0].lower()])
+    if isinstance(field, datacue.TypedEvent):
+        return st.one_of([_typed_event(kind, subtype, schema) for kind, subtypes in datacue.EVENT_TYPES.items()
+                          for subtype, schema in subtypes.items()])
+    if isinstance(field, datacue.CartLine):
+        return object_for(datacue.CartLineSchema()) | _ids
+    if isinstance(field, fields.Nested):
+        return object_for(field.schema)
+    if isinstance(field, fields.List):
+        return st.lists(value_for(field.inner), max_size=3)
+    if isinstance(field, fields.UUID):
+        return st.uuids().map(str) | st.uuids().map(lambda u: str(u).upper()) | st.just("e-123")
+    if isinstance(field, common.Timestamp):
+        return _times
+    if isinstance(field, common.Currency):
+        return st.sampled_from(["usd", "EUR", "US", "€€€"])
+    if isinstance(field, fields.Float):
+        return st.floats() | st.sampled_from(["12.5", "nan", "1e13"]) | st.integers(-10, 10**6)
+    if isinstance(field, fields.Integer):
+        return st.integers(min_value=-3, max_value=2_000_000) | st.sampled_from([2.5, "5", True])
+    if isinstance(field, (fields.Dict, fields.Raw)):
+        return st.dictionaries(st.text(max_size=8), json_values, max_size=3) | json_values
+    if isinstance(field, fields.String):
+        return st.text(max_size=20) | st.sampled_from(["192.0.2.1", "2001:db8::1", "not an ip", "x" * 600])
+    return _ids  # the collector's id fields and anything else that takes a string or a number
+
+
+def object_for(schema: Schema, fixed: dict | None = None) -> st.SearchStrategy:
+    """Objects for a schema: some of its fields (required ones mostly there), now and then undeclared keys."""
+    names = sorted(schema.load_fields)
+    required = {n: value_for(schema.load_fields[n]) for n in names if schema.load_fields[n].required}
+    optional = {n: value_for(schema.load_fields[n]) for n in names if not schema.load_fields[n].required}
+    declared = st.fixed_dictionaries({}, optional={**required, **optional}) | st.fixed_dictionaries(
+        required, optional=optional)
+    extras = st.dictionaries(st.text(max_size=6), json_values, max_size=2) | st.just({})
+    return st.tuples(declared, extras, st.just(fixed or {})).map(lambda parts: {**parts[1], **parts[0], **parts[2]})
+
+
+def _typed_event(kind: str, subtype: str | None, schema: Schema) -> st.SearchStrategy:
+    """An `event` object of one type and subtype (sometimes with a subtype it does not take)."""
+    fixed = {"type": kind} if subtype is None else {"type": kind, "subtype": subtype}
+    return object_for(schema, fixed) | object_for(schema, {"type": kind, "subtype": ""})
+
+
+def outcome(schema: Schema, body) -> tuple:
+    """What a schema makes of a body: its data, or its messages."""
+    try:
+        return "loaded", schema.load(copy.deepcopy(body))
+    except ValidationError as error:
+        return "refused", error.messages
+
+
+@pytest.mark.parametrize("family", sorted(COMPILED))
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_compiled_gives_what_plain_marshmallow_gives(family, data):
+    """For generated bodies, valid and invalid alike, the compiled schema's answer is plain marshmallow's."""
+    plain, fast = COMPILED[family]
+    body = data.draw(object_for(plain) | json_values)
+    assert outcome(fast, body) == outcome(plain, body)
+
+
+VALID = {
+    "datacue": [
+        {"event_id": "6F9619FF-8B86-D011-B42D-00C04FC964FF", "user": {"anonymous_id": "a1", "user_id": None},
+         "event": {"type": "order", "subtype": "completed", "order_id": 7, "cart": [
+             "p1", {"product_id": "p2", "price": "12.5", "currency": "usd", "colour": "red"}]},
+         "context": {"user-agent": "Mozilla/5.0", "ip": "192.0.2.1", "screen": "390x844"},
+         "timestamp": 1764928800000},
+        {"user": {"user_id": "u1"}, "event": {"type": "viewcart", "subtype": "", "cart": []}, "sent_at": None},
+    ],
+    "cobi": [{"interaction_type": "PAGE_VIEW", "item_type": "OFFER", "item_id": "6f9619ff-8b86-d011-b42d-00c04fc964ff",
+              "user_id": None, "platform": "WEB", "event_timestamp": "2026-12-05T10:00:00Z",
+              "context": {"page_url": "https://shop.example/"}}],
+    "segment": [{"type": "track", "event": "Order Completed", "userId": None, "anonymousId": "a1",
+                 "messageId": "m1", "properties": {"order_id": "o1"}, "timestamp": "not a time",
+                 "context": {"library": {"name": "analytics-python", "version": "2.4.0"}, "ip": "bad"},
+                 "_metadata": {"nodeVersion": "20"}}],
+}
+
+
+@pytest.mark.parametrize("family", sorted(VALID))
+def test_valid_bodies_take_the_compiled_loop(family, monkeypatch):
+    """Valid bodies (nulls, undeclared keys and nested objects among them) are answered by the compiled loop
+    of every schema they reach, never by going back to plain marshmallow."""
+    plain, _fast = COMPILED[family]
+    fast = compiled(type(plain))
+    loops = []
+
+    def collect(schema: Schema) -> None:
+        """Every CompiledLoop in the compiled schema's tree."""
+        loops.append(schema._deserialize)
+        for field in schema.load_fields.values():
+            inner = field.inner if isinstance(field, fields.List) else field
+            nested = [inner.schema] if isinstance(inner, fields.Nested) else getattr(inner, "nested_schemas", list)()
+            for schema_ in nested:
+                collect(schema_)
+
+    collect(fast)
+    assert loops and all(isinstance(loop, CompiledLoop) for loop in loops)
+    for loop in loops:
+        monkeypatch.setattr(loop, "plain", lambda *args, **kwargs: pytest.fail("went back to plain marshmallow"))
+    for body in VALID[family]:
+        assert fast.load(copy.deepcopy(body)) == plain.load(copy.deepcopy(body))
+
+
+def test_the_module_instances_stay_plain():
+    """Compiling makes new instances: the schemas the validation-only benchmark and the other paths load
+    with keep marshmallow's own loop."""
+    for plain, fast in COMPILED.values():
+        assert not isinstance(plain._deserialize, CompiledLoop)
+        assert isinstance(fast._deserialize, CompiledLoop)
+    assert not any(isinstance(schema._deserialize, CompiledLoop)
+                   for subtypes in datacue.EVENT_TYPES.values() for schema in subtypes.values())
