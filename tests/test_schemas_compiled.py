@@ -16,18 +16,24 @@ from marshmallow import fields
 from marshmallow import validate
 
 from collector.ingest import families
+from collector.reference import writes
+from collector.schemas import capillary
 from collector.schemas import cobi
+from collector.schemas import cobi_data
 from collector.schemas import common
 from collector.schemas import datacue
+from collector.schemas import datacue_backend
 from collector.schemas import segment
 from collector.schemas.compiled import CompiledLoop
 from collector.schemas.compiled import compiled
 
-#: Every schema the intake loads compiled, beside the plain instance of the same class.
+#: Every schema the intake and the record path load compiled, beside the plain instance of the same class.
 COMPILED = {
     "datacue": (datacue.EVENT, families.DATACUE.item_schema),
     "cobi": (cobi.RECORD, families.COBI.item_schema),
     "segment": (segment.MESSAGE, families.segment_family("", "").item_schema),
+    **{f"{t.family} {t.name}": (t.schema, writes.loader(t.name))
+       for t in (*cobi_data.TYPES, *datacue_backend.TYPES, capillary.COUPONS)},
 }
 
 json_values = st.recursive(

@@ -4,11 +4,14 @@ what became of each. The APIs (Cobi's Data API; DataCue's backend; imports) diff
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections import Counter
 from dataclasses import dataclass
 from dataclasses import field
+
+from marshmallow import Schema
 
 from ..clock import iso
 from ..clock import utcnow
@@ -17,8 +20,10 @@ from ..errors import InvalidRecord
 from ..errors import MissingReference
 from ..ingest.rejections import Refusals
 from ..ingest.rejections import validated
+from ..schemas.compiled import compiled
 from .record_types import RecordType
 from .record_types import Version
+from .record_types import get
 
 
 @dataclass
@@ -108,6 +113,13 @@ def _record_id(record_type: RecordType, item) -> str | None:
     return value if isinstance(value, str) else None
 
 
+@functools.cache
+def loader(name: str) -> Schema:
+    """The schema the record path loads a type's records with: its class compiled (schemas/compiled.py),
+    marshmallow's answers in about half the time; the type's own `schema` stays plain."""
+    return compiled(type(get(name).schema))
+
+
 def _validate(record_type: RecordType, index: int, item) -> Version:
     """One record checked against its type's schema, or ApiError.
 
@@ -117,7 +129,7 @@ def _validate(record_type: RecordType, index: int, item) -> Version:
     """
     if not isinstance(item, dict):
         raise InvalidRecord("A record must be a JSON object.")
-    data = validated(record_type.schema, item, InvalidRecord, "The record is invalid")
+    data = validated(loader(record_type.name), item, InvalidRecord, "The record is invalid")
     return Version(index=index, record_id=record_type.record_id(data), data=data)
 
 
