@@ -8,7 +8,9 @@ app = Flask(__name__)
 
 @app.post("/v1/events")
 @app.post("/user-interactions")
-def accept():
+@app.post("/segment/v1/batch")
+@app.post("/v1/data/<name>")
+def accept(name: str | None = None):
     """Parse the body as the collector must, and answer 204."""
     request.get_json(force=True)
     return "", 204

@@ -8,7 +8,13 @@ import itertools
 import json
 import random
 
-SIZES = {"single": 1, "batch10": 10, "batch100": 100, "cobi": 1, "home": 1, "product": 1, "click": 1}
+#: Events (or records) per request of each load.
+SIZES = {"single": 1, "batch10": 10, "batch100": 100, "cobi": 1, "segment": 1, "segment100": 100, "data5000": 5000,
+         "home": 1, "product": 1, "click": 1}
+#: The loads of `./dev bench` (bench/ingest.py), in the order of its table.
+BENCH_LOADS = ("single", "batch10", "batch100", "cobi", "segment100", "data5000", "product")
+#: The Data API load's transaction, all but its id: bench/ingest.py sets it (a transaction of the shop it loads).
+TRANSACTION: dict = {}
 #: The generated shop the page loads name (bench/recommendations_bench.py): products p0.., visitors v0...
 SHOP = {"products": 100_000, "visitors": 100_000}
 _counter = itertools.count(1)
@@ -46,8 +52,6 @@ def _segment_message(run: int) -> dict:
                         "page": {"url": "https://shop.example/search?q=t", "path": "/search"}}}
 
 
-#: Segment's loads (not in SIZES: wrk's script builds only DataCue and Cobi bodies): messages per request.
-SEGMENT_SIZES = {"segment": 1, "segment100": 100}
 
 
 def _page(kind: str, run: int) -> dict:
@@ -69,11 +73,15 @@ def body(kind: str, run: int) -> tuple[str, bytes, list[str]]:
     if kind in ("home", "product", "click"):
         event = _page(kind, run)
         return "/v1/events", json.dumps(event).encode(), [event["event_id"]]
-    if kind in SEGMENT_SIZES:
-        messages = [_segment_message(run) for _ in range(SEGMENT_SIZES[kind])]
+    if kind in ("segment", "segment100"):
+        messages = [_segment_message(run) for _ in range(SIZES[kind])]
         document, path = (messages[0], "/segment/v1/t") if kind == "segment" else ({"batch": messages},
                                                                                   "/segment/v1/batch")
         return path, json.dumps(document).encode(), [m["messageId"] for m in messages]
+    if kind == "data5000":
+        records = [{**TRANSACTION, "transaction_id": _uuid(run)} for _ in range(SIZES[kind])]
+        return "/v1/data/transactions", json.dumps({"records": records}).encode(), [
+            r["transaction_id"] for r in records]
     if kind == "cobi":
         record = {"event_id": _uuid(run), "interaction_type": "PAGE_VIEW", "item_type": "SHOP",
                   "item_id": "550e8400-e29b-41d4-a716-446655440000", "event_timestamp": "2026-11-20T10:00:00Z"}

@@ -1,23 +1,26 @@
-"""The middle rung: parse the body and validate every event with the collector's own marshmallow
-schemas, store nothing, answer 204, under the same gunicorn settings as the bare app and the collector.
+"""The reference rung: parse the body and validate every event (or record) with the collector's own
+marshmallow schemas, plain (never the compiled copies the collector loads with: schemas/compiled.py), store
+nothing, answer 204, under the same gunicorn settings as the bare app and the collector.
 
-It measures how much of the bare endpoint's rate validation alone leaves (the throughput target assumed 81%).
+It measures how much of the bare endpoint's rate validation alone leaves: the collector's targets are shares
+of this rung's rate.
 """
 
 from flask import Flask
 from flask import request
 from marshmallow import ValidationError
 
+from collector.reference.record_types import get
 from collector.schemas import cobi
+from collector.schemas import cobi_data  # noqa: F401 (registers the Data API's record types)
 from collector.schemas import datacue
+from collector.schemas import segment
 
 app = Flask(__name__)
 
 
-def _validate(item_schema, batch_schema, batch_field: str) -> tuple[str, int]:
-    """Validate one event, or each event of a batch, as the collector does; answer 204 or 400."""
-    document = request.get_json(force=True)
-    items = batch_schema.load(document)[batch_field] if batch_field in document else [document]
+def _validate(item_schema, items: list) -> tuple[str, int]:
+    """Validate each item as the collector does; answer 204 or 400."""
     try:
         for item in items:
             item_schema.load(item)  # load, not validate: validate skips the post_load checks
@@ -26,16 +29,34 @@ def _validate(item_schema, batch_schema, batch_field: str) -> tuple[str, int]:
     return "", 204
 
 
+def _items(batch_schema, batch_field: str) -> list:
+    """The request's events: a batch's (its own fields validated), or the body as one event."""
+    document = request.get_json(force=True)
+    return batch_schema.load(document)[batch_field] if batch_field in document else [document]
+
+
 @app.post("/v1/events")
 def events():
     """DataCue events."""
-    return _validate(datacue.EVENT, datacue.BATCH, "events")
+    return _validate(datacue.EVENT, _items(datacue.BATCH, "events"))
 
 
 @app.post("/user-interactions")
 def interactions():
     """Cobi interactions."""
-    return _validate(cobi.RECORD, cobi.BATCH, "records")
+    return _validate(cobi.RECORD, _items(cobi.BATCH, "records"))
+
+
+@app.post("/segment/v1/batch")
+def segment_batch():
+    """Segment's batches (the batch's own fields are read leniently by the collector: only the messages)."""
+    return _validate(segment.MESSAGE, request.get_json(force=True)["batch"])
+
+
+@app.post("/v1/data/<name>")
+def records(name: str):
+    """Cobi's Data API: each record against its type's schema."""
+    return _validate(get(name).schema, request.get_json(force=True)["records"])
 
 
 @app.get("/healthz")
