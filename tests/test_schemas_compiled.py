@@ -4,6 +4,7 @@ accepts, the same messages for every body it refuses, on bodies generated from t
 from __future__ import annotations
 
 import copy
+import uuid
 
 import pytest
 from hypothesis import HealthCheck
@@ -178,3 +179,25 @@ def test_the_module_instances_stay_plain():
         assert isinstance(fast._deserialize, CompiledLoop)
     assert not any(isinstance(schema._deserialize, CompiledLoop)
                    for subtypes in datacue.EVENT_TYPES.values() for schema in subtypes.values())
+
+
+_hex = "0123456789abcdefABCDEF"
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.uuids().map(str) | st.uuids().map(lambda u: str(u).upper()) | st.uuids().map(lambda u: u.hex)
+       | st.uuids().map(lambda u: "{" + str(u) + "}") | st.uuids().map(lambda u: f"urn:uuid:{u}")
+       | st.text(alphabet=_hex + "-{}\n ", min_size=30, max_size=40) | st.uuids().map(lambda u: str(u) + "\n"))
+def test_a_uuid_is_kept_as_its_canonical_string(value):
+    """The Uuid field's shortcut for a canonical string gives what parsing it gives, for every spelling
+    a UUID may come in and strings that only look like one."""
+    field = common.Uuid()
+    try:
+        expected = ("loaded", str(uuid.UUID(value)))
+    except ValueError:
+        expected = ("refused", ["Not a valid UUID."])
+    try:
+        got = ("loaded", field.deserialize(value))
+    except ValidationError as error:
+        got = ("refused", error.messages)
+    assert got == expected
