@@ -24,9 +24,13 @@ from collector.schemas import cobi_data
 from collector.schemas import common
 from collector.schemas import datacue
 from collector.schemas import datacue_backend
+from collector.schemas import record_fields
 from collector.schemas import segment
 from collector.schemas.compiled import CompiledLoop
 from collector.schemas.compiled import compiled
+
+from support import datacue_backend as backend_examples
+from support.records import EXAMPLES as DATA_EXAMPLES
 
 #: Every schema the intake and the record path load compiled, beside the plain instance of the same class.
 COMPILED = {
@@ -77,8 +81,14 @@ def _of_its_kind(field: fields.Field) -> st.SearchStrategy:
         return st.lists(value_for(field.inner), max_size=3)
     if isinstance(field, fields.UUID):
         return st.uuids().map(str) | st.uuids().map(lambda u: str(u).upper()) | st.just("e-123")
-    if isinstance(field, common.Timestamp):
+    if isinstance(field, (common.Timestamp, record_fields.RecordTime)):
         return _times
+    if isinstance(field, record_fields.RecordDate):
+        return st.dates().map(str) | st.sampled_from(["2026-02-30", "05/12/2026"])
+    if isinstance(field, record_fields.Region):
+        return st.sampled_from(["CA", "ca", "US", "XX", "Canada"])
+    if isinstance(field, fields.Boolean):
+        return st.booleans() | st.sampled_from(["true", "no", 1, 2])
     if isinstance(field, common.Currency):
         return st.sampled_from(["usd", "EUR", "US", "€€€"])
     if isinstance(field, fields.Float):
@@ -117,14 +127,45 @@ def outcome(schema: Schema, body) -> tuple:
         return "refused", error.messages
 
 
+def _valid_examples() -> dict[str, list[dict]]:
+    """Valid bodies of each compiled schema, to change a few fields of."""
+    examples = {f"cobi-data {name}": [record] for name, record in DATA_EXAMPLES.items()}
+    for name in ("product", "banner", "user", "order"):
+        examples[f"datacue-backend {name}s"] = [getattr(backend_examples, name.upper())]
+    examples["capillary coupons"] = [{"series_id": "s1", "code": "C-1"},
+                                     {"series_id": 7, "code": "C-2", "customer_identifier": "mobile",
+                                      "customer_value": "+6591234567"}]
+    return {**examples, **VALID}
+
+
+def nearly(family: str, plain: Schema) -> st.SearchStrategy:
+    """A valid body of the schema with a few of its fields given other values, or taken away."""
+    def change(example: dict) -> st.SearchStrategy:
+        """Some fields of one example redrawn, some dropped."""
+        redrawn = st.fixed_dictionaries({}, optional={n: value_for(plain.load_fields[n]) for n in plain.load_fields})
+        dropped = st.sets(st.sampled_from(sorted(example)), max_size=2)
+        return st.tuples(redrawn, dropped).map(
+            lambda parts: {k: v for k, v in {**example, **parts[0]}.items() if k not in parts[1]})
+    return st.sampled_from(_valid_examples().get(family, [{}])).flatmap(change)
+
+
 @pytest.mark.parametrize("family", sorted(COMPILED))
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_compiled_gives_what_plain_marshmallow_gives(family, data):
     """For generated bodies, valid and invalid alike, the compiled schema's answer is plain marshmallow's."""
     plain, fast = COMPILED[family]
-    body = data.draw(object_for(plain) | json_values)
+    body = data.draw(nearly(family, plain) | object_for(plain) | json_values)
     assert outcome(fast, body) == outcome(plain, body)
+
+
+def test_every_compiled_schema_has_valid_examples():
+    """Each compiled schema's nearly-valid bodies start from examples it accepts."""
+    for family, (plain, _fast) in COMPILED.items():
+        examples = _valid_examples().get(family)
+        assert examples, f"no valid example for {family}"
+        for example in examples:
+            assert outcome(plain, example)[0] == "loaded", (family, outcome(plain, example))
 
 
 VALID = {
