@@ -1,5 +1,6 @@
-"""The compiled ingest schemas give exactly what plain marshmallow gives: the same data for every body it
-accepts, the same messages for every body it refuses, on bodies generated from the schemas' own fields."""
+"""The compiled schemas (the intake's and the record path's) give exactly what plain marshmallow gives: the
+same data for every body it accepts, the same messages for every body it refuses, on bodies generated from
+the schemas' own fields."""
 
 from __future__ import annotations
 

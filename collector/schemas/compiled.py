@@ -1,5 +1,6 @@
-"""The ingest schemas compiled: the same marshmallow schemas, each one's field loop turned into Python once
-by deepfriedmarshmallow, for the request path.
+"""Schemas compiled: the same marshmallow schemas, each one's field loop turned into Python once by
+deepfriedmarshmallow, for what the intake and the record path load (events and records alike, from the APIs
+and from imports).
 
 What is valid stays marshmallow's. The compiled loop answers only for a body it reads exactly as plain
 marshmallow would: anything else (a field that fails, a required one missing, an option the compiler does
