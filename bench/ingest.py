@@ -116,7 +116,8 @@ def settle(url: str) -> None:
 
 def measure(server: Gunicorn, keys: dict, args, runs: list[int], store: str | None, paced: bool = True) -> dict:
     """Every load against one server: saturation, then (if paced) 70% open loop; verify the store after each.
-    `keys` holds the publishable key ("live") and the site's secret ("secret", for the Data API)."""
+    `keys` holds the publishable keys of the bench's site ("live") and of the generated shop's ("shop", for
+    the product page views), and the shop's secret ("secret", for the Data API)."""
     host, port = "127.0.0.1", server.port
     results = {}
     for kind in args.loads.split(","):
