@@ -52,8 +52,6 @@ def _segment_message(run: int) -> dict:
                         "page": {"url": "https://shop.example/search?q=t", "path": "/search"}}}
 
 
-
-
 def _page(kind: str, run: int) -> dict:
     """A home or product page view of the generated shop by one of its visitors, or a product click (an
     event that loads no page, answered 204: the plain event the page views compare with)."""
