@@ -29,6 +29,7 @@ from collector.schemas import record_fields
 from collector.schemas import segment
 from collector.schemas.compiled import CompiledLoop
 from collector.schemas.compiled import compiled
+from collector.schemas.compiled import tree
 
 from support import datacue_backend as backend_examples
 from support.records import EXAMPLES as DATA_EXAMPLES
@@ -194,19 +195,8 @@ def test_valid_bodies_take_the_compiled_loop(family, monkeypatch):
     of every schema they reach, never by going back to plain marshmallow."""
     plain, _fast = COMPILED[family]
     fast = compiled(type(plain))
-    loops = []
-
-    def collect(schema: Schema) -> None:
-        """Every CompiledLoop in the compiled schema's tree."""
-        loops.append(schema._deserialize)
-        for field in schema.load_fields.values():
-            inner = field.inner if isinstance(field, fields.List) else field
-            nested = [inner.schema] if isinstance(inner, fields.Nested) else getattr(inner, "nested_schemas", list)()
-            for schema_ in nested:
-                collect(schema_)
-
-    collect(fast)
-    assert loops and all(isinstance(loop, CompiledLoop) for loop in loops)
+    loops = [schema._deserialize for schema in tree(fast)]
+    assert len(loops) > 1 and all(isinstance(loop, CompiledLoop) for loop in loops)
     for loop in loops:
         monkeypatch.setattr(loop, "plain", lambda *args, **kwargs: pytest.fail("went back to plain marshmallow"))
     for body in VALID[family]:

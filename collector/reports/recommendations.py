@@ -126,17 +126,17 @@ def holdout(analytics, since: str, until: str, mode: str, keys) -> tuple[list[st
         groups["holdout" if plain else "personalized"].append(one)
         currencies.update(one["currencies"])
     currency = currencies.most_common(1)[0][0] if currencies else None
+    totals = {name: {figure: sum(m[figure] for m in members) for figure in ("impressions", "clicks", "revenue")}
+              for name, members in groups.items()}
     rows = []
     for name, members in groups.items():
-        impressions = sum(m["impressions"] for m in members)
-        clicks = sum(m["clicks"] for m in members)
-        revenue = sum(m["revenue"] for m in members)
+        impressions, clicks, revenue = totals[name].values()
         rows.append((name, len(members), impressions, clicks, percent(clicks, impressions, 1), half_up(revenue, 2),
                      half_up(revenue / len(members), 2) if members else None, currency, None, None))
     mine, theirs = groups["personalized"], groups["holdout"]
     if mine and theirs:
-        ctr, ctr_low, ctr_high = _proportions(sum(m["clicks"] for m in mine), sum(m["impressions"] for m in mine),
-                                              sum(m["clicks"] for m in theirs), sum(m["impressions"] for m in theirs))
+        ours, held = totals["personalized"], totals["holdout"]
+        ctr, ctr_low, ctr_high = _proportions(ours["clicks"], ours["impressions"], held["clicks"], held["impressions"])
         per, low, high = _means([m["revenue"] for m in mine], [m["revenue"] for m in theirs])
         rows.append(("difference", None, None, None, ctr, None, per, currency,
                      f"{ctr_low} to {ctr_high}" if ctr is not None else None,

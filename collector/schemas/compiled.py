@@ -13,6 +13,8 @@ schema to plain marshmallow on generated valid and invalid bodies.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from deepfriedmarshmallow.jit import JitContext
 from deepfriedmarshmallow.jit import generate_deserialize_method
 from marshmallow import INCLUDE
@@ -75,17 +77,18 @@ def _schemas_in(field: fields.Field):
         yield from field.nested_schemas()
 
 
-def _compile_in_place(schema: Schema) -> None:
-    """Compile a schema and every schema its fields load with."""
-    schema._deserialize = CompiledLoop(schema)
+def tree(schema: Schema) -> Iterator[Schema]:
+    """A schema and every schema its fields load with, nested ones after their parent."""
+    yield schema
     for field in schema.load_fields.values():
         for nested in _schemas_in(field):
-            _compile_in_place(nested)
+            yield from tree(nested)
 
 
 def compiled(schema_class: type[Schema]) -> Schema:
     """A new instance of a schema class, with its own nested schemas, every one compiled (the module's
     instances, and every other, stay plain)."""
     schema = schema_class()
-    _compile_in_place(schema)
+    for each in tree(schema):
+        each._deserialize = CompiledLoop(each)
     return schema
