@@ -13,6 +13,8 @@ from urllib.parse import quote
 
 from ..errors import QueryError
 from ..errors import StorageError
+from .checkpoints import BACKSTOP_PAGES
+from .checkpoints import Checkpointer
 from .dialect import SQLITE
 from .private import REFUSED
 from .private import sqlite_authorizer
@@ -73,14 +75,23 @@ class SQLiteStorage(FileUploads, SQLStorage):
         self._local = threading.local()
         self._open: set[sqlite3.Connection] = set()
         self._open_lock = threading.Lock()
+        self.checkpointer = Checkpointer(self._checkpoint_connection)
+
+    def _checkpoint_connection(self) -> sqlite3.Connection:
+        """A connection for the checkpoint thread, syncing as the collector's do; the caller closes it."""
+        conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute(f"PRAGMA synchronous={self.synchronous}")
+        return conn
 
     def _connect(self) -> sqlite3.Connection:
-        """Open a connection with the collector's pragmas."""
+        """Open a connection with the collector's pragmas (checkpoints are the checkpoint thread's)."""
         conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
                                check_same_thread=False)
         try:
             conn.execute(f"PRAGMA synchronous={self.synchronous}")
             conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
         except BaseException:
             conn.close()
             raise
@@ -154,7 +165,8 @@ class SQLiteStorage(FileUploads, SQLStorage):
         return os.path.getsize(path)
 
     def close(self) -> None:
-        """Close every connection this storage opened, in any thread."""
+        """Close every connection this storage opened, in any thread, and end its checkpoint thread."""
+        self.checkpointer.stop()
         with self._open_lock:
             conns, self._open = self._open, set()
         for conn in conns:
@@ -172,6 +184,7 @@ class SQLiteStorage(FileUploads, SQLStorage):
             except BaseException:
                 _rollback(conn)
                 raise
+        self.checkpointer.committed()
 
     @contextmanager
     def _migration(self, sql: str):

@@ -1,0 +1,100 @@
+"""SQLite's write-ahead log is checkpointed by a thread of its own, never inside a request's commit."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import time
+
+from collector import create_app
+from collector.access import keys
+from collector.storage.checkpoints import BACKSTOP_PAGES
+from collector.storage.checkpoints import Checkpointer
+
+from support.factories import make_event
+from support.factories import new_id
+from support.factories import post_event
+from support.servers import stored_event_ids
+
+
+def _until(condition, seconds: float = 10.0) -> bool:
+    """Whether `condition()` came true within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+def test_a_commit_reaches_the_database_file_through_the_thread(tmp_path):
+    """One small commit is far below any automatic checkpoint, yet the database file alone (its log left
+    behind) holds the event shortly after: the thread copied it; request connections only keep a backstop."""
+    path = tmp_path / "collector.sqlite3"
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "LOG_LEVEL": "WARNING"})
+    storage = app.extensions["collector.storage"]
+    storage.migrate()
+    try:
+        key = keys.create_key(storage, "shop", [])
+        event = make_event(env_event_id=new_id())
+        post_event(app.test_client(), key, event)
+
+        def in_the_file_alone() -> bool:
+            """Whether a copy of the database file without its log holds the event."""
+            shutil.copy(path, tmp_path / "file-alone.sqlite3")
+            return stored_event_ids(str(tmp_path / "file-alone.sqlite3")) == {event["event_id"]}
+
+        assert _until(in_the_file_alone)
+        with storage._connection() as conn:
+            assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == BACKSTOP_PAGES
+    finally:
+        storage.close()
+    assert storage.checkpointer._thread is None or not storage.checkpointer._thread.is_alive()
+
+
+def test_the_thread_ends_when_idle_and_the_next_commit_starts_another(tmp_path):
+    """No thread lingers in a process that stopped writing; writing again brings checkpoints back."""
+    path = str(tmp_path / "log.sqlite3")
+    setup = sqlite3.connect(path, isolation_level=None)
+    setup.execute("PRAGMA journal_mode=WAL")
+    setup.execute("PRAGMA wal_autocheckpoint=0")
+    setup.execute("CREATE TABLE t (n INTEGER)")
+    checkpointer = Checkpointer(lambda: sqlite3.connect(path, isolation_level=None), pause=0.01, idle=0.2)
+    try:
+        setup.execute("INSERT INTO t VALUES (1)")
+        checkpointer.committed()
+        first = checkpointer._thread
+        assert _until(lambda: checkpointer.done == 1)
+        assert _until(lambda: not first.is_alive())
+        setup.execute("INSERT INTO t VALUES (2)")
+        checkpointer.committed()
+        assert checkpointer._thread is not first
+        assert _until(lambda: checkpointer.done == 2)
+        copy = tmp_path / "copy.sqlite3"
+        shutil.copy(path, copy)
+        assert sqlite3.connect(copy).execute("SELECT count(*) FROM t").fetchone()[0] == 2
+    finally:
+        checkpointer.stop()
+        setup.close()
+
+
+def test_a_failing_checkpoint_waits_for_the_next_commit(tmp_path):
+    """A database that cannot be opened costs the thread nothing but a log line; it keeps serving."""
+    opened = []
+
+    def connect():
+        """Fail the first time, then open the real file."""
+        opened.append(1)
+        if len(opened) == 1:
+            raise sqlite3.OperationalError("unable to open database file")
+        return sqlite3.connect(str(tmp_path / "later.sqlite3"), isolation_level=None)
+
+    checkpointer = Checkpointer(connect, pause=0.01, idle=1.0)
+    try:
+        checkpointer.committed()
+        assert _until(lambda: len(opened) == 1)
+        assert checkpointer.done == 0
+        checkpointer.committed()
+        assert _until(lambda: checkpointer.done == 1)
+    finally:
+        checkpointer.stop()
