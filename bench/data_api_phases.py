@@ -23,7 +23,7 @@ from data_api_bench import transactions  # noqa: E402
 from collector import create_app  # noqa: E402
 from collector.access import keys  # noqa: E402
 from collector.access import server_keys  # noqa: E402
-from collector.api import cobi_data  # noqa: E402
+from collector.web import bodies as web_bodies  # noqa: E402
 
 from support.records import EXAMPLES  # noqa: E402
 
@@ -55,7 +55,7 @@ def main() -> None:
     client.post("/v1/data/shops", data=json.dumps({"records": [EXAMPLES["shops"]]}), headers=headers)
     spent = {"storage": 0.0, "parse": 0.0}
     storage.write_records = timed(storage.write_records, spent, "storage")
-    cobi_data.parse_json = timed(cobi_data.parse_json, spent, "parse")
+    web_bodies.parse_json = timed(web_bodies.parse_json, spent, "parse")
     bodies = [json.dumps({"records": transactions(5000)}) for _ in range(args.requests)]
     start = time.perf_counter()
     for body in bodies:
