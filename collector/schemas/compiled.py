@@ -21,6 +21,7 @@ from marshmallow import INCLUDE
 from marshmallow import RAISE
 from marshmallow import Schema
 from marshmallow import fields
+from marshmallow.validate import And
 
 
 class CompiledLoop:
@@ -85,10 +86,21 @@ def tree(schema: Schema) -> Iterator[Schema]:
             yield from tree(nested)
 
 
+def _validators_joined_once(field: fields.Field) -> None:
+    """Give a field (and a List's item field) its validators joined once: marshmallow joins them anew
+    (`And(*validators)`) for every value it checks, a fifth of a record's validation."""
+    if field.validators:
+        field._validate = And(*field.validators)
+    if isinstance(field, fields.List):
+        _validators_joined_once(field.inner)
+
+
 def compiled(schema_class: type[Schema]) -> Schema:
     """A new instance of a schema class, with its own nested schemas, every one compiled (the module's
     instances, and every other, stay plain)."""
     schema = schema_class()
     for each in tree(schema):
+        for field in each.load_fields.values():
+            _validators_joined_once(field)
         each._deserialize = CompiledLoop(each)
     return schema
