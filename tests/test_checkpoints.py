@@ -9,6 +9,7 @@ import time
 from collector import create_app
 from collector.access import keys
 from collector.storage.checkpoints import BACKSTOP_PAGES
+from collector.storage.checkpoints import JOURNAL_SIZE_LIMIT
 from collector.storage.checkpoints import Checkpointer
 
 from support.factories import make_event
@@ -47,6 +48,7 @@ def test_a_commit_reaches_the_database_file_through_the_thread(tmp_path):
         assert _until(in_the_file_alone)
         with storage._connection() as conn:
             assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == BACKSTOP_PAGES
+            assert conn.execute("PRAGMA journal_size_limit").fetchone()[0] == JOURNAL_SIZE_LIMIT
     finally:
         storage.close()
     assert storage.checkpointer._thread is None or not storage.checkpointer._thread.is_alive()

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 #: Where a request connection checkpoints by itself: ten times SQLite's default of 1,000 pages.
 BACKSTOP_PAGES = 10_000
+#: The bytes a log's file is cut back to when it restarts: about the backstop's 10,000 pages.
+JOURNAL_SIZE_LIMIT = 48 * 2**20
 
 
 class Checkpointer:

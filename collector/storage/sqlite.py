@@ -14,6 +14,7 @@ from urllib.parse import quote
 from ..errors import QueryError
 from ..errors import StorageError
 from .checkpoints import BACKSTOP_PAGES
+from .checkpoints import JOURNAL_SIZE_LIMIT
 from .checkpoints import Checkpointer
 from .dialect import SQLITE
 from .private import REFUSED
@@ -92,6 +93,9 @@ class SQLiteStorage(FileUploads, SQLStorage):
             conn.execute(f"PRAGMA synchronous={self.synchronous}")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
+            # The log restarts from its beginning after a full checkpoint, but its file keeps the size a
+            # burst of writes gave it unless told to shrink back.
+            conn.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
         except BaseException:
             conn.close()
             raise
