@@ -12,10 +12,12 @@ import sys
 
 import pytest
 
+from collector import config
 from collector import create_app
 from collector.access import keys
 from collector.access import server_keys
 from collector.clock import now_iso
+from collector.storage import open_storage
 
 from support import pg
 from support.chromium import CHROMIUM
@@ -180,7 +182,11 @@ def db(database_url):
 
 @pytest.fixture
 def cli(database_url):
-    """Run `collector ARGS` as a real subprocess against the test database; return the completed process."""
+    """Run `collector ARGS` as a real subprocess against the test database (set up, as `collector migrate`
+    leaves it: no other command creates a store); return the completed process."""
+    storage = open_storage({**config.DEFAULTS, "DATABASE_URL": database_url})
+    storage.migrate()
+    storage.close()
 
     def run(*args, check=True):
         env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}

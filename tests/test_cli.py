@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import csv
+import importlib.metadata
 import io
 import json
+import os
+import re
+import subprocess
+import sys
+import uuid
 
 import pytest
 
+from collector.reports import registry
 from collector.storage.base import migrations
 
 from support.factories import basic
@@ -49,6 +56,59 @@ def test_revoke(cli, client):
 def test_keys_ensure_is_idempotent(cli):
     first = cli("keys", "ensure", "--name", "development").stdout
     assert cli("keys", "ensure", "--name", "development").stdout == first
+
+
+def _collector(*args, cwd, database_url=None):
+    """Run `collector ARGS` in `cwd` with no COLLECTOR_* setting but (when given) the store's URL."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}
+    if database_url:
+        env["COLLECTOR_DATABASE_URL"] = database_url
+    return subprocess.run([sys.executable, "-m", "collector.cli", *args], env=env, cwd=cwd, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_version_is_the_installed_package_s():
+    result = _collector("--version", cwd=None)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"collector, version {importlib.metadata.version('storefront-collector')}"
+
+
+@pytest.mark.parametrize("command", [("export", "--since", "1d"), ("query", "SELECT 1"), ("keys", "list"),
+                                     ("report", "overview"), ("worker", "--once")])
+def test_no_command_but_migrate_creates_a_store(tmp_path, command):
+    """Run in the wrong directory, a command says which store it looked for instead of making an empty one."""
+    result = _collector(*command, cwd=tmp_path)
+    assert result.returncode == 1
+    assert f"There is no store at {tmp_path / 'collector.sqlite3'}" in result.stderr
+    assert "`collector migrate` creates one" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+    assert _collector("migrate", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "collector.sqlite3").is_file()
+    assert _collector("export", "--since", "1d", cwd=tmp_path).stderr.startswith("0 events exported")
+
+
+def test_an_empty_postgresql_database_is_not_migrated_by_a_command(postgres_server):
+    name = "t_empty_" + uuid.uuid4().hex[:8]
+    postgres_server.admin(f"CREATE DATABASE {name}")
+    url = f"{postgres_server.url}/{name}"
+    result = _collector("keys", "list", cwd=None, database_url=url)
+    assert result.returncode == 1 and f"There is no store at {url}" in result.stderr
+    assert _collector("migrate", cwd=None, database_url=url).returncode == 0
+    assert _collector("keys", "list", cwd=None, database_url=url).returncode == 0
+
+
+def test_report_help_lists_every_report_with_whole_words(cli):
+    """Names are never cut by the wrapping, and the help does not send the reader to itself."""
+    text = cli("report", "--help").stdout
+    assert "see `collector report --help`" not in text
+    assert text.startswith("Usage: ") and " report [OPTIONS] NAME\n" in text.splitlines(keepends=True)[0]
+    reports = text.split("Reports:\n", 1)[1]
+    listed = [line.split()[0] for line in reports.splitlines() if line.startswith("  ") and not line.startswith("   ")]
+    assert listed == sorted(registry.REPORTS)
+    # Lines break between words (or after a hyphen), never inside one: joined again, every title reads whole.
+    joined = re.sub(r"-\s+", "-", " ".join(reports.split()))
+    for title in (report.title for report in registry.REPORTS.values()):
+        assert " ".join(title.split()) in joined
 
 
 def test_migrate_is_idempotent(cli):

@@ -30,10 +30,14 @@ from .tokens import tokens
 
 @click.group(cls=CollectorGroup,
              help="Storefront event collector. Settings come from COLLECTOR_* environment variables.")
+@click.version_option(package_name="storefront-collector", prog_name="collector")
 @click.pass_context
 def main(ctx):
-    """Build the app from the environment and run the command inside its context."""
-    ctx.with_resource(create_app().app_context())
+    """Build the app from the environment and run the command inside its context; only `collector
+    migrate` creates a store."""
+    app = create_app()
+    app.extensions["collector.storage"].creates_store = False
+    ctx.with_resource(app.app_context())
 
 
 @main.command()

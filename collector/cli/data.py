@@ -7,7 +7,6 @@ import os
 import shlex
 import sys
 import time
-from urllib.parse import urlsplit
 
 import click
 from flask import current_app
@@ -34,8 +33,18 @@ def query(sql, fmt):
     print_rows(columns, rows, fmt)
 
 
-@click.command()
-@click.argument("name", type=click.Choice(sorted(registry.REPORTS)))
+class _ReportCommand(click.Command):
+    """`collector report`: its help ends with the reports' names and what each holds."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List the reports, each title wrapped at word boundaries beside its name."""
+        with formatter.section("Reports"):
+            formatter.write_dl([(name, registry.REPORTS[name].title) for name in sorted(registry.REPORTS)])
+
+
+@click.command(cls=_ReportCommand)
+# A named metavar: click prints a Choice's values as one word, which the help then breaks mid-name.
+@click.argument("name", type=click.Choice(sorted(registry.REPORTS)), metavar="NAME")
 @period_options
 @click.option("--steps", help="funnel: the steps, e.g. 'pageview:product,viewcart,order:completed' "
                               "(type[:subtype][column=value], 2 to 8).")
@@ -46,7 +55,7 @@ def query(sql, fmt):
                              "(a path such as /p/lamp), or this page's row.")
 @format_option()
 def report(name, since, until, mode, site, steps, window, breakdown, page, fmt):
-    """Run an analyst report over a period (see `collector report --help` for the names)."""
+    """Run the analyst report NAME (listed below) over a period."""
     scope = sites.choose(current_storage(), None, site, mode)
     try:
         start, end = registry.period(since, until)
@@ -92,6 +101,7 @@ def copy_command(source_url, dest_url):
     (rows present are skipped)."""
     with contextlib.ExitStack() as stack:
         source, dest = (open_storage({**current_app.config, "DATABASE_URL": url}) for url in (source_url, dest_url))
+        source.creates_store = False  # the store to fill is created; a mistyped source is not
         for storage in (source, dest):
             stack.callback(storage.close)
         with tqdm(total=source.count_rows(), unit="rows", disable=not sys.stderr.isatty()) as bar:
@@ -106,7 +116,9 @@ def backup(path):
     PostgreSQL: print the pg_dump command to run instead)."""
     storage = current_storage()
     if storage.dialect.name == "postgres":
-        url = _without_password(storage.url)
+        from ..storage.postgres import url_without_password  # psycopg is there: the store is PostgreSQL
+
+        url = url_without_password(storage.url)
         click.echo(f"pg_dump --format=custom --file {shlex.quote(path)} {shlex.quote(url)}")
         click.echo("PostgreSQL: run the command above (pg_dump reads one consistent snapshot while ingest goes "
                    "on; the password from ~/.pgpass or PGPASSWORD); restore into an empty database with "
@@ -121,11 +133,3 @@ def backup(path):
                f"{path}-uploads over {storage.path}-uploads if it exists), remove {storage.path}-wal and "
                f"{storage.path}-shm, start them again", err=True)
 
-
-def _without_password(url: str) -> str:
-    """A database URL with its password left out (it is never printed)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return parts._replace(netloc=f"{parts.username}@{host}").geturl()

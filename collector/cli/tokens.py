@@ -6,6 +6,7 @@ import click
 from tabulate import tabulate
 
 from ..access import sites
+from ..access.tokens import authenticate_token
 from ..access.tokens import create_token
 from ..clock import now_iso
 from ..web.context import current_storage
@@ -34,6 +35,14 @@ def tokens_list():
     rows = [(t["id"], t["name"], "every site" if t["sites"] is None else ", ".join(t["sites"]), t["created_at"],
              t["revoked_at"] or "") for t in current_storage().list_tokens()]
     click.echo(tabulate(rows, headers=["id", "name", "sites", "created", "revoked"]))
+
+
+@tokens.command("check")
+def tokens_check():
+    """Exit 0 when the token read on stdin is active (unknown or revoked: a message and exit 1); read
+    from stdin, so no token shows in the list of processes."""
+    row = authenticate_token(click.get_text_stream("stdin").read().strip(), current_storage())
+    click.echo(f"active: token {row['id']} ({row['name']})", err=True)
 
 
 @tokens.command("revoke")

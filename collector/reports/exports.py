@@ -131,7 +131,8 @@ def _parquet_pieces(records: Iterator[tuple], advance: Callable[[int], None]) ->
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
-        raise ValueError("Parquet needs pyarrow: pip install -e '.[parquet]'") from None
+        raise ValueError("Parquet needs pyarrow, which the extra `parquet` installs: pip install "
+                         "'storefront-collector[parquet]' (from a checkout: pip install -e '.[parquet]')") from None
     types = {"id": pa.int64(), "revenue": pa.float64(), "item_known": pa.int64(), "student_known": pa.int64()}
     schema = pa.schema([(c, types.get(c, pa.string())) for c in COLUMNS])
     sink = _Sink()

@@ -16,6 +16,7 @@ from datetime import UTC
 from datetime import datetime
 from importlib import resources
 
+from ..errors import ConfigError
 from .dialect import Dialect
 
 #: Most key rows and target lists one worker keeps (see _cached).
@@ -51,6 +52,10 @@ class SQLBase:
     #: KEY_CACHE_SECONDS): reading them for every request cost as much as storing the event.
     key_cache_seconds = 0.0
 
+    #: Whether the first use may create and migrate the store, as the server does. The CLI leaves that to
+    #: `collector migrate`: a command run in the wrong directory must not leave an empty store there.
+    creates_store = True
+
     def __init__(self, wants: Wants = wants_everything):
         """Start unmigrated; the first use migrates."""
         self.wants = wants
@@ -85,6 +90,14 @@ class SQLBase:
     def close(self) -> None:
         """Release what the backend holds open between units of work (nothing, by default)."""
 
+    def is_set_up(self) -> bool:
+        """Whether the store exists and `migrate` has run on it, found without creating anything."""
+        raise NotImplementedError
+
+    def location(self) -> str:
+        """Where the store is, as a person would look for it (never with a password)."""
+        raise NotImplementedError
+
     # Migrations and health.
 
     def migrate(self) -> list[str]:
@@ -108,10 +121,14 @@ class SQLBase:
         return applied
 
     def ensure_migrated(self) -> None:
-        """Migrate once per process, on first use."""
+        """Migrate once per process, on first use; where the store may not be created here
+        (`creates_store`), a store that was never set up is a ConfigError naming where it was looked for."""
         if not self._migrated:
             with self._lock:
                 if not self._migrated:
+                    if not self.creates_store and not self.is_set_up():
+                        raise ConfigError(f"There is no store at {self.location()}: `collector migrate` creates "
+                                          "one, or set COLLECTOR_DATABASE_URL to the store you meant.")
                     self.migrate()
 
     def ping(self) -> None:

@@ -6,6 +6,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 import psycopg
 import psycopg_pool
@@ -64,6 +65,15 @@ def _unavailable_as_storage_error():
         raise StorageError(f"database unavailable: {exc}") from exc
 
 
+def url_without_password(url: str) -> str:
+    """A database URL with its password left out (it is never printed)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return parts._replace(netloc=f"{parts.username}@{host}").geturl()
+
+
 class PostgresStorage(DatabaseUploads, SQLStorage):
     """Events in PostgreSQL; every collector node and worker can share one database, uploads included."""
 
@@ -92,6 +102,15 @@ class PostgresStorage(DatabaseUploads, SQLStorage):
                     self._pool.open(wait=False)
                     self._pool_pid = os.getpid()
         return self._pool
+
+    def is_set_up(self) -> bool:
+        """Whether the database holds the migrations' table."""
+        with self._connection() as conn:
+            return conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()[0]
+
+    def location(self) -> str:
+        """The database's URL, its password left out."""
+        return url_without_password(self.url)
 
     @contextmanager
     def _connection(self):

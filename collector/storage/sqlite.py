@@ -168,6 +168,22 @@ class SQLiteStorage(FileUploads, SQLStorage):
                             ignore=shutil.ignore_patterns("*.part"))
         return os.path.getsize(path)
 
+    def is_set_up(self) -> bool:
+        """Whether the file exists and holds the migrations' table (read-only: nothing is created)."""
+        if not os.path.isfile(self.path):
+            return False
+        with _unavailable_as_storage_error():
+            conn = sqlite3.connect(f"file:{quote(self.path)}?mode=ro", uri=True, timeout=self.busy_timeout)
+            try:
+                return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                                    "AND name = 'schema_migrations'").fetchone() is not None
+            finally:
+                conn.close()
+
+    def location(self) -> str:
+        """The database file's absolute path."""
+        return os.path.abspath(self.path)
+
     def close(self) -> None:
         """Close every connection this storage opened, in any thread, and end its checkpoint thread."""
         self.checkpointer.stop()
