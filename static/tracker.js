@@ -117,14 +117,16 @@
     if (persist && !off) d.cookie = 'sc_aid=' + anonymousId + ';max-age=' + COOKIE_MAX_AGE + ';path=/;SameSite=Lax';
   }
 
-  function context() {
-    // UTM parameters (from page_url) and language (from Accept-Language) are filled in by the collector.
+  function context(page) {
+    // UTM parameters (from page_url) and language (from Accept-Language) are filled in by the collector;
+    // page_load is left out of the JSON unless set (1).
     var session = get('sc:s') || [];
     var sessionId = now() - session[1] < SESSION_IDLE ? session[0] : uuid();
     put('sc:s', [sessionId, now()]);
     return {
       page_url: loc.href, referrer: d.referrer, page_title: d.title, session_id: sessionId,
-      timezone: Intl.DateTimeFormat().resolvedOptions().timeZone, screen: screen.width + 'x' + screen.height
+      timezone: Intl.DateTimeFormat().resolvedOptions().timeZone, screen: screen.width + 'x' + screen.height,
+      page_load: page
     };
   }
 
@@ -270,9 +272,10 @@
   }
 
   /* Events. A promise of the collector's answer: {} for an event it answers with no recommendations. */
-  function event(data, defer) {
+  // `page`: the event a page sends as it loads, its page view whatever its type (a cart page's viewcart).
+  function event(data, defer, page) {
     var body = {
-      event_id: uuid(), timestamp: iso(), context: context(), event: data,
+      event_id: uuid(), timestamp: iso(), context: context(page), event: data,
       user: {user_id: userId, anonymous_id: anonymousId, profile: profile}
     };
     var answer = nothing;
@@ -330,7 +333,7 @@
   // The page's own event: the script tag's data-page (a DataCue event as JSON), or datacueConfig's,
   // or else a generic page view.
   function pageview() {
-    event(JSON.parse(attr('page')) || configEvent());
+    event(JSON.parse(attr('page')) || configEvent(), 0, 1);
   }
 
   var api = {
@@ -418,7 +421,7 @@
   function route() {
     if (path == loc.pathname) return;
     path = loc.pathname;
-    event({type: 'pageview', subtype: 'page'});
+    event({type: 'pageview', subtype: 'page'}, 0, 1);
   }
   if (attr('spa')) {
     ['pushState', 'replaceState'].forEach(function (name) {

@@ -21,8 +21,9 @@ from support.servers import ROOT
 
 pytestmark = pytest.mark.sqlite_only  # the tracker does not depend on the store
 
-#: The budgets of each script in bytes, gzip and brotli, with every feature it has.
-BUDGETS = {"/t.js": (2750, 2450), "/w.js": (4000, 4000)}
+#: The budgets of each script in bytes, gzip and brotli, with every feature it has (the tracker's grew by
+#: 14 B of gzip when it began marking the event a page sends as it loads: 2,747 -> 2,761 B).
+BUDGETS = {"/t.js": (2775, 2475), "/w.js": (4000, 4000)}
 
 
 @pytest.mark.parametrize("path", list(BUDGETS))

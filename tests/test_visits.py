@@ -30,9 +30,14 @@ IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/60
           "Version/17.0 Mobile/15E148 Safari/604.1")
 PAGES = ["/", "/p/lamp", "/about?utm_source=mail&utm_campaign=sale"]
 REFERRERS = [None, "https://www.google.com/", "https://shop.example/cart"]
-KINDS = [("pageview", "home", {}), ("pageview", "product", {"product_id": "lamp"}), ("search", None, {"term": "x"}),
+#: Events as (type, subtype, fields, whether the tracker sent it as its page loaded): a cart page's viewcart
+#: is that page's view; the same viewcart sent on a change to the cart is not.
+KINDS = [("pageview", "home", {}, False), ("pageview", "product", {"product_id": "lamp"}, True),
+         ("search", None, {"term": "x"}, False),
          ("order", "completed", {"order_id": "o1", "cart": [{"product_id": "lamp", "quantity": 1, "unit_price": 3,
-                                                              "currency": "USD"}]})]
+                                                              "currency": "USD"}]}, False),
+         ("viewcart", None, {"cart": [{"product_id": "lamp"}]}, True),
+         ("viewcart", None, {"cart": [{"product_id": "lamp"}]}, False)]
 FIELDS = ("session_id", "derived", "visitor", "user_id", "started_at", "ended_at", "duration", "events", "pageviews",
           "bounce", "entry_page", "exit_page", "source", "utm_source", "utm_medium", "utm_campaign", "device",
           "browser", "os", "ordered")
@@ -58,7 +63,7 @@ def reference(events: list[dict]) -> list[tuple]:
             previous = moment
     visits = []
     for (session, derived), mine in groups.items():
-        views = [e["page_path"] for e in mine if e["type"] == "pageview"]
+        views = [e["page_path"] for e in mine if e["type"] == "pageview" or e["page_load"]]
         first, last = mine[0], mine[-1]
         seconds = (datetime.fromisoformat(last["event_time"][:19]) - datetime.fromisoformat(first["event_time"][:19]))
         visitor = next((e["anonymous_id"] for e in mine if e["anonymous_id"]), None) or next(
@@ -82,7 +87,7 @@ def stored(storage, site: str) -> list[tuple]:
 def from_events(storage, site: str) -> list[tuple]:
     """The reference computed from the site's stored events."""
     columns = ("id", "session_id", "anonymous_id", "user_id", "type", "subtype", "event_time", "page_path",
-               "referrer_domain", "utm_source", "utm_medium", "utm_campaign", "device", "browser", "os")
+               "referrer_domain", "utm_source", "utm_medium", "utm_campaign", "device", "browser", "os", "page_load")
     _, rows = storage.query(f"SELECT {', '.join(columns)} FROM events WHERE key = ? AND bot IS NULL", (site,))
     return reference([dict(zip(columns, row, strict=True)) for row in rows])
 
@@ -101,13 +106,13 @@ def raw_tallies(storage, site: str, since: str, until: str) -> dict:
     visits = [dict(zip(names, row, strict=True)) for row in rows]
     # The pages each visit viewed: its session's page views, or its visitor's without a session in its span.
     events = storage.query("SELECT session_id, coalesce(anonymous_id, user_id), event_time, page_path FROM events "
-                           "WHERE key = ? AND type = 'pageview' AND bot IS NULL", (site,))[1]
+                           "WHERE key = ? AND (type = 'pageview' OR page_load = 1) AND bot IS NULL", (site,))[1]
     for visit in visits:
         visit["pages"] = {page for session, visitor, moment, page in events if (
             session == visit["session_id"] if not visit["derived"] else
             session is None and visitor == visit["visitor"] and visit["started_at"] <= moment <= visit["ended_at"])}
     views = storage.query("SELECT page_path, coalesce(anonymous_id, user_id) FROM events WHERE key = ? AND "
-                          "type = 'pageview' AND bot IS NULL AND event_time >= ? AND event_time < ?",
+                          "(type = 'pageview' OR page_load = 1) AND bot IS NULL AND event_time >= ? AND event_time < ?",
                           (site, since, until))[1]
     return tallied(rollups.of_hour(visits, views))
 
@@ -120,8 +125,9 @@ PERIODS = [("2026-11-20T00:00:00.000Z", "2026-11-21T00:00:00.000Z"),
 
 def send(client, site, visitor, session, user, minute, kind, page, referrer, agent):
     """One event from a visitor's browser, `minute` minutes after the start."""
-    type_, subtype, fields = KINDS[kind]
+    type_, subtype, fields, page_load = KINDS[kind]
     context = {"user_agent": agent, "page_url": "https://shop.example" + PAGES[page],
+               **({"page_load": True} if page_load else {}),
                **({"referrer": REFERRERS[referrer]} if REFERRERS[referrer] else {}),
                **({"session_id": session} if session else {})}
     user_ids = {"anonymous_id": visitor, **({"user_id": user} if user else {})}

@@ -18,7 +18,7 @@ from ..clock import parse
 VISIT_GAP_SECONDS = 30 * 60
 #: What a visit is made from: the columns of each event, in this order.
 EVENT_FIELDS = ("id", "source", "type", "subtype", "anonymous_id", "user_id", "event_time", "page_path",
-                "referrer_domain", "utm_source", "utm_medium", "utm_campaign", "device", "browser", "os")
+                "referrer_domain", "utm_source", "utm_medium", "utm_campaign", "device", "browser", "os", "page_load")
 #: The columns of a `visits` row, in this order.
 VISIT_COLUMNS = ("key", "mode", "session_id", "derived", "visitor", "user_id", "started_at", "ended_at", "duration",
                  "events", "pageviews", "bounce", "entry_page", "exit_page", "source", "utm_source", "utm_medium",
@@ -26,14 +26,18 @@ VISIT_COLUMNS = ("key", "mode", "session_id", "derived", "visitor", "user_id", "
 
 
 def page_view(alias: str = "") -> str:
-    """SQL of a page view: a pageview event, except Segment's Product Viewed and Product List Viewed, which
-    are tracks on a page that Segment's own `page` call counted already (counting both would double it)."""
-    return (f"{alias}type = 'pageview' AND ({alias}source <> 'segment' OR {alias}subtype IN ('home', 'page'))")
+    """SQL of a page view: the event a page sent as it loaded (`page_load`, the tracker's mark: a cart page's
+    viewcart, a search page's search), and any pageview event, except Segment's Product Viewed and Product
+    List Viewed, which are tracks on a page that Segment's own `page` call counted already (counting both
+    would double it). docs/decisions.md says why."""
+    return (f"({alias}page_load = 1 OR {alias}type = 'pageview' "
+            f"AND ({alias}source <> 'segment' OR {alias}subtype IN ('home', 'page')))")
 
 
 def is_page_view(event: dict) -> bool:
     """The same rule for an event read into a dict."""
-    return event["type"] == "pageview" and (event["source"] != "segment" or event["subtype"] in ("home", "page"))
+    return bool(event["page_load"]) or event["type"] == "pageview" and (
+        event["source"] != "segment" or event["subtype"] in ("home", "page"))
 
 
 def summarise(key: str, mode: str, session_id: str, derived: bool, events: list[dict]) -> dict:

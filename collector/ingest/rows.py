@@ -112,7 +112,7 @@ def _base_row(data: dict, meta: RequestMeta, client_ts: datetime | None, privacy
     page = traffic.read(context.get("page_url"), referrer)
     return {
         "event_id": data["event_id"], "key": meta.key, "mode": meta.mode,
-        "session_id": context.get("session_id"),
+        "session_id": context.get("session_id"), "page_load": None,
         "page_url": context.get("page_url"), "referrer": referrer,
         "page_path": page.page_path, "referrer_domain": page.referrer_domain,
         "utm_source": page.utm_source, "utm_medium": page.utm_medium, "utm_campaign": page.utm_campaign,
@@ -143,6 +143,8 @@ def datacue_row(data: dict, meta: RequestMeta, privacy: tuple) -> dict:
         row["revenue"], row["currency"] = _order_total(lines)
     row.update({
         "source": "datacue", "type": event["type"], "subtype": event.get("subtype"),
+        # The tracker marks the event a page sends as it loads: that page's view (analytics/visits.py).
+        "page_load": 1 if (data.get("context") or {}).get("page_load") else None,
         "user_id": user.get("user_id"), "anonymous_id": user.get("anonymous_id"),
         **columns,
         "payload": dump_payload(data), "lines": lines,

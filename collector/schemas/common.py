@@ -172,6 +172,8 @@ class ContextSchema(Schema):
     referrer = text(URL_MAX, allow_none=True)
     page_title = text(TEXT_MAX, allow_none=True)
     session_id = Id(allow_none=True)
+    #: True on the event a page sends as it loads (the tracker's mark): that event is the page's view.
+    page_load = fields.Boolean(allow_none=True)
 
     @pre_load
     def accept_dashed_user_agent(self, data, **kwargs):

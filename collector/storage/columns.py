@@ -10,7 +10,7 @@ EVENT_COLUMNS = (
     "country", "revenue", "currency", "page_url", "referrer", "ip", "user_agent", "client_ts", "sent_at",
     "received_at", "event_time", "payload", "item_known", "student_known", "browser", "browser_version", "os",
     "os_version", "device", "bot", "page_path", "referrer_domain", "utm_source", "utm_medium", "utm_campaign",
-    "event_name",
+    "event_name", "page_load",
 )
 LINE_COLUMNS = ("line_no", "product_id", "variant_id", "quantity", "unit_price", "currency")
 REJECTED_COLUMNS = ("key", "mode", "source", "event_id", "reason", "message", "errors", "raw", "raw_bytes",
