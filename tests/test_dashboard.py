@@ -11,6 +11,8 @@ import requests
 from collector import create_app
 from collector.access import tokens
 from collector.analytics.store import open_analytics
+from collector.api.dashboard import axis_top
+from collector.api.dashboard import chart
 from collector.reports import registry
 from collector.reports.numbers import cell
 
@@ -144,9 +146,19 @@ def test_a_visit_to_the_demo_shop_shows_in_every_panel_it_should(tmp_path, brows
         download = (response.status, response.text())
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "dashboard-desktop.png"), full_page=True)
+        ticks = page.inner_text("#visitors .chart .ticks").split()
+        # Hourly bars are many: their values are in each bar's title, not written under it.
+        hourly_values = page.query_selector_all("#visitors .chart .labels b")
+        values = [b.text_content() for b in page.query_selector_all("#revenue .chart .labels b")]
         page.set_viewport_size({"width": 390, "height": 844})
         page.reload()
         overflow = page.evaluate("document.documentElement.scrollWidth")
+        # On a phone: chart text at the page's size, not scaled down with a drawing; wide tables scroll
+        # inside their panel, with a shadow on the side where more columns are.
+        label_px = page.evaluate("parseFloat(getComputedStyle(document.querySelector('#visitors .chart .labels'))"
+                                 ".fontSize)")
+        wide = page.evaluate("""[...document.querySelectorAll('.scroll')].filter(s => s.scrollWidth > s.clientWidth)
+                                .map(s => [s.closest('section').id, getComputedStyle(s).backgroundImage])""")
         page.screenshot(path=str(ARTIFACTS / "dashboard-phone.png"), full_page=True)
     context.close()
     person.close()
@@ -156,9 +168,11 @@ def test_a_visit_to_the_demo_shop_shows_in_every_panel_it_should(tmp_path, brows
     assert panels["sources"].splitlines()[1].split("\t")[:3] == ["example-news.com", "1", "1"]
     assert "launch" in panels["utm-campaigns"] and "newsletter" in panels["utm-sources"]
     assert panels["entry-pages"].splitlines()[1].startswith("/demo/\t")
-    # The cart, checkout and order pages send cart and order events, not page views: the last view is the product's.
-    assert panels["exit-pages"].splitlines()[1].startswith("/demo/product.html\t")
-    assert "/demo/product.html" in panels["pages"] and "/demo/category.html" in panels["pages"]
+    # Every page loaded is a page view, whatever its event (the cart's viewcart, the order's order): the
+    # visit ends on the order page, and the cart and checkout are among the top pages.
+    assert panels["exit-pages"].splitlines()[1].startswith("/demo/order.html\t")
+    for shown in ("/demo/product.html", "/demo/category.html", "/demo/cart.html", "/demo/checkout.html"):
+        assert shown in panels["pages"]
     assert panels["devices"].splitlines()[1].split("\t") == ["Desktop", "1", "100%"]
     assert panels["browsers"].splitlines()[1].startswith("Chrome\t")
     assert panels["operating-systems"].splitlines()[1].startswith("Windows\t")
@@ -166,6 +180,11 @@ def test_a_visit_to_the_demo_shop_shows_in_every_panel_it_should(tmp_path, brows
     assert funnel["product view"] == 1 and funnel["order completed"] == 1
     assert download[0] == 200 and "example-news.com,1,1" in download[1]
     assert overflow <= 390, f"the phone layout is {overflow}px wide"
+    assert ticks == ["1", "0.5", "0"]  # the value axis: a round top, its half, zero
+    assert values == ["299"]  # one day of revenue, its value written under it
+    assert hourly_values == []
+    assert label_px >= 11
+    assert wide and all("radial-gradient" in image for _, image in wide), wide
     assert problems == []
 
 
@@ -176,3 +195,18 @@ def test_a_visit_to_the_demo_shop_shows_in_every_panel_it_should(tmp_path, brows
     (None, "USD", "–"), (None, "text", "(none)"), ("/p/lamp", "text", "/p/lamp")])
 def test_numbers_are_written_for_people(value, kind, written):
     assert cell(value, kind) == written
+
+
+@pytest.mark.parametrize(("largest", "top"), [(0, 1), (1, 1), (3, 5), (7, 10), (10, 10), (11, 20), (299.0, 500),
+                                              (1234, 2000), (0.3, 0.5)])
+def test_the_value_axis_tops_at_a_round_number(largest, top):
+    assert axis_top(largest) == pytest.approx(top)
+
+
+def test_a_chart_scales_its_bars_to_the_axis_and_labels_a_few():
+    laid = chart([(f"{day:02d}", day) for day in range(1, 21)])
+    assert laid["ticks"] == ["20", "10", "0"]
+    assert [bar["height"] for bar in laid["bars"]][:3] == [5.0, 10.0, 15.0] and laid["bars"][-1]["height"] == 100
+    assert [bar["label"] for bar in laid["bars"] if bar["shown"]] == ["01", "04", "07", "10", "13", "16", "19"]
+    assert laid["written"] is False and chart([("a", 2.0)])["written"] is True
+    assert chart([]) == {"bars": [], "ticks": []}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -41,15 +42,32 @@ def _signed_in() -> dict | None:
         return None
 
 
-def bars(points: list[tuple[str, float]], width: int = 640, height: int = 160) -> list[dict]:
-    """Lay out a bar chart: one bar per (label, value), scaled to the largest value."""
+def axis_top(largest: float) -> float:
+    """The value axis' top: the least 1, 2 or 5 times a power of ten at or above the largest value."""
+    if largest <= 0:
+        return 1
+    power = 10 ** math.floor(math.log10(largest))
+    return next(step * power for step in (1, 2, 5, 10) if largest <= step * power * (1 + 1e-9))
+
+
+def chart(points: list[tuple[str, float]], text=lambda label, value: f"{label}: {numbers.number(value)}",
+          labels: int = 8) -> dict:
+    """Lay out a bar chart of (label, value) points: bars in a 100-by-100 box scaled to a round top (the SVG
+    is stretched to its box), the value axis' ticks (top, half, zero), the time labels shown (every few, at
+    most `labels`), and each bar's value written under its label when there are few bars. The labels and
+    ticks are HTML, so they stay readable however narrow the screen is."""
     if not points:
-        return []
-    top = max(value for _, value in points) or 1
-    step = width / len(points)
-    return [{"label": label, "value": value, "x": round(i * step + step * 0.1, 1), "width": round(step * 0.8, 1),
-             "height": round(value / top * (height - 20), 1), "y": round(height - value / top * (height - 20), 1)}
+        return {"bars": [], "ticks": []}
+    top = axis_top(max(value for _, value in points))
+    step = 100 / len(points)
+    every = max(1, -(-len(points) // labels))
+    bars = [{"label": label, "value": value, "text": text(label, value), "shown": i % every == 0,
+             "x": round(i * step + step * 0.1, 3), "width": round(step * 0.8, 3),
+             "height": round(value / top * 100, 3), "y": round(100 - value / top * 100, 3)}
             for i, (label, value) in enumerate(points)]
+    return {"bars": bars, "ticks": [numbers.number(tick) if float(tick).is_integer() else f"{tick:,.1f}"
+                                    for tick in (top, top / 2, 0)],
+            "written": len(points) <= labels}
 
 
 #: The headline cards: the overview's metrics, named as Plausible names them; a rise is bad for bounce rate.
@@ -101,17 +119,15 @@ def _cards(run) -> list[dict]:
     return cards
 
 
-def _series(run) -> tuple[list[dict], int]:
-    """The visitors time series as bars, with a label on every few bars, and its total visits."""
+def _series(run) -> tuple[dict, int]:
+    """The visitors time series as a chart, and its total visits."""
     _, rows = run("visitors")
     hourly = len(rows) > 1 and rows[0][0][:10] == rows[1][0][:10]
-    every = max(1, -(-len(rows) // 12))
     points = [(row[0][11:13] + "h" if hourly else row[0][5:10], float(row[1])) for row in rows]
-    laid = bars(points, width=960, height=180)
-    for n, bar in enumerate(laid):
-        bar["shown"] = n % every == 0
-        bar["text"] = f"{rows[n][0][:16].replace('T', ' ')}: {numbers.number(rows[n][1])} visitors, " \
-                      f"{numbers.number(rows[n][2])} visits"
+    laid = chart(points)
+    for row, bar in zip(rows, laid["bars"], strict=True):
+        bar["text"] = f"{row[0][:16].replace('T', ' ')}: {numbers.number(row[1])} visitors, " \
+                      f"{numbers.number(row[2])} visits"
     return laid, sum(int(row[2]) for row in rows)
 
 
@@ -134,8 +150,9 @@ def _panels(since: str, until: str, scope: sites.Scope, page: str | None) -> dic
     return {
         "cards": _cards(run), "series": series, "series_visits": visits,
         "tables": [_table(run, *spec) for spec in TABLES],
-        "events": bars(sorted(per_day.items())), "events_total": sum(per_day.values()), "funnel": funnel,
-        "revenue": bars([(day, float(total)) for day, _currency, _orders, total in revenue_rows]),
+        "events": chart([(day[5:], n) for day, n in sorted(per_day.items())]), "events_total": sum(per_day.values()),
+        "funnel": funnel,
+        "revenue": chart([(day[5:], float(total)) for day, _currency, _orders, total in revenue_rows]),
         "revenue_rows": revenue_rows,
         "products": run("products")[1], "searches": run("searches")[1], "items": run("items")[1],
         "clicks": run("clicks")[1], "rejected": run("rejected")[1],
