@@ -18,10 +18,12 @@ class SQLStorage(IngestMixin, RecordsMixin, KeysMixin, ServerKeysMixin, OutboxMi
     """The storage logic; a backend subclass supplies connections, transactions, `query` and its dialect."""
 
     def recent(self, key: str, limit: int) -> list[dict]:
-        """Return a key's latest events, newest first."""
+        """Return a key's latest events by their time, newest first (an event sent late, from the tracker's
+        queue, takes its place by when it happened, not when it arrived)."""
         return self._read(
             "SELECT event_id, source, type, subtype, interaction_type, item_type, product_id, banner_id, order_id, "
-            "term, revenue, currency, event_time FROM events WHERE key = ? ORDER BY id DESC LIMIT ?", (key, limit))
+            "term, revenue, currency, event_time FROM events WHERE key = ? ORDER BY event_time DESC, id DESC "
+            "LIMIT ?", (key, limit))
 
     def query(self, sql: str, params=None) -> tuple[list[str], list[tuple]]:
         """Run one read-only statement (`?` placeholders when params are given); return columns and rows."""

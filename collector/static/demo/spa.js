@@ -5,6 +5,9 @@ document.addEventListener('click', function (e) {
   history[e.target.getAttribute('data-replace') ? 'replaceState' : 'pushState']({}, '', route);
   document.getElementById('view').textContent = route;
 });
-window.addEventListener('popstate', function () {
-  document.getElementById('view').textContent = location.pathname;
-});
+function show() {
+  // The shop's home is /demo/spa.html; every other path is a route, also when the page is loaded on it.
+  document.getElementById('view').textContent = /\/spa\.html$/.test(location.pathname) ? 'Home' : location.pathname;
+}
+window.addEventListener('popstate', show);
+show();
