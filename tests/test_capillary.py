@@ -18,7 +18,9 @@ SERIES = 541854
 JOB_FIELDS = {"jobId": int, "uploadStatus": str, "createdOn": str, "updatedOn": str, "errorFileUrl": (str, type(None)),
               "successFileUrl": (str, type(None)), "uploadedFileUrl": str, "totalUploadedCount": int,
               "actualRowCount": int, "errorCount": int, "uploadTableName": (str, type(None)), "uploadedFileName": str,
-              "audienceGroupId": int, "audienceGroupVersionId": int}
+              "audienceGroupId": int, "audienceGroupVersionId": int,
+              # The collector's own: why no worker has taken the job yet (null once one has).
+              "waitingReason": (str, type(None))}
 
 
 def _upload(client, secret, content: bytes, identifier="MOBILE", column="0", series=SERIES,
@@ -112,6 +114,23 @@ def test_refused_rows_and_the_error_file(app, client, secret):
     errors = list(csv.DictReader(io.StringIO(response.data.decode())))
     assert [(e["row_number"], e["row"]) for e in errors] == [("2", "not-a-phone,BAD-1"), ("3", "9876543212,")]
     assert "mobile number" in errors[0]["message"] and "code: Missing data" in errors[1]["message"]
+
+
+def test_the_success_file_lists_the_codes_stored(app, client, secret):
+    _upload(client, secret, b"mobile,code\n9876543210,OK-1\nnot-a-phone,BAD-1\n9876543211,OK-2\n")
+    [waiting] = _status(client, secret).json["result"]["uploadJobStatuses"]
+    assert waiting["successFileUrl"] is None  # nothing is stored before a worker runs the job
+    run_jobs(app)
+    [job] = _status(client, secret).json["result"]["uploadJobStatuses"]
+    assert job["successFileUrl"] == f"http://localhost/coupon/api/v1/upload/successFile/{job['jobId']}"
+    response = client.get(job["successFileUrl"], headers={"X-CAP-API-OAUTH-TOKEN": secret})
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    stored = list(csv.DictReader(io.StringIO(response.data.decode())))
+    assert stored == [{"series_id": str(SERIES), "code": "OK-1", "customer_identifier": "MOBILE",
+                       "customer_value": "9876543210"},
+                      {"series_id": str(SERIES), "code": "OK-2", "customer_identifier": "MOBILE",
+                       "customer_value": "9876543211"}]
+    assert client.get(job["successFileUrl"], headers={"X-CAP-API-OAUTH-TOKEN": "sk_live_nope"}).status_code == 401
 
 
 def test_the_same_codes_again_are_not_stored_twice(app, client, secret, db):

@@ -54,4 +54,5 @@ def test_routing_errors(client, method, path, status, code):
 
 def test_health_and_readiness(client):
     assert client.get("/healthz").json == {"status": "ok"}
-    assert (client.get("/readyz").status_code, client.get("/readyz").json) == (200, {"status": "ready"})
+    assert (client.get("/readyz").status_code, client.get("/readyz").json) == (
+        200, {"status": "ready", "worker_last_seen_seconds": None})  # no worker ever ran on this store

@@ -7,12 +7,14 @@ import csv
 import gzip
 import io
 import json
+import time
 
 import pytest
 
 from collector.imports.kinds import KINDS
 from collector.imports.kinds import row_event_id
 from collector.reference import record_types
+from collector.worker.process import Worker
 
 from support.factories import bearer
 from support.imports import ORDER
@@ -365,3 +367,34 @@ def test_the_docs_list_every_kind_with_its_required_columns_and_sample():
         required = row.split(" | ")[2]
         assert all(f"`{column}`" in required for group in kind.required for column in group), name
         assert f"(imports/{name}.csv)" in row
+
+
+def test_a_job_no_worker_takes_says_why_and_readyz_says_when_one_was_seen(app, client, secret, storage, db):
+    job = upload(client, secret, "events", sample("events.csv")).json
+    assert job["status"] == "STARTED" and job["waiting"] is None  # just uploaded: a worker may take it any moment
+    assert client.get("/readyz").json == {"status": "ready", "worker_last_seen_seconds": None}
+    db("UPDATE import_jobs SET created_at = ? WHERE id = ?", ("2026-01-01T00:00:00.000000Z", job["id"]))
+
+    def waits() -> str:
+        """The job's `waiting` as its status shows it, and the same in the site's listing."""
+        shown = client.get(f"/v1/imports/{job['id']}", headers=bearer(secret)).json["waiting"]
+        assert client.get("/v1/imports", headers=bearer(secret)).json["jobs"][0]["waiting"] == shown
+        return shown
+
+    assert "no worker has ever run here" in waits() and "`collector worker`" in waits()
+    storage.worker_seen("gone-host:1:abc", True, "2026-01-01T00:00:00.000000Z", time.time() - 120)
+    assert "the last one was seen 120 s ago" in waits()
+    assert 120 <= client.get("/readyz").json["worker_last_seen_seconds"] < 130
+    storage.worker_seen("busy-host:2:def", True, "2026-01-01T00:00:00.000000Z", time.time())
+    assert waits().startswith("Queued for ") and "busy with earlier jobs" in waits()
+    run_jobs(app)
+    assert client.get(f"/v1/imports/{job['id']}", headers=bearer(secret)).json["waiting"] is None
+
+
+def test_a_worker_says_it_is_alive(app, client, storage):
+    Worker(storage, app.config, forward=False).run(once=True)
+    assert 0 <= client.get("/readyz").json["worker_last_seen_seconds"] < 10
+    assert storage.worker_last_seen(takes_jobs=True) is not None
+    Worker(storage, app.config, forward=True, jobs=False).run(once=True)
+    [(owners,)] = storage.query("SELECT count(*) FROM workers")[1]
+    assert owners == 2

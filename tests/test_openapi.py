@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import atexit
 import base64
+import gzip
+import json
 import shutil
 import tempfile
 
+import brotli
 import pytest
 import schemathesis
 from hypothesis import HealthCheck
@@ -48,7 +51,8 @@ def test_document_describes_the_public_endpoints():
             backend.add(f"/v1/{record_type.name}/{{{record_type.id_field}}}")
     imports = {"/v1/imports", "/v1/imports/{job_id}", "/v1/imports/{job_id}/errors",
                "/coupon/api/v1/upload/file/{couponSeriesId}", "/coupon/api/v1/upload/getUploadStatus/{couponSeriesId}",
-               "/coupon/api/v1/upload/errorFile/{job_id}", "/v1/reports/{name}", "/v1/export"}
+               "/coupon/api/v1/upload/errorFile/{job_id}", "/coupon/api/v1/upload/successFile/{job_id}",
+               "/v1/reports/{name}", "/v1/export"}
     segment = {f"/segment/v1/{name}" for name in ("track", "page", "screen", "identify", "group", "alias", "t", "p",
                                                   "s", "i", "g", "a", "batch", "b", "m")} | {"/segment/beacon/v1/batch"}
     assert set(document["paths"]) == {"/v1/events", "/", "/user-interactions", "/v1/user-interactions",
@@ -73,6 +77,22 @@ def test_every_route_is_in_the_document_and_every_path_is_a_route():
         for method in operations:
             served = [rule for rule in rules if route_pattern(rule).match(path) and method.upper() in rule.methods]
             assert served, f"{method.upper()} {path} is described but no route answers it"
+
+
+def test_document_is_sent_compressed_and_revalidated():
+    """230 KB of JSON goes out gzip or brotli to a client that takes it, and not again while it is unchanged."""
+    client = APP.test_client()
+    plain = client.get("/openapi.json")
+    assert plain.headers["Content-Type"] == "application/json" and "Content-Encoding" not in plain.headers
+    for encoding, decode in (("gzip", gzip.decompress), ("br", brotli.decompress)):
+        sent = client.get("/openapi.json", headers={"Accept-Encoding": encoding})
+        assert sent.headers["Content-Encoding"] == encoding and sent.headers["Vary"] == "Accept-Encoding"
+        assert len(sent.data) < len(plain.data) / 5
+        assert json.loads(decode(sent.data)) == plain.json
+        again = client.get("/openapi.json", headers={"Accept-Encoding": encoding,
+                                                      "If-None-Match": sent.headers["ETag"]})
+        assert again.status_code == 304 and again.data == b""
+    assert client.get("/openapi.json", headers={"If-None-Match": plain.headers["ETag"]}).status_code == 304
 
 
 def test_a_route_added_without_a_description_is_found(make_app):

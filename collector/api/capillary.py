@@ -9,9 +9,11 @@ workers. Errors keep the collector's shape and add Capillary's `success` and `st
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import PurePosixPath
 
 from flask import Blueprint
+from flask import Response
 from flask import jsonify
 from flask import request
 
@@ -72,25 +74,29 @@ def stored_name(job: dict) -> str:
     return f"{name.stem}_{_millis(job['created_at'])}_{job['series_id']}{name.suffix or '.csv'}"
 
 
-def upload_status(job: dict) -> dict:
-    """One entry of `uploadJobStatuses`, with every field Capillary documents."""
-    ended_with_errors = job["refused"] and job["status"] in ("COMPLETED_WITH_ERRORS", "FAILED")
+def upload_status(job: dict, waits: str | None = None) -> dict:
+    """One entry of `uploadJobStatuses`, with every field Capillary documents, and the collector's
+    `waitingReason` (why no worker has taken the job yet: imports/jobs.py's waiting)."""
+    ended = job["status"] in ("COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED")
+    files = f"{request.host_url}coupon/api/v1/upload"
     return {
         "jobId": job["id"], "uploadStatus": job["status"], "createdOn": _millis(job["created_at"]),
         "updatedOn": _millis(job["updated_at"]),
-        "errorFileUrl": f"{request.host_url}coupon/api/v1/upload/errorFile/{job['id']}" if ended_with_errors else None,
-        "successFileUrl": None, "uploadedFileUrl": stored_name(job),
+        "errorFileUrl": f"{files}/errorFile/{job['id']}" if ended and job["refused"] else None,
+        "successFileUrl": f"{files}/successFile/{job['id']}" if ended and job["stored"] else None,
+        "uploadedFileUrl": stored_name(job),
         "totalUploadedCount": job["stored"] + job["duplicates"], "actualRowCount": job["total_rows"] or 0,
         "errorCount": job["refused"], "uploadTableName": None, "uploadedFileName": job["file_name"],
-        "audienceGroupId": 0, "audienceGroupVersionId": 0,
+        "audienceGroupId": 0, "audienceGroupVersionId": 0, "waitingReason": waits,
     }
 
 
 def _answer(key_row: dict, series: int, found: list[dict]):
     """Capillary's body: the site, the series, the jobs, and the latest job's stored file name."""
+    storage, now = current_storage(), time.time()
     return jsonify({"success": True, "status": 200, "result": {
         "orgId": org_id(key_row["key"]), "couponSeriesId": series,
-        "uploadJobStatuses": [upload_status(job) for job in found],
+        "uploadJobStatuses": [upload_status(job, jobs.waiting(storage, job, now)) for job in found],
         "fileName": stored_name(found[0]) if found else None}})
 
 
@@ -143,3 +149,12 @@ def errors(job_id: int):
     """A coupon upload's refused rows (its `errorFileUrl`)."""
     key_row, _ = _authenticate()
     return error_file(own_job(key_row, job_id))
+
+
+@bp.get("/successFile/<int:job_id>")
+def successes(job_id: int):
+    """A coupon upload's stored codes (its `successFileUrl`), as a CSV streamed a page at a time."""
+    key_row, _ = _authenticate()
+    job = own_job(key_row, job_id)
+    return Response(jobs.success_lines(current_storage(), job["id"]), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="coupons-{job["id"]}-stored.csv"'})

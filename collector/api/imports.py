@@ -6,6 +6,8 @@ The upload is answered 202 once the file and its job are committed; a worker sto
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint
 from flask import Response
 from flask import jsonify
@@ -58,7 +60,8 @@ def own_job(key_row: dict, job_id: int) -> dict:
 def status(job_id: int):
     """A job's status and counts."""
     key_row, _ = authenticate()
-    return jsonify(jobs.public(own_job(key_row, job_id)))
+    job = own_job(key_row, job_id)
+    return jsonify(jobs.public(job, jobs.waiting(current_storage(), job, time.time())))
 
 
 @bp.get("/v1/imports")
@@ -69,7 +72,8 @@ def listing():
     before = _number("before", None, 1, _LARGEST)
     found = current_storage().list_jobs(key_row["key"], limit, before)
     more = len(found) == limit
-    return jsonify({"jobs": [jobs.public(job) for job in found],
+    now = time.time()
+    return jsonify({"jobs": [jobs.public(job, jobs.waiting(current_storage(), job, now)) for job in found],
                     "next": f"/v1/imports?limit={limit}&before={found[-1]['id']}" if more else None})
 
 

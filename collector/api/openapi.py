@@ -375,6 +375,8 @@ def _job_schema() -> dict:
         "status": {"type": "string", "enum": ["STARTED", "PROCESSING", "COMPLETED", "COMPLETED_WITH_ERRORS",
                                               "FAILED"]},
         "reason": {"type": "string", "nullable": True, "description": "why the job FAILED"},
+        "waiting": {"type": "string", "nullable": True,
+                    "description": "why no worker has taken the job yet (set once it waits 10 s; null otherwise)"},
         "file_name": {"type": "string"}, "file_bytes": count,
         "format": {"type": "string", "enum": list(files.FORMATS), "nullable": True},
         "counts": {"type": "object", "properties": {
@@ -453,6 +455,12 @@ def _imports_api(spec: APISpec) -> None:
     spec.path("/coupon/api/v1/upload/errorFile/{job_id}", operations={"get": {
         "summary": "A coupon upload's refused rows, as CSV (its errorFileUrl)", "security": token,
         "parameters": job_id, "responses": _responses(error_file, {**reading, "404": "No such job of this site"})}})
+    spec.path("/coupon/api/v1/upload/successFile/{job_id}", operations={"get": {
+        "summary": "A coupon upload's stored codes, as CSV (its successFileUrl)", "security": token,
+        "parameters": job_id, "responses": _responses(
+            {"200": {"description": "The codes stored: series_id, code, customer_identifier, customer_value",
+                     "content": {"text/csv": {"schema": {"type": "string"}}}}},
+            {**reading, "404": "No such job of this site"})}})
 
 
 def _analysts_api(spec: APISpec) -> None:
@@ -512,6 +520,8 @@ UNDOCUMENTED = {
     "dashboard.logout": "the dashboard's sign-out form", "dashboard.style": "a stylesheet",
     "dashboard.download": "the dashboard's CSV links (GET /v1/reports/{name} answers the same data)",
     "static_files.demo": "the demo shop's pages", "static_files.demo_events": "the demo shop's pages",
+    "static_files.demo_events_json": "the demo shop's events page's data",
+    "static_files.demo_spa": "the demo shop's single-page app",
     "static_files.served": "the tracker and widget scripts and stylesheet",
     "metrics.scrape": "Prometheus' text format, for a scraper",
     "health.openapi": "this document",
@@ -639,7 +649,9 @@ def _described(segment_prefix: str) -> dict:
     _imports_api(spec)
     _analysts_api(spec)
     _segment_api(spec, segment_prefix.rstrip("/"))
-    for path, text in (("/healthz", "The process serves"), ("/readyz", "The database answers")):
+    for path, text in (("/healthz", "The process serves"),
+                       ("/readyz", "The database answers; `worker_last_seen_seconds`: how long ago a `collector "
+                                   "worker` said it was alive (null: none has run on this store)")):
         spec.path(path, operations={"get": {"responses": {
             "200": {"description": text},
             **({"503": {"description": "The database does not answer",

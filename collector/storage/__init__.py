@@ -133,6 +133,15 @@ class Storage(Protocol):
     def job_errors(self, job_id: int, after: tuple[int, int], limit: int) -> list[dict]:
         """The rows a job refused, in the file's order, `limit` after (row_no, rejected id) `after`."""
 
+    def job_versions(self, job_id: int, after: int, limit: int) -> list[dict]:
+        """The record versions a job stored, in the order stored, `limit` after id `after`."""
+
+    def worker_seen(self, owner: str, takes_jobs: bool, started_at: str, now: float) -> None:
+        """Note that a worker is alive now."""
+
+    def worker_last_seen(self, takes_jobs: bool = False) -> float | None:
+        """When a worker (one that takes import jobs, with `takes_jobs`) was last seen, in epoch seconds."""
+
     # Forward targets and the outbox.
 
     def add_target(self, key: str, kind: str, url: str, secret: str, created_at: str) -> int:
@@ -204,7 +213,7 @@ class Storage(Protocol):
         """The rows of one read-only statement, read `size` at a time (results too large to hold)."""
 
     def recent(self, key: str, limit: int) -> list[dict]:
-        """Return a key's latest events, newest first."""
+        """Return a key's latest events by their time, newest first."""
 
     # Copy between stores.
 
@@ -230,8 +239,9 @@ def open_storage(config: dict, wants: Wants = wants_everything) -> Storage:
         try:
             from .postgres import PostgresStorage
         except ImportError:
-            raise ConfigError("DATABASE_URL is PostgreSQL but psycopg is not installed: "
-                              "pip install -e '.[postgres]'") from None
+            raise ConfigError("DATABASE_URL is PostgreSQL but psycopg is not installed; the extra `postgres` "
+                              "installs it: pip install 'storefront-collector[postgres]' (from a checkout: "
+                              "pip install -e '.[postgres]')") from None
         storage = PostgresStorage(url, timeout_ms=config["SQLITE_BUSY_TIMEOUT_MS"], wants=wants)
     else:
         raise ConfigError(f"DATABASE_URL must start with sqlite:/// or postgresql://, got {url!r}")

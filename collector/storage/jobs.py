@@ -17,6 +17,7 @@ from .columns import JOB_COLUMNS
 from .columns import REJECTED_COLUMNS
 from .columns import insert_sql
 from .ingest import INSERT_REJECTED
+from .records import loaded_payload
 
 #: A job no worker has finished after this many takes is failed: something in it stops every worker.
 MAX_ATTEMPTS = 5
@@ -161,6 +162,26 @@ class JobsMixin(SQLBase):
         return self._read("SELECT id, row_no, reason, message, CAST(errors AS TEXT) AS errors, raw FROM rejected "
                           "WHERE job_id = ? AND (row_no > ? OR row_no = ? AND id > ?) ORDER BY row_no, id LIMIT ?",
                           (job_id, after[0], after[0], after[1], limit))
+
+    def job_versions(self, job_id: int, after: int, limit: int) -> list[dict]:
+        """The record versions a job stored (its success file), in the order stored, `limit` after id `after`."""
+        return [{**row, "payload": loaded_payload(row["payload"])} for row in self._read(
+            "SELECT id, record_id, payload FROM record_versions WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?",
+            (job_id, after, limit))]
+
+    def worker_seen(self, owner: str, takes_jobs: bool, started_at: str, now: float) -> None:
+        """Note that a worker is alive now (and forget workers silent for a day)."""
+        self.ensure_migrated()
+        with self._transaction() as conn:
+            conn.execute("INSERT INTO workers (owner, takes_jobs, started_at, seen_at) VALUES (?, ?, ?, ?) "
+                         "ON CONFLICT (owner) DO UPDATE SET seen_at = excluded.seen_at",
+                         (owner, int(takes_jobs), started_at, now))
+            conn.execute("DELETE FROM workers WHERE seen_at < ?", (now - 86400,))
+
+    def worker_last_seen(self, takes_jobs: bool = False) -> float | None:
+        """When a worker (one that takes import jobs, with `takes_jobs`) was last seen, in epoch seconds."""
+        rows = self._read("SELECT max(seen_at) AS seen FROM workers WHERE takes_jobs >= ?", (int(takes_jobs),))
+        return None if rows[0]["seen"] is None else float(rows[0]["seen"])
 
     def job_totals(self) -> dict[str, dict[str, int]]:
         """Import jobs by status, and the rows they processed by outcome (stored, duplicates, refused)."""

@@ -1,5 +1,6 @@
 """The files a shop's pages load from the collector, as served: the tracker (/t.js), the widget script
-(/w.js) and the widgets' stylesheet (/w.css), each brotli, gzip and plain, with an ETag.
+(/w.js) and the widgets' stylesheet (/w.css), each brotli, gzip and plain, with an ETag (and the same
+for any other body served that way: the OpenAPI document).
 
 The scripts are terser's builds (collector/static/NAME.min.js) of the checkout's static/NAME.js, made by
 `./dev build-tracker` and shipped in the package; NAME.min.json beside each records which source it was
@@ -13,6 +14,7 @@ best, for every visitor, at 10 ms once per process); every browser that takes gz
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import logging
@@ -23,6 +25,8 @@ from pathlib import Path
 
 import brotli
 import zopfli.gzip
+from flask import Response
+from flask import request
 
 log = logging.getLogger("collector")
 
@@ -89,12 +93,31 @@ class Served:
         if self._built is None or self._built.stamp != stamp:
             with self._lock:
                 if self._built is None or self._built.stamp != stamp:
-                    body = self.body()
-                    self._built = Built(bodies={"br": brotli.compress(body, quality=11),
-                                                "gzip": zopfli.gzip.compress(body, numiterations=15),
-                                                "identity": body},
-                                        etag=hashlib.sha256(body).hexdigest()[:20], stamp=stamp)
+                    self._built = encoded(self.body(), stamp)
         return self._built
+
+
+def encoded(body: bytes, stamp: tuple[float, ...] = (), thorough: bool = True) -> Built:
+    """A body in every encoding served, with its ETag. Thorough (brotli 11, zopfli) for what every visitor of a
+    shop loads; otherwise brotli 9 and zlib's best, for a large document read now and then (the OpenAPI
+    document's 230 KB take a second thoroughly, 50 ms so)."""
+    if thorough:
+        compressed = {"br": brotli.compress(body, quality=11), "gzip": zopfli.gzip.compress(body, numiterations=15)}
+    else:
+        compressed = {"br": brotli.compress(body, quality=9), "gzip": gzip.compress(body, compresslevel=9, mtime=0)}
+    return Built(bodies={**compressed, "identity": body}, etag=hashlib.sha256(body).hexdigest()[:20], stamp=stamp)
+
+
+def representation(built: Built, content_type: str, cache_control: str) -> Response:
+    """The answer to this request for a built body: the best encoding it accepts, revalidated by ETag."""
+    encoding = built.best(request.accept_encodings)
+    response = Response(built.bodies[encoding], content_type=content_type,
+                        headers={"Cache-Control": cache_control, "Vary": "Accept-Encoding"})
+    if encoding != "identity":
+        response.headers["Content-Encoding"] = encoding
+    # Each encoding is its own representation, so each has its own ETag.
+    response.set_etag(built.etag + ENCODINGS[encoding])
+    return response.make_conditional(request)
 
 
 def _script(name: str) -> Served:

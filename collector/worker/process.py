@@ -13,9 +13,11 @@ import time
 
 from .. import metrics
 from ..analytics.store import open_analytics
+from ..clock import now_iso
 from ..forward.runner import Forwarder
 from ..imports.runner import JobRunner
 from ..recommendations.upkeep import keep_up
+from ..storage.leases import new_owner
 from . import retention
 
 log = logging.getLogger("collector")
@@ -25,6 +27,8 @@ _ORPHAN_SECONDS = 3600
 VISITS_SECONDS = 5.0
 #: How often the recommendation tables take in what was stored since (bought together changes this soon).
 RECOMMENDATIONS_SECONDS = 2.0
+#: How often a worker says it is alive (the `workers` table: a job nobody takes says whether one runs).
+HEARTBEAT_SECONDS = 10.0
 
 
 class Worker:
@@ -37,6 +41,7 @@ class Worker:
         self.jobs = JobRunner(storage, config) if jobs else None
         self.retention = (config.get("RETENTION_DAYS", 0), config.get("REJECTED_RETENTION_DAYS", 0))
         self.stopping = threading.Event()
+        self.owner = self.jobs.owner if self.jobs else new_owner()
 
     def stop(self) -> None:
         """Ask every part to stop after the piece of work in hand (a delivery round, an import chunk)."""
@@ -96,6 +101,18 @@ class Worker:
                 if once or self.stopping.wait(RECOMMENDATIONS_SECONDS):
                     return
 
+        started_at = now_iso()
+
+        def heartbeat() -> None:
+            """Say this worker is alive, now and every HEARTBEAT_SECONDS; a failure is logged and tried again."""
+            while True:
+                try:
+                    self.storage.worker_seen(self.owner, bool(self.jobs), started_at, time.time())
+                except Exception:
+                    log.exception("worker heartbeat failed; trying again in %.0f s", HEARTBEAT_SECONDS)
+                if once or self.stopping.wait(HEARTBEAT_SECONDS):
+                    return
+
         def retain() -> None:
             """Apply retention now and once an hour; a failure is logged and tried again at the next hour."""
             while True:
@@ -106,7 +123,8 @@ class Worker:
                 if once or self.stopping.wait(retention.EVERY_SECONDS):
                     return
 
-        threads = [threading.Thread(target=visits, name="visits", daemon=True),
+        threads = [threading.Thread(target=heartbeat, name="heartbeat", daemon=True),
+                   threading.Thread(target=visits, name="visits", daemon=True),
                    threading.Thread(target=recommendations, name="recommendations", daemon=True)]
         if any(self.retention):
             threads.append(threading.Thread(target=retain, name="retention", daemon=True))
