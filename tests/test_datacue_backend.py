@@ -317,3 +317,45 @@ def test_category_pages_name_their_categories(client, key, db):
                        headers=basic(key)).status_code == 204
     assert db("SELECT category_id, name, link, source FROM categories") == [
         {"category_id": "c7", "name": "Lamps and lights", "link": "/c/7", "source": "browser"}]
+
+
+def test_categories_name_the_catalogues_category_levels(client, key, secret, db):
+    """A category sent is listed, and each variant's category_N is joined to it where it was sent."""
+    headers = auth(key, secret)
+    assert client.post("/v1/categories", json={"category_id": "men", "name": "Men", "link": "/c/men"},
+                       headers=headers).status_code == 201
+    assert client.post("/v1/products", json=PRODUCT, headers=headers).status_code == 201
+    assert db("SELECT category_id, name, link FROM datacue_product_categories") == [
+        {"category_id": "men", "name": "Men", "link": "/c/men"}]
+    levels = db("SELECT level, category, category_name FROM datacue_products_by_category ORDER BY level")
+    assert levels == [{"level": 1, "category": "men", "category_name": "Men"},
+                      {"level": 2, "category": "jeans", "category_name": None},
+                      {"level": 3, "category": "skinny", "category_name": None},
+                      {"level": 4, "category": "c4", "category_name": None}]
+    assert client.delete("/v1/categories/men", headers=headers).status_code == 204
+    assert db("SELECT category_name FROM datacue_products_by_category WHERE level = 1") == [{"category_name": None}]
+    # Cobi's Data API keeps its own `categories`: the two never meet.
+    assert db("SELECT count(*) AS n FROM records WHERE type = 'categories'") == [{"n": 0}]
+
+
+def test_the_later_clients_calls_patch_bare_arrays_delete_all_and_sync(client, key, secret, db):
+    headers = auth(key, secret)
+    orders = [{"order_id": f"o{n}", "user_id": "u1", "cart": [{"product_id": "p1", "variant_id": "v1", "quantity": 1,
+                                                               "unit_price": 24, "currency": "USD"}]} for n in (1, 2)]
+    assert client.post("/v1/batch/orders", json=orders, headers=headers).status_code == 200
+    assert client.patch("/v1/orders/o1", json={"order_status": "cancelled"}, headers=headers).status_code == 204
+    patched = client.patch("/v1/batch/orders", json={"batch": [{"order_id": "o2", "order_status": "cancelled"}]},
+                           headers=headers)
+    assert patched.status_code == 200 and patched.json["status"][0]["status"] == "OK"
+    assert db("SELECT order_id, status FROM orders ORDER BY order_id") == [
+        {"order_id": "o1", "status": "cancelled"}, {"order_id": "o2", "status": "cancelled"}]
+    for user in ("u1", "u2"):
+        client.post("/v1/users", json={"user_id": user}, headers=headers)
+    assert client.delete("/v1/batch/users", json=["u1"], headers=headers).status_code == 200
+    assert [row["user_id"] for row in db("SELECT user_id FROM datacue_users")] == ["u2"]
+    assert client.get("/v1/clients/sync", headers=headers).json["users"] == {"records": 1, "sync": False}
+    assert client.delete("/v1/batch/orders/all", headers=headers).status_code == 204
+    assert db("SELECT count(*) AS n FROM orders") == [{"n": 0}]
+    synced = client.get("/v1/clients/sync", headers=headers).json
+    assert synced["orders"] == {"records": 0, "sync": True} and synced["users"]["sync"] is False
+    assert client.put("/v1/batch/banners", json={"x": 1}, headers=headers).status_code == 400

@@ -43,12 +43,13 @@ BACKEND = ("/v1/products", "/v1/banners", "/v1/users", "/v1/orders", "/v1/batch"
 
 def test_document_describes_the_public_endpoints():
     document = APP.test_client().get("/openapi.json").json
-    backend = {"/v1/batch", "/v1/batch/{type}", "/v1/overview", "/v1/overview/{type}", "/v1/clients",
-               "/v1/products/{product_id}", "/v1/products/{product_id}/{variant_id}"}
-    for record_type in datacue_backend.TYPES:
-        backend.add(f"/v1/{record_type.name}")
-        if record_type.name != "products":
-            backend.add(f"/v1/{record_type.name}/{{{record_type.id_field}}}")
+    backend = {"/v1/batch", "/v1/batch/{type}", "/v1/batch/orders", "/v1/batch/{type}/all", "/v1/overview",
+               "/v1/overview/{type}", "/v1/clients", "/v1/clients/sync", "/v1/products/{product_id}",
+               "/v1/products/{product_id}/{variant_id}"}
+    for name, record_type in datacue_backend.BY_PATH.items():
+        backend.add(f"/v1/{name}")
+        if name != "products":
+            backend.add(f"/v1/{name}/{{{record_type.id_field}}}")
     imports = {"/v1/imports", "/v1/imports/{job_id}", "/v1/imports/{job_id}/errors",
                "/coupon/api/v1/upload/file/{couponSeriesId}", "/coupon/api/v1/upload/getUploadStatus/{couponSeriesId}",
                "/coupon/api/v1/upload/errorFile/{job_id}", "/coupon/api/v1/upload/successFile/{job_id}",

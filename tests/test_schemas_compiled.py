@@ -134,6 +134,8 @@ def _valid_examples() -> dict[str, list[dict]]:
     examples = {f"cobi-data {name}": [record] for name, record in DATA_EXAMPLES.items()}
     for name in ("product", "banner", "user", "order"):
         examples[f"datacue-backend {name}s"] = [getattr(backend_examples, name.upper())]
+    examples["datacue-backend product-categories"] = [{"category_id": "c1", "name": "Jeans", "link": "/c/jeans"},
+                                                      {"category_id": 7, "name": "Sofas"}]
     examples["capillary coupons"] = [{"series_id": "s1", "code": "C-1"},
                                      {"series_id": 7, "code": "C-2", "customer_identifier": "mobile",
                                       "customer_value": "+6591234567"}]

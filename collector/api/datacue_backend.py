@@ -1,7 +1,10 @@
-"""DataCue's backend API: products, banners, users, orders and batch, with the site's key and secret.
+"""DataCue's backend API: products, banners, users, orders, categories and batch, with the site's key and
+secret.
 
-The paths are the DataCue docs' and those its official PHP client calls (2019: `POST /v1/orders`,
-`PUT /v1/orders/<id>` to cancel, `PUT /v1/batch/<type>`, the overview and `DELETE /v1/clients`).
+The paths are the DataCue docs' and those its official PHP client calls, in both its 2019 form
+(`POST /v1/orders`, `PUT /v1/orders/<id>` to cancel, `PUT /v1/batch/<type>`, the overview and
+`DELETE /v1/clients`) and its 1.0.11-1.0.13 one (categories, `PATCH` to cancel, batches as bare arrays,
+`DELETE /v1/batch/<type>/all`, `GET /v1/clients/sync`).
 Single calls answer 201 (created) or 204 (updated, deleted) as the docs say; batches answer DataCue's
 `{"status": [...]}`, one entry per item, with 200, 207 or 400.
 """
@@ -37,8 +40,11 @@ from ..web.logs import note
 
 bp = Blueprint("datacue_backend", __name__)
 
-TYPES = {record_type.name: record_type for record_type in datacue_backend.TYPES}
-_OPERATIONS = {"POST": operations.create, "PUT": operations.update, "DELETE": operations.delete}
+#: Each type by the name its paths give it (categories are stored as `product-categories`).
+TYPES = datacue_backend.BY_PATH
+# PATCH is how the official client cancels orders from its 1.0.11 release: an update naming the status.
+_OPERATIONS = {"POST": operations.create, "PUT": operations.update, "PATCH": operations.update,
+               "DELETE": operations.delete}
 #: The error an item's refusal is answered with when it was the request's only item.
 _ERRORS = {error.code: error for error in (InvalidRecord, MissingReference, NotFound)}
 
@@ -122,7 +128,7 @@ def _path_ids(name: str, record_id: str, variant_id: str | None) -> dict:
     return {TYPES[name].id_field: record_id}
 
 
-@bp.post("/v1/<any(products, banners, users, orders):name>")
+@bp.post("/v1/<any(products, banners, users, orders, categories):name>")
 def create(name: str):
     """Create or replace one record (201)."""
     call = _Call()
@@ -130,13 +136,15 @@ def create(name: str):
 
 
 @bp.route("/v1/products/<record_id>/<variant_id>", methods=["PUT", "DELETE"], defaults={"name": "products"})
-@bp.route("/v1/<any(banners, users, orders):name>/<record_id>", methods=["PUT", "DELETE"],
+@bp.route("/v1/<any(banners, users, orders, categories):name>/<record_id>", methods=["PUT", "DELETE"],
           defaults={"variant_id": None})
+@bp.route("/v1/<any(orders):name>/<record_id>", methods=["PATCH"], defaults={"variant_id": None})
 def one(name: str, record_id: str, variant_id: str | None):
-    """Update the fields a body names (PUT), or delete (an order: cancel) one record (204)."""
+    """Update the fields a body names (PUT; PATCH cancels an order), or delete (an order: cancel) one
+    record (204)."""
     call = _Call()
     ids = _path_ids(name, record_id, variant_id)
-    item = _with_path_ids(call.document(_object), ids) if request.method == "PUT" else ids
+    item = _with_path_ids(call.document(_object), ids) if request.method in ("PUT", "PATCH") else ids
     return _single(call.run(_OPERATIONS[request.method], TYPES[name], [item]), 204)
 
 
@@ -149,9 +157,13 @@ def product(product_id: str):
 
 
 def _batch_items(document, path_type: str | None):
-    """A batch body's type and items: `{"type", "batch"}`, or `{"batch"}` under a path that names the type."""
+    """A batch body's type and items: `{"type", "batch"}`, `{"batch"}` under a path that names the type, or
+    (the official client from its 1.0.11 release) the items alone, a JSON array, under such a path."""
+    if isinstance(document, list) and path_type:
+        document = {"batch": document}
     if not isinstance(document, dict):
-        raise InvalidBatch('The body must be {"type": ..., "batch": [...]}.')
+        raise InvalidBatch('The body must be {"type": ..., "batch": [...]}, or under /v1/batch/<type> the '
+                           "items alone, [...].")
     loaded = validated(datacue_backend.BATCH, document, InvalidBatch, "The batch is invalid")
     name = path_type or loaded.get("type")
     if name is None:
@@ -165,12 +177,23 @@ def _batch_items(document, path_type: str | None):
     return TYPES[name], items
 
 
+def _named(record_type, items: list) -> list:
+    """A deletion's items: an id alone (the official client sends users', categories' and orders' so)
+    stands for the record it names."""
+    return [{record_type.id_field: item} if isinstance(item, str) and record_type is not datacue_backend.PRODUCTS
+            else item for item in items]
+
+
 @bp.route("/v1/batch", methods=["POST", "PUT", "DELETE"], defaults={"name": None})
-@bp.route("/v1/batch/<any(products, banners, users, orders):name>", methods=["POST", "PUT", "DELETE"])
+@bp.route("/v1/batch/<any(products, banners, users, orders, categories):name>", methods=["POST", "PUT", "DELETE"])
+@bp.route("/v1/batch/<any(orders):name>", methods=["PATCH"])
 def batch(name: str | None):
-    """Create, update or delete up to 500 records of one type; DataCue's per-item `status` list."""
+    """Create, update or delete up to 500 records of one type (PATCH: cancel orders); DataCue's per-item
+    `status` list."""
     call = _Call()
     record_type, items = call.document(lambda document: _batch_items(document, name))
+    if request.method == "DELETE":
+        items = _named(record_type, items)
     outcomes = call.run(_OPERATIONS[request.method], record_type, items)
     body = {"type": record_type.name, "status": [o.as_dict() for o in outcomes]}
     refused = [o for o in outcomes if not o.ok]
@@ -184,7 +207,7 @@ def batch(name: str | None):
 
 
 @bp.get("/v1/overview", defaults={"name": None})
-@bp.get("/v1/overview/<any(products, banners, users, orders):name>")
+@bp.get("/v1/overview/<any(products, banners, users, orders, categories):name>")
 def overview(name: str | None):
     """The ids of the site's current records of each type (or one), as a client re-syncing asks."""
     call = _Call()
@@ -200,12 +223,39 @@ def _current_ids(call: _Call, record_type) -> list[dict]:
             for record_id in call.storage.record_ids(call.key_row["key"], record_type.name)]
 
 
+def _delete_all(call: _Call, record_type) -> None:
+    """Delete every current record of a type of the site, a batch at a time (an order too: every version
+    is kept in history, and a client re-syncing sends them all again)."""
+    items = _current_ids(call, record_type)
+    for start in range(0, len(items), datacue_backend.MAX_ITEMS):
+        part = items[start:start + datacue_backend.MAX_ITEMS]
+        _counted(operations.delete(record_type, call.sender, part, cancel_orders=False))
+
+
 @bp.delete("/v1/clients")
 def clear():
-    """Delete every backend record of the site (the client's `clear`); history keeps every version."""
+    """Delete every backend record of the site but its orders (the client's `clear`); history keeps every
+    version."""
     call = _Call()
     for record_type in (t for t in datacue_backend.TYPES if t.name != "orders"):
-        items = _current_ids(call, record_type)
-        for start in range(0, len(items), datacue_backend.MAX_ITEMS):
-            operations.delete(record_type, call.sender, items[start:start + datacue_backend.MAX_ITEMS])
+        _delete_all(call, record_type)
     return _NoContent(status=204)
+
+
+@bp.delete("/v1/batch/<any(products, banners, users, orders, categories):name>/all")
+def delete_all(name: str):
+    """Delete every record of one type of the site (the client's `deleteAll`, from its 1.0.11 release)."""
+    call = _Call()
+    _delete_all(call, TYPES[name])
+    return _NoContent(status=204)
+
+
+@bp.get("/v1/clients/sync")
+def sync():
+    """What the site's store holds of each type, and so what a client should send again (the client's
+    `sync`, "get sync requirement", from its 1.0.11 release): a type with no current record needs a sync.
+    docs/decisions.md says why this shape."""
+    call = _Call()
+    held = {name: len(call.storage.record_ids(call.key_row["key"], record_type.name))
+            for name, record_type in TYPES.items()}
+    return jsonify({name: {"records": count, "sync": count == 0} for name, count in held.items()})

@@ -222,8 +222,8 @@ def _backend_api(spec: APISpec, plugin: MarshmallowPlugin) -> None:
     json_body = {"application/json": {"schema": {"$ref": "#/components/schemas/BackendBatchResult"}}}
     batch_answers = {"200": {"description": "Every item stored", "content": json_body},
                      "207": {"description": "Some items refused (see status)", "content": json_body}}
-    for record_type in datacue_backend.TYPES:
-        name = "DataCue" + record_type.name.rstrip("s").capitalize()
+    for path_name, record_type in datacue_backend.BY_PATH.items():
+        name = "DataCue" + {"categories": "Category"}.get(path_name, path_name.rstrip("s").capitalize())
         whole = plugin.converter.schema2jsonschema(record_type.schema.__class__)
         if "anonymous_ids" in whole["properties"]:  # one id alone, as the docs' examples send it, or a list
             listed = whole["properties"]["anonymous_ids"]
@@ -233,23 +233,25 @@ def _backend_api(spec: APISpec, plugin: MarshmallowPlugin) -> None:
         # An update names only the fields it changes.
         spec.components.schema(f"{name}Update", {**{k: v for k, v in whole.items() if k != "required"}})
         path_ids = ["product_id", "variant_id"] if record_type.name == "products" else [record_type.id_field]
-        one = f"/v1/{record_type.name}/" + "/".join(f"{{{i}}}" for i in path_ids)
+        one = f"/v1/{path_name}/" + "/".join(f"{{{i}}}" for i in path_ids)
         parameters = [{"name": i, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
                       for i in path_ids]
         update = ({"type": "object", "required": ["order_status"], "additionalProperties": False,
                    "properties": {"order_id": _ID, "order_status": {"type": "string", "enum": ["cancelled"]}}}
                   if record_type.name == "orders" else {"$ref": f"#/components/schemas/{name}Update"})
-        spec.path(f"/v1/{record_type.name}", operations={"post": {
-            "summary": f"Create or replace one of {record_type.name}", "security": security,
+        spec.path(f"/v1/{path_name}", operations={"post": {
+            "summary": f"Create or replace one of {path_name}", "security": security,
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": {"$ref": f"#/components/schemas/{name}"}}}},
             "responses": _responses({"201": {"description": "Stored", "content": {"application/json": {
                 "schema": {"type": "object"}}}}}, errors)}})
-        spec.path(one, operations={
-            "put": {"summary": "Update the fields named (orders: cancel)", "security": security,
-                    "parameters": parameters,
+        changing = {"parameters": parameters, "security": security,
                     "requestBody": {"required": True, "content": {"application/json": {"schema": update}}},
-                    "responses": _responses(done, errors)},
+                    "responses": _responses(done, errors)}
+        spec.path(one, operations={
+            "put": {"summary": "Update the fields named (orders: cancel)", **changing},
+            **({"patch": {"summary": "Cancel the order (the official client from its 1.0.11 release)", **changing}}
+               if path_name == "orders" else {}),
             "delete": {"summary": "Delete (orders: cancel)", "security": security, "parameters": parameters,
                        "responses": _responses(done, errors)}})
     spec.path("/v1/products/{product_id}", operations={"delete": {
@@ -257,18 +259,34 @@ def _backend_api(spec: APISpec, plugin: MarshmallowPlugin) -> None:
         "parameters": [{"name": "product_id", "in": "path", "required": True,
                         "schema": {"type": "string", "minLength": 1}}],
         "responses": _responses(done, errors)}})
-    names = [t.name for t in datacue_backend.TYPES]
-    batch = {"type": "object", "required": ["batch"], "properties": {
-        "type": {"type": "string", "enum": names},
-        "batch": {"type": "array", "minItems": 1, "maxItems": datacue_backend.MAX_ITEMS, "items": {"type": "object"}}}}
+    names = list(datacue_backend.BY_PATH)
+    items = {"type": "array", "minItems": 1, "maxItems": datacue_backend.MAX_ITEMS,
+             "items": {"anyOf": [{"type": "object"}, {"type": "string", "description": "an id, to delete"}]}}
+    batch = {"type": "object", "required": ["batch"], "properties": {"type": {"type": "string", "enum": names},
+                                                                      "batch": items}}
     operation = {"security": security, "requestBody": {"required": True, "content": {"application/json": {
         "schema": batch}}}, "responses": _responses(batch_answers, errors)}
     spec.path("/v1/batch", operations={m: {**operation, "summary": f"Batch {s} (type in the body)"}
                                        for m, s in (("post", "create"), ("put", "update"), ("delete", "delete"))})
-    spec.path("/v1/batch/{type}", operations={m: {
-        **operation, "summary": f"Batch {s} of one type",
-        "parameters": [{"name": "type", "in": "path", "required": True, "schema": {"type": "string", "enum": names}}]}
-        for m, s in (("post", "create"), ("put", "update"), ("delete", "delete"))})
+    typed = {**operation, "requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"anyOf": [batch, {**items, "description": "the items alone (the official client from its "
+                                                             "1.0.11 release)"}]}}}}}
+    type_parameter = [{"name": "type", "in": "path", "required": True, "schema": {"type": "string", "enum": names}}]
+    methods = (("post", "create"), ("put", "update"), ("delete", "delete"))
+    spec.path("/v1/batch/{type}", operations={m: {**typed, "summary": f"Batch {s} of one type",
+                                                  "parameters": type_parameter} for m, s in methods})
+    # Orders' batches also take PATCH; the path of its own lists every method it answers.
+    spec.path("/v1/batch/orders", operations={
+        **{m: {**typed, "summary": f"Batch {s} of orders"} for m, s in methods},
+        "patch": {**typed, "summary": "Cancel orders (the official client from its 1.0.11 release)"}})
+    spec.path("/v1/batch/{type}/all", operations={"delete": {
+        "summary": "Delete every record of one type of the site (kept in history)", "security": security,
+        "parameters": type_parameter, "responses": _responses(done, errors)}})
+    sync = {"200": {"description": "Per type: its current records, and whether it needs sending again (none held)",
+                    "content": {"application/json": {"schema": {"type": "object"}}}}}
+    spec.path("/v1/clients/sync", operations={"get": {
+        "summary": "What the site's store holds of each type", "security": security,
+        "responses": _responses(sync, errors)}})
     ids = {"200": {"description": "The ids of the current records", "content": {"application/json": {
         "schema": {"type": "object"}}}}}
     spec.path("/v1/overview", operations={"get": {"summary": "Ids of every type's current records",
@@ -278,7 +296,8 @@ def _backend_api(spec: APISpec, plugin: MarshmallowPlugin) -> None:
         "parameters": [{"name": "type", "in": "path", "required": True, "schema": {"type": "string", "enum": names}}],
         "responses": _responses(ids, errors)}})
     spec.path("/v1/clients", operations={"delete": {
-        "summary": "Delete every product, banner and user of the site (kept in history)", "security": security,
+        "summary": "Delete every product, banner, user and category of the site (kept in history)",
+        "security": security,
         "responses": _responses(done, errors)}})
 
 

@@ -134,7 +134,7 @@ class _Request:
                                                    errors={"_schema": [f"Missing {needed}."]}))
             return None
         if stored not in current:
-            what = self.record_type.name.rstrip("s").capitalize()
+            what = _singular(self.record_type)
             self.refuse(index, item, NotFound(f"{what} not found: {_label(ids)}."))
             return None
         return current[stored]
@@ -174,6 +174,12 @@ def _cancel(state: _Request, current: dict[str, dict], index: int, item: dict) -
                                   "order_status": "cancelled"}))
 
 
+def _singular(record_type: RecordType) -> str:
+    """A type's record as a message names it: Product, User, Category."""
+    name = record_type.name.rsplit("-", 1)[-1]
+    return (name[:-3] + "y" if name.endswith("ies") else name.removesuffix("s")).capitalize()
+
+
 def _label(ids: dict) -> str:
     """Ids as a message names them: product_id p1, variant_id v1."""
     return ", ".join(f"{name} {value}" for name, value in ids.items())
@@ -211,12 +217,13 @@ def update(record_type: RecordType, sender: Sender, items: list) -> list[Outcome
     return state.finish()
 
 
-def delete(record_type: RecordType, sender: Sender, items: list) -> list[Outcome]:
-    """Delete each named record (kept in history, gone from the views); an order is cancelled instead."""
+def delete(record_type: RecordType, sender: Sender, items: list, cancel_orders: bool = True) -> list[Outcome]:
+    """Delete each named record (kept in history, gone from the views); an order is cancelled instead,
+    unless `cancel_orders` is off (deleting all of a site's orders, to send them all again)."""
     state = _Request(record_type, sender)
     current = state.current(list(enumerate(items)))
     for index, item in enumerate(items):
-        if record_type is ORDERS and isinstance(item, dict) and "order_id" in item:
+        if cancel_orders and record_type is ORDERS and isinstance(item, dict) and "order_id" in item:
             _cancel(state, current, index, item)
             continue
         stored = _stored_id(record_type, item_ids(record_type, item)) if isinstance(item, dict) else None

@@ -81,6 +81,14 @@ Banner = _schema("BannerSchema", {
 })
 
 
+# The catalogue's categories (the official client from its 1.0.11 release: `$datacue->categories`), as
+# its examples send them. Stored as `product-categories`: Cobi's Data API has a `categories` of its own.
+Category = _schema("CategorySchema", {
+    "category_id": Id(required=True), "name": text(required=True), "link": text(URL_MAX, allow_none=True),
+    "extra": BoundedDict(EXTRAS_MAX_BYTES, allow_none=True),
+})
+
+
 class _CartItem(Schema):
     """A product in a user's cart: its product and variant ids."""
 
@@ -138,11 +146,14 @@ PRODUCTS = RecordType("products", FAMILY, Product(), "product_id", composite_id=
 BANNERS = RecordType("banners", FAMILY, Banner(), "banner_id")
 USERS = RecordType("users", FAMILY, UserSchema(), "user_id")
 ORDERS = RecordType("orders", FAMILY, OrderSchema(), "order_id")
-TYPES = (PRODUCTS, BANNERS, USERS, ORDERS)
+CATEGORIES = RecordType("product-categories", FAMILY, Category(), "category_id")
+TYPES = (PRODUCTS, BANNERS, USERS, ORDERS, CATEGORIES)
 register(*TYPES)
+#: Each type by the name DataCue's paths and batches give it (`/v1/categories`, `"type": "categories"`).
+BY_PATH = {"categories" if record_type is CATEGORIES else record_type.name: record_type for record_type in TYPES}
 
 #: What a batch body holds: its type (unless the path names it) and its items.
 BATCH = Schema.from_dict({
-    "type": fields.String(validate=one_of(tuple(t.name for t in TYPES))),
+    "type": fields.String(validate=one_of(tuple(BY_PATH))),
     "batch": fields.List(fields.Raw(), required=True, validate=validate.Length(min=1)),
 }, name="DataCueBatchSchema")()

@@ -12,7 +12,7 @@ SAMPLES = Path(__file__).resolve().parent.parent.parent / "docs" / "imports"
 #: Every kind with a sample file, in an order that satisfies their references (a branch after its shop).
 ORDER = ("shops", "branches", "offers", "tags", "shop-tags", "keywords", "shop-keywords", "categories",
          "shop-categories", "institutes", "courses", "customers", "transactions", "student-favourites", "products",
-         "banners", "users", "orders", "events", "interactions", "coupons")
+         "banners", "users", "orders", "product-categories", "events", "interactions", "coupons")
 
 
 def sample(name: str) -> bytes:

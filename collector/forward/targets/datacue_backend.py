@@ -15,6 +15,7 @@ import hmac
 import json
 
 from ...reference import record_types
+from ...schemas.datacue_backend import BY_PATH
 from ...schemas.datacue_backend import FAMILY
 from ...schemas.datacue_backend import MAX_ITEMS
 from .kind import Credential
@@ -23,7 +24,9 @@ from .kind import TargetKind
 
 #: The fields DataCue's batch delete names each type's records by.
 _DELETE_IDS = {"products": ("product_id", "variant_id"), "banners": ("banner_id",), "users": ("user_id",),
-               "orders": ("order_id",)}
+               "orders": ("order_id",), "product-categories": ("category_id",)}
+#: The name DataCue's batches give each stored type (categories are stored as `product-categories`).
+_WIRE_NAMES = {record_type.name: name for name, record_type in BY_PATH.items()}
 _PLAIN = ":plain"
 
 
@@ -64,7 +67,7 @@ def build(rows: list[dict]) -> Delivery:
         declared = record_types.get(type_name).schema.declared_fields
         batch = [{k: value for k, value in v["data"].items() if k in declared and k != "is_deleted"}
                  for v in versions]
-    body = json.dumps({"type": type_name, "batch": batch}).encode()
+    body = json.dumps({"type": _WIRE_NAMES[type_name], "batch": batch}).encode()
     ids = ",".join(row["event_id"] for row in rows)
     return Delivery(url=rows[0]["url"].rstrip("/") + "/v1/batch", body=body, method=method,
                     headers={"Content-Type": "application/json",
