@@ -17,6 +17,17 @@ BAD_EVENT = {"user": {"anonymous_id": "a"}, "event": {"type": "pageview", "subty
 BAD_RECORD = make_interaction(item_type="BOOK")
 
 
+def _details(path: str, body: dict) -> tuple[dict, list | None]:
+    """A batch answer's counts and per-event results: at the top of DataCue's answer, in the one batch's
+    `data` of Cobi's consistent format (whose `status` word says success, partial or error)."""
+    if path == "/user-interactions":
+        assert body["type"] == "interactions" and body["request_id"] == body["batches"][0]["data"]["request_id"]
+        data = body["batches"][0]["data"]
+        return data["counts"], data["results"]
+    counts = {name: body[name] for name in ("received", "stored", "duplicates", "rejected")}
+    return counts, body.get("results")
+
+
 @pytest.mark.parametrize(("path", "field", "good", "bad", "auth"), [
     ("/v1/events", "events", make_event, BAD_EVENT, basic),
     ("/user-interactions", "records", make_interaction, BAD_RECORD, bearer),
@@ -26,7 +37,7 @@ class TestBatch:
         items = [dict(good(), event_id=new_id()) for _ in range(3)]
         response = client.post(path, json={field: items}, headers=auth(key))
         assert response.status_code == 200
-        assert response.json == {"received": 3, "stored": 3, "duplicates": 0, "rejected": 0}
+        assert _details(path, response.json)[0] == {"received": 3, "stored": 3, "duplicates": 0, "rejected": 0}
         assert sorted(r["event_id"] for r in db("SELECT event_id FROM events")) == sorted(
             i["event_id"] for i in items)
 
@@ -35,11 +46,11 @@ class TestBatch:
         items = [dict(good(), event_id=ids[0]), dict(bad, event_id=ids[1]), dict(good(), event_id=ids[2])]
         response = client.post(path, json={field: items}, headers=auth(key))
         assert response.status_code == 207
-        body = response.json
-        assert (body["stored"], body["rejected"]) == (2, 1)
-        assert [(r["index"], r["event_id"], r["status"]) for r in body["results"]] == [
+        counts, results = _details(path, response.json)
+        assert (counts["stored"], counts["rejected"]) == (2, 1)
+        assert [(r["index"], r["event_id"], r["status"]) for r in results] == [
             (0, ids[0], "stored"), (1, ids[1], "rejected"), (2, ids[2], "stored")]
-        assert body["results"][1]["errors"]
+        assert results[1]["errors"]
         assert sorted(r["event_id"] for r in db("SELECT event_id FROM events")) == sorted([ids[0], ids[2]])
         [rejected] = db("SELECT * FROM rejected")
         assert rejected["event_id"] == ids[1]
@@ -51,7 +62,7 @@ class TestBatch:
         body = response.json
         assert body["code"] == "invalid_batch" and body["message"]
         assert set(body["errors"]) == {"0", "1", "2"}
-        assert [r["status"] for r in body["results"]] == ["rejected"] * 3
+        assert [r["status"] for r in _details(path, body)[1]] == ["rejected"] * 3
         assert db("SELECT count(*) AS n FROM events") == [{"n": 0}]
         assert db("SELECT count(*) AS n FROM rejected") == [{"n": 3}]
 
@@ -65,14 +76,14 @@ class TestBatch:
         first = client.post(path, json={field: items}, headers=auth(key))
         again = client.post(path, json={field: items}, headers=auth(key))
         assert first.status_code == again.status_code == 200
-        assert again.json == {"received": 2, "stored": 0, "duplicates": 2, "rejected": 0}
+        assert _details(path, again.json)[0] == {"received": 2, "stored": 0, "duplicates": 2, "rejected": 0}
         assert db("SELECT count(*) AS n FROM events") == [{"n": 2}]
 
     def test_duplicate_inside_one_batch(self, client, key, db, path, field, good, bad, auth):
         item = dict(good(), event_id=new_id())
         response = client.post(path, json={field: [item, item, dict(bad)]}, headers=auth(key))
         assert response.status_code == 207
-        assert [r["status"] for r in response.json["results"]] == ["stored", "duplicate", "rejected"]
+        assert [r["status"] for r in _details(path, response.json)[1]] == ["stored", "duplicate", "rejected"]
         assert db("SELECT count(*) AS n FROM events") == [{"n": 1}]
 
 
@@ -129,7 +140,8 @@ def test_an_event_id_reused_across_the_two_apis_is_409_not_a_duplicate(client, k
                                                                 make_interaction(event_id=new_id())]},
                         headers=bearer(key))
     assert batch.status_code == 207
-    assert [r["status"] for r in batch.json["results"]] == ["rejected", "stored"]
-    assert batch.json["results"][0]["code"] == "event_id_conflict"
+    _, results = _details("/user-interactions", batch.json)
+    assert [r["status"] for r in results] == ["rejected", "stored"]
+    assert results[0]["code"] == "event_id_conflict"
     assert db("SELECT source, count(*) AS n FROM events GROUP BY source ORDER BY source") == [
         {"source": "cobi", "n": 1}, {"source": "datacue", "n": 1}]

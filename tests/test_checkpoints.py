@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import threading
 import time
 
 from collector import create_app
@@ -100,3 +101,16 @@ def test_a_failing_checkpoint_waits_for_the_next_commit(tmp_path):
         assert _until(lambda: checkpointer.done == 1)
     finally:
         checkpointer.stop()
+
+
+def test_a_thread_that_cannot_start_costs_the_commit_nothing(tmp_path, monkeypatch):
+    """The commit is already done when the thread is asked for: a process out of threads still answers it."""
+    checkpointer = Checkpointer(lambda: sqlite3.connect(str(tmp_path / "x.sqlite3")), pause=0.01, idle=0.2)
+
+    def refuse(self):
+        """Fail as a process at its thread limit does."""
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    checkpointer.committed()  # no exception
+    assert checkpointer._thread is None

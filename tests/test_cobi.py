@@ -87,5 +87,13 @@ def test_batch_of_records(client, key, db):
     records = [make_interaction(item_type=t) for t in ("TAG", "OFFER", "SHOP")]
     response = client.post("/v1/user-interactions", json={"records": records}, headers=bearer(key))
     assert response.status_code == 200
-    assert response.json == {"received": 3, "stored": 3, "duplicates": 0, "rejected": 0}
+    # Cobi's consistent response format (seed 001, "Common Features"), the counts in the batch's data.
+    body = response.json
+    assert set(body) == {"request_id", "type", "batches"} and body["type"] == "interactions"
+    [batch] = body["batches"]
+    assert (batch["batch"], batch["status"]) == (1, 200)
+    assert {"status", "type", "message", "request_id", "batch_id", "error"} <= set(batch["data"])
+    assert (batch["data"]["status"], batch["data"]["type"], batch["data"]["error"]) == ("success", "interactions", "")
+    assert batch["data"]["counts"] == {"received": 3, "stored": 3, "duplicates": 0, "rejected": 0}
+    assert [r["status"] for r in batch["data"]["results"]] == ["stored"] * 3
     assert [r["item_type"] for r in db("SELECT item_type FROM events ORDER BY id")] == ["TAG", "OFFER", "SHOP"]

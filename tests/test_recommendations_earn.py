@@ -73,7 +73,7 @@ def test_the_holdout_is_the_share_set_and_a_visitor_keeps_their_group():
 def test_a_held_out_visitor_gets_best_sellers_and_everyone_else_what_goes_together(client, storage, key, secret):
     products = [{"product_id": p, "variant_id": "v1", "name": p, "price": 10, "category_1": "misc",
                  "photo_url": f"/{p}.jpg", "link": f"/{p}"} for p in ("p1", "p2", "p3", "p4")]
-    assert send(client, key, secret, "POST", "/v1/batch", {"type": "products", "batch": products}).status_code == 200
+    assert send(client, key, secret, "POST", "/v1/batch", {"type": "products", "batch": products}).status_code == 207
     # p1 goes with p2, bought together every time; p3 and p4 sell most, alone.
     carts = [["p1", "p2"]] * 12 + [["p3"]] * 40 + [["p4"]] * 30
     _send(client, key, [make_event("order", "completed", order_id=f"o{n}", user={"anonymous_id": f"b{n}"},

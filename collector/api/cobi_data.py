@@ -6,7 +6,6 @@ import functools
 
 from flask import Blueprint
 from flask import current_app
-from flask import jsonify
 from flask import request
 
 from ..access import server_keys
@@ -15,7 +14,6 @@ from ..errors import NotFound
 from ..errors import PayloadTooLarge
 from ..ingest.rejections import Refusals
 from ..ingest.rejections import validated
-from ..reference.writes import Chunk
 from ..reference.writes import Upload
 from ..reference.writes import store
 from ..schemas import cobi_data
@@ -24,54 +22,28 @@ from ..web.bodies import client_of
 from ..web.bodies import parsed_body
 from ..web.bodies import read_body
 from ..web.context import current_storage
-from ..web.error_answers import error_response
 from ..web.logs import note
+from .cobi_answers import Refusal
+from .cobi_answers import answer
+from .cobi_answers import batch_entry
 
 bp = Blueprint("cobi_data", __name__)
 
 TYPES = {record_type.name: record_type for record_type in cobi_data.TYPES}
-#: Refused records a batch's readable `error` names before it says how many more there are.
-_NAMED = 5
-
-
-def _summary(chunk: Chunk) -> tuple[int, str, str, str]:
-    """A chunk's HTTP-like status, Cobi's status word, its message and its readable error."""
-    counts = chunk.counts()
-    refused = [r for r in chunk.results if r.status == "refused"]
-    if not refused:
-        status, word, message = 200, "success", "Records uploaded successfully"
-    elif len(refused) == counts["received"]:
-        status, word, message = 400, "error", f"All {counts['received']} records were refused"
-    else:
-        status, word, message = 207, "partial", f"{len(refused)} of {counts['received']} records were refused"
-    if counts["stale"]:
-        message += f" ({counts['stale']} stale: older than the stored version, kept in history only)"
-    error = "; ".join(f"record {r.index}" + (f" ({r.record_id})" if r.record_id else "") + f": {r.message.rstrip('.')}"
-                      for r in refused[:_NAMED])
-    if len(refused) > _NAMED:
-        error += f"; and {len(refused) - _NAMED} more"
-    return status, word, message, error
-
-
 def _answer(upload: Upload):
     """Cobi's documented answer, with per-record `errors` and `counts` beside each batch's `error`."""
     name = upload.record_type.name
-    batches = []
+    batches, every_refusal = [], []
     for chunk in upload.chunks:
-        status, word, message, error = _summary(chunk)
-        batches.append({"batch": chunk.number, "status": status, "data": {
-            "status": word, "type": name, "message": message, "request_id": upload.request_id,
-            "batch_id": chunk.batch_id, "error": error, "counts": chunk.counts(),
-            "errors": [r.as_dict() for r in chunk.results if r.status == "refused"]}})
-    body = {"request_id": upload.request_id, "type": name, "batches": batches}
-    if upload.refused() == upload.received():
-        return error_response(InvalidBatch(
-            f"All {upload.received()} records were refused.",
-            errors={str(r.index): r.errors or {"_schema": [r.message]} for c in upload.chunks for r in c.results},
-            extra=body))
-    response = jsonify(body)
-    response.status_code = 200 if all(b["status"] == 200 for b in batches) else 207
-    return response
+        counts = chunk.counts()
+        refused = [r for r in chunk.results if r.status == "refused"]
+        refusals = [Refusal(r.index, r.record_id, r.message, r.errors or {}) for r in refused]
+        every_refusal += refusals
+        stale = (f" ({counts['stale']} stale: older than the stored version, kept in history only)"
+                 if counts["stale"] else "")
+        batches.append(batch_entry(chunk.number, upload.request_id, chunk.batch_id, name, counts["received"], refusals,
+                                   {"counts": counts, "errors": [r.as_dict() for r in refused]}, stale))
+    return answer(upload.request_id, name, batches, every_refusal, upload.received())
 
 
 @bp.post("/v1/data/<name>")

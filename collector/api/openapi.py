@@ -66,13 +66,15 @@ class BatchResultSchema(Schema):
 
 
 class DataResultSchema(Schema):
-    """Cobi's Data API answer: the request's id and type, and one entry per chunk of records."""
+    """Cobi's consistent answer (the Data API, a batch of interactions): the request's id and type, and one
+    entry per batch."""
 
     request_id = fields.String(required=True)
     type = fields.String(required=True)
     batches = fields.List(fields.Dict(), required=True, metadata={
         "description": "batch (1-based), status (200, 207, 400) and data: status, type, message, request_id, "
-                       "batch_id, error, and the collector's counts and per-record errors"})
+                       "batch_id, error, and the collector's counts and per-record errors (the Data API) or "
+                       "results (interactions)"})
 
 
 def _custom_fields(converter):
@@ -107,12 +109,13 @@ def _event_name(kind: str, subtype: str | None) -> str:
     return "Event_" + kind + (f"_{subtype}" if subtype else "")
 
 
-def _single_and_batch(spec: APISpec, single: str, batch: str, created: dict, answered: str | None = None) -> dict:
+def _single_and_batch(spec: APISpec, single: str, batch: str, created: dict, answered: str | None = None,
+                      result: str = "BatchResult") -> dict:
     """The POST operation of an ingest endpoint: one item or a batch, JSON or text/plain (a single item
-    `answered` with that component where the API answers one with a body of 200)."""
+    `answered` with that component where the API answers one with a body of 200; a batch with `result`)."""
     body = {"schema": {"oneOf": [{"$ref": f"#/components/schemas/{single}"},
                                  {"$ref": f"#/components/schemas/{batch}"}]}}
-    batch_result = {"application/json": {"schema": {"$ref": "#/components/schemas/BatchResult"}}}
+    batch_result = {"application/json": {"schema": {"$ref": f"#/components/schemas/{result}"}}}
     ok = {"description": "A batch: every item stored (or a repeat)", "content": batch_result}
     if answered:
         ok = {"description": "A batch: every item stored (or a repeat); or one event that loads a page (a home "
@@ -220,8 +223,8 @@ def _backend_api(spec: APISpec, plugin: MarshmallowPlugin) -> None:
     errors.pop("409")
     done = {"204": {"description": "Stored (updated, deleted or cancelled)"}}
     json_body = {"application/json": {"schema": {"$ref": "#/components/schemas/BackendBatchResult"}}}
-    batch_answers = {"200": {"description": "Every item stored", "content": json_body},
-                     "207": {"description": "Some items refused (see status)", "content": json_body}}
+    batch_answers = {"207": {"description": "Each item's status (OK, or error with why), whether none, some or all "
+                                            "were refused", "content": json_body}}
     for path_name, record_type in datacue_backend.BY_PATH.items():
         name = "DataCue" + {"categories": "Category"}.get(path_name, path_name.rstrip("s").capitalize())
         whole = plugin.converter.schema2jsonschema(record_type.schema.__class__)
@@ -658,7 +661,8 @@ def _described(segment_prefix: str) -> dict:
                                                        "that loads no page"}}, answered="Recommendations")
     interactions = _single_and_batch(spec, "CobiInteraction", "CobiBatch", {"201": {
         "description": "One interaction stored; the body is the interaction with received_at",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CobiCreated"}}}}})
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CobiCreated"}}}}},
+        result="DataResult")
     spec.path("/v1/events", operations={**events, "put": events["post"]})
     spec.path("/", operations=events)
     spec.path("/user-interactions", operations=interactions)

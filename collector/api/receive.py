@@ -39,8 +39,10 @@ def counted(intake: Intake) -> None:
     note(accepted=intake.accepted, rejected=len(intake.rejected), dropped=intake.dropped)
 
 
-def ingest(api: Api, single: Callable[[dict, dict | None], Response]) -> Response:
-    """Handle one POST to DataCue's or Cobi's event endpoint: one event (`single` answers it) or a batch."""
+def ingest(api: Api, single: Callable[[dict, dict | None], Response],
+           batch: Callable[[list[Item]], Response] | None = None) -> Response:
+    """Handle one POST to DataCue's or Cobi's event endpoint: one event (`single` answers it) or a batch
+    (`batch` answers it; DataCue's answer by default)."""
     storage = current_storage()
     intake = intake_for(api, authenticate(request, storage), storage)
     config = current_app.config
@@ -51,12 +53,11 @@ def ingest(api: Api, single: Callable[[dict, dict | None], Response]) -> Respons
         counted(intake)
     if received.items is None:
         return single(received.row, received.earlier)
-    return batch_answer(received.items)
+    return (batch or batch_answer)(received.items)
 
 
-def batch_answer(items: list[Item]) -> Response:
-    """A batch's answer: counts alone (200), with each event's result when some were refused (207), or
-    the error shape when none was valid (400)."""
+def item_results(items: list[Item]) -> list[dict]:
+    """Each event of a batch as the answers list it: its index, id and status, and why when refused."""
     results = []
     for item in items:
         result = {"index": item.index, "event_id": item.event_id if isinstance(item.event_id, str) else None,
@@ -64,11 +65,22 @@ def batch_answer(items: list[Item]) -> Response:
         if item.error is not None:
             result.update(code=item.error.code, message=item.error.message, errors=item.error.errors or {})
         results.append(result)
+    return results
+
+
+def all_invalid(items: list[Item]) -> bool:
+    """Whether no event of a batch was valid (one refused only for its id's conflict was valid)."""
+    return not any(i.status != "rejected" or isinstance(i.error, EventIdConflict) for i in items)
+
+
+def batch_answer(items: list[Item]) -> Response:
+    """A batch's answer: counts alone (200), with each event's result when some were refused (207), or
+    the error shape when none was valid (400)."""
+    results = item_results(items)
     tally = counts(items)
     if not tally["rejected"]:
         return jsonify(tally)
-    # An event refused only for its id's conflict was valid: the batch was not all invalid.
-    if not any(i.status != "rejected" or isinstance(i.error, EventIdConflict) for i in items):
+    if all_invalid(items):
         return error_response(InvalidBatch(
             f"All {len(items)} events were rejected.",
             errors={str(r["index"]): r["errors"] or {"_schema": [r["message"]]} for r in results},

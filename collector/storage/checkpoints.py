@@ -54,8 +54,15 @@ class Checkpointer:
             if self._stopping or (self._thread is not None and self._thread.is_alive() and self._pid == os.getpid()):
                 return
             self._pid = os.getpid()
-            self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
-            self._thread.start()
+            thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+            try:
+                thread.start()
+            except RuntimeError as exc:
+                # The commit is done and must be answered as such: without the thread, the request
+                # connections' own checkpoint (the backstop) keeps the log bounded.
+                log.warning("checkpoint thread not started (%s); SQLite's own checkpoint takes over", exc)
+                return
+            self._thread = thread
 
     def stop(self) -> None:
         """End the thread after its current checkpoint; the next commit starts another."""
