@@ -16,7 +16,6 @@ from collector.storage.checkpoints import Checkpointer
 from support.factories import make_event
 from support.factories import new_id
 from support.factories import post_event
-from support.servers import stored_event_ids
 
 
 def _until(condition, seconds: float = 10.0) -> bool:
@@ -27,6 +26,19 @@ def _until(condition, seconds: float = 10.0) -> bool:
             return True
         time.sleep(0.02)
     return condition()
+
+
+def _file_alone(path, copy, sql: str):
+    """A query's one value in a copy of the database file without its log, or None while a checkpoint is
+    writing the file (a copy taken then can be torn)."""
+    shutil.copy(path, copy)
+    conn = sqlite3.connect(copy)
+    try:
+        return conn.execute(sql).fetchone()[0]
+    except sqlite3.DatabaseError:
+        return None
+    finally:
+        conn.close()
 
 
 def test_a_commit_reaches_the_database_file_through_the_thread(tmp_path):
@@ -41,12 +53,8 @@ def test_a_commit_reaches_the_database_file_through_the_thread(tmp_path):
         event = make_event(env_event_id=new_id())
         post_event(app.test_client(), key, event)
 
-        def in_the_file_alone() -> bool:
-            """Whether a copy of the database file without its log holds the event."""
-            shutil.copy(path, tmp_path / "file-alone.sqlite3")
-            return stored_event_ids(str(tmp_path / "file-alone.sqlite3")) == {event["event_id"]}
-
-        assert _until(in_the_file_alone)
+        assert _until(lambda: _file_alone(path, tmp_path / "file-alone.sqlite3", "SELECT max(event_id) FROM events")
+                      == event["event_id"])
         with storage._connection() as conn:
             assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == BACKSTOP_PAGES
             assert conn.execute("PRAGMA journal_size_limit").fetchone()[0] == JOURNAL_SIZE_LIMIT
@@ -73,9 +81,7 @@ def test_the_thread_ends_when_idle_and_the_next_commit_starts_another(tmp_path):
         checkpointer.committed()
         assert checkpointer._thread is not first
         assert _until(lambda: checkpointer.done == 2)
-        copy = tmp_path / "copy.sqlite3"
-        shutil.copy(path, copy)
-        assert sqlite3.connect(copy).execute("SELECT count(*) FROM t").fetchone()[0] == 2
+        assert _until(lambda: _file_alone(path, tmp_path / "copy.sqlite3", "SELECT count(*) FROM t") == 2)
     finally:
         checkpointer.stop()
         setup.close()
@@ -114,3 +120,27 @@ def test_a_thread_that_cannot_start_costs_the_commit_nothing(tmp_path, monkeypat
     monkeypatch.setattr(threading.Thread, "start", refuse)
     checkpointer.committed()  # no exception
     assert checkpointer._thread is None
+
+
+def test_a_reader_s_older_snapshot_only_delays_the_checkpoint(tmp_path):
+    """A checkpoint a reader held back (its snapshot older than the last commit) is tried again without
+    waiting for another commit, and completes once the reader is done."""
+    path = str(tmp_path / "held.sqlite3")
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("CREATE TABLE t (n INTEGER)")
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM t").fetchone()  # a snapshot before the insert below
+    checkpointer = Checkpointer(lambda: sqlite3.connect(path, isolation_level=None), pause=0.01, idle=5.0)
+    try:
+        writer.execute("INSERT INTO t VALUES (1)")
+        checkpointer.committed()
+        assert _until(lambda: checkpointer.done >= 2)  # held back, then tried again with no commit since
+        reader.execute("COMMIT")
+        assert _until(lambda: _file_alone(path, tmp_path / "copy.sqlite3", "SELECT count(*) FROM t") == 1)
+    finally:
+        checkpointer.stop()
+        reader.close()
+        writer.close()

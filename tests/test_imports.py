@@ -87,9 +87,9 @@ def test_a_byte_order_mark_and_crlf_line_ends(app, client, secret, db):
 
 
 def test_quoted_fields_hold_commas_quotes_and_line_breaks(app, client, secret, db):
-    content = (b'product_id,variant_id,category_1,name,price,photo_url,link\r\n'
-               b'p9,v9,men,"jeans, ""slim""\r\nsecond line",120,/p9.png,/p9\r\n'
-               b'p10,v10,men,plain,130,/p10.png,/p10\r\n')
+    content = (b'product_id,variant_id,category_1,name,price,stock,photo_url,link\r\n'
+               b'p9,v9,men,"jeans, ""slim""\r\nsecond line",120,1,/p9.png,/p9\r\n'
+               b'p10,v10,men,plain,130,2,/p10.png,/p10\r\n')
     job = imported(client, app, secret, "products", content, "products.csv")
     assert job["counts"] == {"rows": 2, "processed": 2, "stored": 2, "duplicates": 0, "refused": 0}
     names = {row["product_id"]: row["name"] for row in db("SELECT product_id, name FROM datacue_products")}

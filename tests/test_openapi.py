@@ -61,7 +61,7 @@ def test_document_describes_the_public_endpoints():
                                       *backend, *imports, *segment}
     assert set(document["paths"]["/v1/events"]) == {"post", "put"}
     assert sorted(document["components"]["schemas"]["DataCueProduct"]["required"]) == [
-        "category_1", "link", "photo_url", "price", "product_id", "variant_id"]
+        "category_1", "link", "name", "photo_url", "price", "product_id", "stock", "variant_id"]
     shop = document["components"]["schemas"]["CobiShop"]
     assert sorted(shop["required"]) == ["name", "region", "shop_id"] and "CA" in shop["properties"]["region"]["enum"]
     events = document["components"]["schemas"]["DataCueEvent"]

@@ -40,6 +40,7 @@ def catalogue(client, key, secret, products: list[dict]) -> None:
     """Send products through DataCue's backend API (one variant each unless given)."""
     body = {"type": "products", "batch": [{"product_id": p["product_id"], "variant_id": p.get("variant_id", "v1"),
                        "name": p.get("name", f"Product {p['product_id']}"), "price": p.get("price", 10),
+                       "stock": p.get("stock", 5),
                        "category_1": p.get("category_1", "misc"), "photo_url": f"/img/{p['product_id']}.jpg",
                        "link": f"/p/{p['product_id']}", **{k: v for k, v in p.items() if k not in ("price",)}}
                       for p in products]}

@@ -41,7 +41,7 @@ def test_orders_from_the_backend_api_and_segment_change_bought_together(database
     worker = start_worker(url_of(database_url), "--no-forward")
     try:
         with Gunicorn(database_url, workers=2) as server:
-            products = [{"product_id": f"p{n}", "variant_id": "v1", "name": f"Product {n}", "price": 10,
+            products = [{"product_id": f"p{n}", "variant_id": "v1", "name": f"Product {n}", "price": 10, "stock": 5,
                          "category_1": "misc", "photo_url": f"/p{n}.jpg", "link": f"/p/{n}"} for n in range(1, 8)]
             sent = requests.post(server.url + "/v1/batch", json={"type": "products", "batch": products},
                                  headers=auth(key, secret), timeout=10)

@@ -32,9 +32,9 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 PERSON = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
           "Safari/537.36")
 #: Catalogue data a shop might send that must never become markup or a script on its pages.
-HOSTILE = [{"product_id": "x1", "variant_id": "v1", "name": "<script>window.owned = 1</script>", "price": 5,
+HOSTILE = [{"product_id": "x1", "variant_id": "v1", "name": "<script>window.owned = 1</script>", "price": 5, "stock": 3,
             "category_1": "Kitchen", "photo_url": "javascript:window.owned = 2", "link": "javascript:window.owned = 3"},
-           {"product_id": "x2", "variant_id": "v1", "name": "\"Quoted\" & <b>bold</b>", "price": 6,
+           {"product_id": "x2", "variant_id": "v1", "name": "\"Quoted\" & <b>bold</b>", "price": 6, "stock": 3,
             "category_1": "Kitchen", "photo_url": "/demo/photo-p10.svg", "link": "/demo/product.html?id=p10"}]
 
 

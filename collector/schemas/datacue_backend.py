@@ -1,9 +1,9 @@
 """DataCue's backend API: products (one record per variant), banners, users and orders, as the DataCue
 docs' field tables and its official PHP client send them.
 
-Where the docs contradict themselves (a batch example without the "required" name and stock; users
-keyed by email; `anonymous_ids` beside `anonymous_id`) the schema takes both and stores one form; the
-decisions are in docs/decisions.md.
+Where the docs contradict themselves (a batch example without the required name and stock, which the
+official client always sends; users keyed by email; `anonymous_ids` beside `anonymous_id`) the decisions
+are in docs/decisions.md.
 """
 
 from __future__ import annotations
@@ -61,13 +61,14 @@ def _category_fields() -> dict:
 Product = _schema("ProductSchema", {
     "product_id": Id(required=True), "variant_id": Id(required=True), **_category_fields(),
     "category_extra": BoundedDict(EXTRAS_MAX_BYTES, allow_none=True),
-    # The field table marks name and stock required; the batch example, sent verbatim, has neither.
-    "name": text(allow_none=True), "brand": text(allow_none=True),
+    # The field table marks name and stock required, and every example of the official client's releases
+    # sends both; the docs' own batch example has neither (docs/decisions.md: the table wins).
+    "name": text(required=True), "brand": text(allow_none=True),
     "description": text(DESCRIPTION_MAX, allow_none=True),
     "color": text(allow_none=True), "size": text(allow_none=True),
     "price": Money(required=True), "full_price": Money(allow_none=True),
     "available": Flag(allow_none=True),
-    "stock": fields.Integer(strict=True, allow_none=True,
+    "stock": fields.Integer(strict=True, required=True,
                             validate=validate.Range(min=-1_000_000_000, max=1_000_000_000)),
     "extra": BoundedDict(EXTRAS_MAX_BYTES, allow_none=True),
     "photo_url": text(URL_MAX, required=True), "link": text(URL_MAX, required=True), "owner_id": Id(allow_none=True),
@@ -104,7 +105,7 @@ class UserSchema(RecordSchema):
     anonymous_ids = fields.List(Id(), allow_none=True, validate=validate.Length(max=100))
     email = fields.Email(allow_none=True, validate=validate.Length(max=320))
     title = text(64, allow_none=True)
-    # The field table says first_name is required; the batch examples, sent verbatim, have none.
+    # The field table says first_name is required; the official client's batch example has none.
     first_name = text(allow_none=True)
     last_name = text(allow_none=True)
     profile = BoundedDict(PROFILE_MAX_BYTES, allow_none=True)

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 #: Where a request connection checkpoints by itself: ten times SQLite's default of 1,000 pages.
 BACKSTOP_PAGES = 10_000
+#: How long the thread waits before trying again a checkpoint a reader kept from copying the whole log.
+RETRY_SECONDS = 0.5
 #: The bytes a log's file is cut back to when it restarts: about the backstop's 10,000 pages.
 JOURNAL_SIZE_LIMIT = 48 * 2**20
 
@@ -81,26 +83,31 @@ class Checkpointer:
         while self._wake.wait(self._idle) and not self._stopping:
             self._wake.clear()
             time.sleep(self._pause)  # the commits of the next moment share this checkpoint
-            if not self._stopping:
-                self._checkpoint()
+            if not self._stopping and not self._checkpoint():
+                # A reader's older snapshot kept part of the log in place: try again shortly, not only
+                # at the next commit (which may not come).
+                time.sleep(RETRY_SECONDS)
+                self._wake.set()
         with self._lock:
             if self._thread is threading.current_thread():
                 self._thread = None
         if self._wake.is_set():  # a commit that came as the thread was ending found it still alive
             self.committed()
 
-    def _checkpoint(self) -> None:
-        """One PASSIVE checkpoint on a connection of its own; a failure waits for the next commit (the
-        request connections' backstop still bounds the log)."""
+    def _checkpoint(self) -> bool:
+        """One PASSIVE checkpoint on a connection of its own: whether it copied the whole log back. A
+        failure waits for the next commit (the request connections' backstop still bounds the log)."""
         try:
             conn = self._connect()
         except (sqlite3.Error, OSError) as exc:
             log.debug("checkpoint: cannot open the database: %s", exc)
-            return
+            return True
         try:
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             self.done += 1
+            return not busy and copied >= frames
         except sqlite3.Error as exc:
             log.debug("checkpoint failed: %s", exc)
+            return True
         finally:
             conn.close()

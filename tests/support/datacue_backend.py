@@ -15,12 +15,15 @@ PRODUCT = {"product_id": "p1", "variant_id": "v1", "category_1": "men", "categor
            "link": "/product/p1", "owner_id": "user_id_3"}
 #: "Update Product".
 PRODUCT_UPDATE = {"category_1": "men", "category_2": "jeans", "category_3": "skinny", "stock": 6, "available": False}
-#: "Batch Create": products without the table's "required" name and stock.
-PRODUCT_BATCH = {"type": "products", "batch": [
+#: "Batch Create": products without the table's "required" name and stock (refused item by item).
+PRODUCT_BATCH_VERBATIM = {"type": "products", "batch": [
     {"product_id": "P1", "variant_id": "V2", "category_1": "jeans", "price": 50, "photo_url": "/products/p1.jpg",
      "link": "/products/p1"},
     {"product_id": "P2", "variant_id": "V1", "category_1": "shirts", "price": 30, "photo_url": "/products/p2.jpg",
      "link": "/products/p2"}]}
+#: The same batch with the name and stock the table requires.
+PRODUCT_BATCH = {"type": "products", "batch": [{**item, "name": f"{item['product_id']} name", "stock": 1}
+                                               for item in PRODUCT_BATCH_VERBATIM["batch"]]}
 #: "Create Banner" (python tab): with other_photos, which the field table does not list.
 BANNER = {"banner_id": "b1", "type": "sub", "name": "friendly name for b1", "category_1": "women",
           "category_2": "summer", "category_3": "dresses", "category_4": "casual", "photo_url": "/photos/b1.jpg",
