@@ -230,13 +230,23 @@ def page(browser):
     context.close()
 
 
+def _passed_total(terminalreporter, prop: str) -> int:
+    """A user property added up over the passed tests of every test process."""
+    return sum(value for report in terminalreporter.stats.get("passed", [])
+               for name, value in getattr(report, "user_properties", ()) if name == prop)
+
+
 def pytest_terminal_summary(terminalreporter):
-    """At the end of the run: how many generated requests the long fuzz run sent (added up over every test
-    process)."""
-    sent = sum(value for report in terminalreporter.stats.get("passed", [])
-               for name, value in getattr(report, "user_properties", ()) if name == "fuzz_requests")
+    """At the end of the run: how many generated requests the long fuzz run sent, and how many example
+    scripts of DataCue's PHP client ran (added up over every test process), so a run shows they ran."""
+    sent = _passed_total(terminalreporter, "fuzz_requests")
     if sent:
         terminalreporter.write_line(f"long fuzz run: {sent:,} generated requests, none answered 5xx")
+    scripts = _passed_total(terminalreporter, "php_scripts")
+    if scripts:
+        runs = _passed_total(terminalreporter, "php_runs")
+        terminalreporter.write_line(f"DataCue's PHP client: {scripts} example scripts run, unchanged, in {runs} "
+                                    "release and backend pairs")
 
 
 @pytest.hookimpl(wrapper=True)

@@ -134,7 +134,7 @@ def test_each_tag_is_the_release_named(source):
 
 
 @pytest.mark.parametrize("release", list(RELEASES))
-def test_the_official_php_client_examples(tmp_path, php, source, database_url, db, release):
+def test_the_official_php_client_examples(tmp_path, php, source, database_url, db, release, record_property):
     commit = RELEASES[release]
     key = prepare_store(database_url, "php-shop")
     storage = create_app({"DATABASE_URL": database_url}).extensions["collector.storage"]
@@ -164,6 +164,8 @@ def test_the_official_php_client_examples(tmp_path, php, source, database_url, d
             assert done.returncode == 0 and "Fatal" not in done.stdout + done.stderr, \
                 f"{release} {script} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
             outputs[script] = done.stdout
+    record_property("php_scripts", len(scripts))  # every example script of the release, each run
+    record_property("php_runs", 1)
     assert "throw ExceedListDataSizeLimitationException" in outputs["exceptions/exceedListDataSizeLimitation.php"]
     assert "throw ExceedBodySizeLimitationException" in outputs["exceptions/exceedBodySizeLimitation.php"]
     # print_r of the client's Response: its private httpCode and the decoded body.
